@@ -1,0 +1,1 @@
+"""Printers, ticket rendering, QR and voice. Imports nothing from the web layer."""

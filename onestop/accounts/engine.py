@@ -1,0 +1,75 @@
+"""Account rules: users and device registration / pairing. Plain functions, no Flask."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestop.accounts.models import DEVICE_KINDS, ROLES, Device, User, hash_token, new_token
+from onestop.queueing.errors import DomainError, NotFound
+from onestop.queueing.models import Counter
+from onestop.units.models import Unit
+
+PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
+PAIRING_TTL = dt.timedelta(hours=24)
+COUNTER_KINDS = ("counter-display", "tablet")
+
+
+def add_user(session: Session, unit: Unit | None, username: str, password: str, role: str,
+             full_name: str = "") -> User:
+    if role not in ROLES:
+        raise DomainError("invalid_role", status=422, role=role)
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise DomainError("username_taken", username=username)
+    if len(password) < 8:
+        raise DomainError("password_too_short", status=422)
+    user = User(unit_id=unit.id if unit else None, username=username, full_name=full_name,
+                role=role)
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def add_device(session: Session, unit: Unit, kind: str, name: str, *, now: dt.datetime,
+               counter_number: int | None = None, printer_uri: str | None = None,
+               ) -> tuple[Device, str, str]:
+    """Register a device; returns ``(device, token, pairing_code)`` (shown once, stored hashed)."""
+    if kind not in DEVICE_KINDS:
+        raise DomainError("invalid_device_kind", status=422, kind=kind)
+    counter_id = None
+    if counter_number is not None:
+        counter = session.scalar(select(Counter).where(Counter.unit_id == unit.id,
+                                                       Counter.number == counter_number))
+        if counter is None:
+            raise NotFound("counter_not_found", number=counter_number)
+        counter_id = counter.id
+    elif kind in COUNTER_KINDS:
+        raise DomainError("counter_required", status=422, kind=kind)
+    token = new_token("osd")
+    code = "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(8))
+    device = Device(unit_id=unit.id, kind=kind, name=name, token_hash=hash_token(token),
+                    pairing_code_hash=hash_token(code), pairing_expires_at=now + PAIRING_TTL,
+                    counter_id=counter_id, printer_uri=printer_uri, settings={}, created_at=now)
+    session.add(device)
+    session.flush()
+    return device, token, code
+
+
+def pair_device(session: Session, code: str, *, now: dt.datetime) -> tuple[Device, str]:
+    """Trade a one-time pairing code for a fresh device token (the old token stops working)."""
+    device = session.scalar(select(Device).where(
+        Device.pairing_code_hash == hash_token(code.strip().upper())))
+    if (device is None or device.revoked_at is not None or device.pairing_expires_at is None
+            or device.pairing_expires_at < now):
+        raise DomainError("invalid_pairing_code", status=400)
+    token = new_token("osd")
+    device.token_hash = hash_token(token)
+    device.pairing_code_hash = None
+    device.pairing_expires_at = None
+    device.last_seen_at = now
+    session.flush()
+    return device, token

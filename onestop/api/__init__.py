@@ -1,0 +1,37 @@
+"""The JSON API under /api/v1 (APIFlask + Pydantic), one module per resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import request
+
+from onestop.extensions import csrf, db
+
+bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+@bp.before_request
+def _csrf_for_cookie_auth() -> None:
+    """Bearer calls carry no ambient credential; cookie-authenticated changes need CSRF."""
+    if request.method in SAFE or request.headers.get("Authorization"):
+        return
+    if request.cookies:
+        csrf.protect()
+
+
+@bp.after_request
+def _commit(response: Any) -> Any:
+    """The one transaction boundary of an API request: commit what succeeded."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+from onestop.api import auth, counters, devices, display, services, tickets  # noqa: E402,F401

@@ -1,0 +1,66 @@
+"""POST /auth/token (username + password -> bearer token), /auth/me, /auth/revoke."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+from flask_login import current_user
+from sqlalchemy import select
+
+from onestop.accounts.auth import bearer_token, issue_api_token, require_user
+from onestop.accounts.models import ApiToken, User, hash_token
+from onestop.api import bp
+from onestop.api.common import now
+from onestop.api.schemas import OkOut, TokenIn, TokenOut, UserOut
+from onestop.extensions import db, limiter
+from onestop.queueing.errors import DomainError
+from onestop.queueing.state import iso
+
+
+def user_out(user: User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "full_name": user.full_name,
+            "role": user.role, "unit_id": user.unit_id}
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+@bp.post("/auth/token")
+@limiter.limit(_login_limit)
+@bp.input(TokenIn, arg_name="body")
+@bp.output(TokenOut, status_code=201)
+@bp.doc(summary="Exchange a username and password for a bearer token", responses=[401, 422, 429])
+def create_token(body: TokenIn) -> dict[str, Any]:
+    session = db.session()
+    user = session.scalar(select(User).where(User.username == body.username))
+    if user is None or not user.active or not user.check_password(body.password):
+        raise DomainError("invalid_credentials", status=401)
+    when = now()
+    hours = int(current_app.config["TOKEN_TTL_HOURS"])
+    token = issue_api_token(session, user, when, hours)
+    return {"token": token, "expires_at": iso(when + dt.timedelta(hours=hours)),
+            "user": user_out(user)}
+
+
+@bp.get("/auth/me")
+@bp.output(UserOut)
+@bp.doc(summary="The signed-in user", responses=[401])
+@require_user()
+def me() -> dict[str, Any]:
+    return user_out(current_user)
+
+
+@bp.post("/auth/revoke")
+@bp.output(OkOut)
+@bp.doc(summary="Revoke the bearer token used for this call", responses=[401])
+@require_user()
+def revoke() -> dict[str, Any]:
+    token = bearer_token()
+    if token:
+        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+        if row is not None:
+            row.revoked_at = now()
+    return {"ok": True}

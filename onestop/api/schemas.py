@@ -1,0 +1,157 @@
+"""Pydantic models of the API: inputs are strict and bounded, outputs document the contract."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["none", "elderly", "disabled", "pregnant", "meritorious"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TokenIn(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: str
+    unit_id: int | None
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: str = "Bearer"
+    expires_at: str
+    user: UserOut
+
+
+class ServiceOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    prefix: str
+    zone: str
+    open_now: bool
+    closed_reason: str | None
+    weekdays: list[int]
+    windows: list[list[str]]
+    waiting: int
+    estimated_wait_minutes: int
+
+
+class ServiceList(BaseModel):
+    services: list[ServiceOut]
+
+
+class TicketIn(Strict):
+    service_id: int = Field(ge=1, le=2**31 - 1)
+    priority: Priority = "none"
+
+
+class CounterBrief(BaseModel):
+    id: int
+    number: int
+    name: str
+
+
+class TicketOut(BaseModel):
+    id: int
+    number: int
+    label: str
+    service_id: int
+    service: str
+    state: str
+    priority: str
+    source: str
+    business_date: str
+    waiting_ahead: int
+    estimated_wait_minutes: int
+    issued_at: str
+    called_at: str | None
+    recall_count: int
+    print_state: str
+    counter: CounterBrief | None
+
+
+class ClerkOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+
+
+class ServingOut(BaseModel):
+    id: int
+    label: str
+    state: str
+    service_id: int
+    service: str
+
+
+class CounterOut(BaseModel):
+    id: int
+    number: int
+    name: str
+    zone: str
+    state: str
+    pause_reason: str | None
+    service_ids: list[int]
+    service_mode: str
+    clerk: ClerkOut | None
+    serving: ServingOut | None
+
+
+class CounterList(BaseModel):
+    counters: list[CounterOut]
+
+
+class FinishIn(Strict):
+    outcome: str = Field(default="served", min_length=1, max_length=40,
+                         pattern=r"^[a-z][a-z0-9_]*$")
+
+
+class TransferIn(Strict):
+    service_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    counter_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class PauseIn(Strict):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ParkIn(Strict):
+    note: str = Field(default="", max_length=200)
+
+
+class CallTicketIn(Strict):
+    ticket_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class DisplayQuery(Strict):
+    unit: str | None = Field(default=None, max_length=40)
+    zone: str | None = Field(default=None, max_length=200)
+
+
+class UnitQuery(Strict):
+    unit: str | None = Field(default=None, max_length=40)
+
+
+class OkOut(BaseModel):
+    ok: bool = True
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

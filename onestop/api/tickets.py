@@ -1,0 +1,75 @@
+"""POST /tickets (issue), GET /tickets/{id}, POST /tickets/{id}/requeue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+
+from onestop.accounts.auth import current_actor, current_device, require_user
+from onestop.api import bp
+from onestop.api.common import always_open, now, resolve_unit
+from onestop.api.schemas import TicketIn, TicketOut
+from onestop.extensions import db
+from onestop.queueing import engine
+from onestop.queueing.errors import DomainError, NotFound
+from onestop.queueing.models import Service, Ticket
+from onestop.queueing.state import ticket_dict
+
+ISSUERS = {"admin": "counter", "manager": "counter", "clerk": "counter", "integration": "api"}
+
+
+def _issue_source() -> str:
+    """Who may issue: a kiosk device, or staff and integration accounts."""
+    device = current_device() if not current_user.is_authenticated else None
+    if device is not None:
+        if device.kind != "kiosk":
+            raise DomainError("forbidden", status=403)
+        return "kiosk"
+    if current_user.is_authenticated:
+        return ISSUERS[current_user.role]
+    raise DomainError("unauthorized", status=401)
+
+
+@bp.post("/tickets")
+@bp.input(TicketIn, arg_name="body")
+@bp.output(TicketOut, status_code=201)
+@bp.doc(summary="Issue a queue ticket", description="409 codes: service_closed, outside_hours "
+        "(with reason), daily_cap_reached.", responses=[401, 403, 404, 409, 422])
+def issue(body: TicketIn) -> dict[str, Any]:
+    source = _issue_source()
+    unit = resolve_unit()
+    session = db.session()
+    service = session.get(Service, body.service_id)
+    if service is None or service.unit_id != unit.id:
+        raise NotFound("service_not_found")
+    ticket = engine.issue_ticket(session, unit, service, actor=current_actor(), now=now(),
+                                 priority=body.priority, source=source,
+                                 always_open=always_open())
+    return ticket_dict(session, unit, ticket)
+
+
+def _ticket(ticket_id: int) -> tuple[Any, Ticket]:
+    unit = resolve_unit()
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or ticket.unit_id != unit.id:
+        raise NotFound("ticket_not_found")
+    return unit, ticket
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@bp.output(TicketOut)
+@bp.doc(summary="A ticket: state, people ahead, counter when called", responses=[404])
+def get_ticket(ticket_id: int) -> dict[str, Any]:
+    unit, ticket = _ticket(ticket_id)
+    return ticket_dict(db.session(), unit, ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/requeue")
+@bp.output(TicketOut)
+@bp.doc(summary="A missed citizen came back: the ticket waits again", responses=[401, 403, 404, 409])
+@require_user("admin", "manager", "clerk")
+def requeue(ticket_id: int) -> dict[str, Any]:
+    unit, ticket = _ticket(ticket_id)
+    engine.requeue(db.session(), ticket, actor=current_actor(), now=now())
+    return ticket_dict(db.session(), unit, ticket)

@@ -1,0 +1,80 @@
+"""The application factory. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apiflask import APIFlask
+from flask import request
+
+from onestop.config import load_settings
+from onestop.extensions import babel, csrf, db, limiter, login, socketio
+
+log = logging.getLogger(__name__)
+LANGUAGES = ("vi", "en")
+
+
+def select_locale() -> str:
+    """``?lang=`` then the ``lang`` cookie, then Vietnamese (the citizen's language first)."""
+    lang = request.args.get("lang") or request.cookies.get("lang")
+    return lang if lang in LANGUAGES else "vi"
+
+
+def create_app(config: dict[str, Any] | None = None) -> APIFlask:
+    settings = load_settings(config)
+    app = APIFlask(
+        "onestop", title="onestop API", version="v1",
+        spec_path="/api/v1/openapi.json", docs_path="/api/v1/docs",
+    )
+    app.config.update(settings)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        RATELIMIT_STORAGE_URI=settings["RATELIMIT_STORAGE_URI"],
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="vi",
+        BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
+        VALIDATION_ERROR_STATUS_CODE=422,
+        SWAGGER_UI_CSS="/static/vendor/swagger-ui/swagger-ui.css",
+        SWAGGER_UI_BUNDLE_JS="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        SWAGGER_UI_STANDALONE_PRESET_JS="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+        INFO={"description": "onestop queue-ticketing API. Errors: "
+              '{"error": {"code": "...", "message": "..."}}.'},
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    db.init_app(app)
+    login.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = select_locale
+    socketio.init_app(
+        app,
+        message_queue=settings.get("MESSAGE_QUEUE_URL") or None,
+        async_mode=settings.get("ASYNC_MODE") or None,
+        cors_allowed_origins=[],
+    )
+    _register(app)
+    return app
+
+
+def _register(app: APIFlask) -> None:
+    from counter import bp as counter_bp
+    from kiosk import bp as kiosk_bp
+    from onestop import web
+    from onestop.accounts import auth
+    from onestop.api import bp as api_bp
+    from onestop.api import errors
+    from onestop.realtime import hub
+    from queue_display import bp as display_bp
+
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web.bp)
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(display_bp)
+    app.register_blueprint(counter_bp)
+    hub.init_app(app)

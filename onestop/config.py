@@ -1,0 +1,62 @@
+"""Settings: defaults -> instance TOML file -> ONESTOP_* environment -> test dict.
+
+Every setting has an upper-case name. The environment variable is the name with the
+``ONESTOP_`` prefix (``ONESTOP_DATABASE_URL``); the TOML file (``onestop.toml`` in the data
+directory, or the file named by ``ONESTOP_CONFIG``) uses the lower-case name.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+DEMO_SECRET = "onestop-demo-secret-do-not-use-in-production"
+
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": ".data",
+    "DATABASE_URL": None,  # default: sqlite file in DATA_DIR
+    "MESSAGE_QUEUE_URL": None,
+    "SECRET_KEY": DEMO_SECRET,
+    "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    "ALWAYS_OPEN": False,
+    "DEFAULT_UNIT": None,
+    "ASYNC_MODE": None,
+    "SQLITE_BUSY_TIMEOUT_MS": 10000,
+    "TOKEN_TTL_HOURS": 12,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+_BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
+_INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _coerce(key: str, value: str) -> Any:
+    if key in _BOOL_KEYS:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if key in _INT_KEYS:
+        return int(value)
+    return value
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge the four layers and fill derived values (database URL, data dir)."""
+    settings = dict(DEFAULTS)
+    env = {k[len("ONESTOP_"):]: v for k, v in os.environ.items() if k.startswith("ONESTOP_")}
+    data_dir = Path((overrides or {}).get("DATA_DIR") or env.get("DATA_DIR") or settings["DATA_DIR"])
+    toml_path = Path(env.get("CONFIG") or data_dir / "onestop.toml")
+    if toml_path.is_file():
+        with toml_path.open("rb") as fh:
+            settings.update({k.upper(): v for k, v in tomllib.load(fh).items()})
+    for key, value in env.items():
+        if key in DEFAULTS or key not in {"CONFIG"}:
+            settings[key] = _coerce(key, value)
+    settings.update(overrides or {})
+    data_dir = Path(settings["DATA_DIR"]).resolve()
+    settings["DATA_DIR"] = str(data_dir)
+    if not settings.get("DATABASE_URL"):
+        settings["DATABASE_URL"] = f"sqlite:///{data_dir / 'onestop.sqlite3'}"
+    return settings

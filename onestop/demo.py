@@ -1,0 +1,141 @@
+"""Demo data: a commune-level centre with ten fields, eight counters and demo accounts.
+
+Only ever loaded by ``onestop demo``; the accounts all use the password ``demo``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestop.accounts.models import User
+from onestop.dossiers.models import Procedure
+from onestop.queueing.models import Counter, CounterService, Service
+from onestop.units.models import Unit
+
+DEMO_PASSWORD = "demo"
+UNIT_CODE = "H56.12.3"
+MWF, TT, WEEK = [1, 3, 5], [2, 4], [1, 2, 3, 4, 5]
+WINDOWS = [["07:30", "11:30"], ["13:30", "17:00"]]
+
+# code, name, English name, prefix, weekdays, zone
+FIELDS: list[tuple[str, str, str, str, list[int], str]] = [
+    ("TPHT", "Tư pháp – Hộ tịch", "Justice – Civil status", "A", WEEK, "A"),
+    ("DD", "Đất đai", "Land", "B", MWF, "A"),
+    ("LDTBXH", "Lao động – Thương binh và Xã hội", "Labour, Invalids and Social Affairs", "C", WEEK, "A"),
+    ("KTHT", "Kinh tế – Hạ tầng", "Economy – Infrastructure", "D", TT, "B"),
+    ("DKKD", "Đăng ký kinh doanh", "Business registration", "E", MWF, "B"),
+    ("YT", "Y tế", "Health", "F", TT, "B"),
+    ("GD", "Giáo dục", "Education", "G", TT, "B"),
+    ("VHTT", "Văn hóa – Thông tin", "Culture – Information", "H", MWF, "B"),
+    ("NV", "Nội vụ", "Home affairs", "K", TT, "A"),
+    ("NN", "Nông nghiệp", "Agriculture", "L", MWF, "A"),
+]
+
+# counter number -> field codes served (in order)
+COUNTERS: dict[int, list[str]] = {
+    1: ["TPHT"], 2: ["TPHT", "NV"], 3: ["DD", "NN"], 4: ["LDTBXH", "YT"],
+    5: ["KTHT", "DKKD"], 6: ["DKKD", "VHTT", "GD"], 7: ["DD", "KTHT"],
+    8: ["TPHT", "LDTBXH", "YT", "GD", "VHTT", "NN"],
+}
+
+PROCEDURES: list[tuple[str, str, str, int, str, list[str]]] = [
+    ("TPHT", "1.001193", "Đăng ký khai sinh", 0, "Miễn phí",
+     ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh", "Giấy tờ tùy thân của người đi đăng ký"]),
+    ("TPHT", "1.000894", "Đăng ký kết hôn", 0, "Miễn phí",
+     ["Tờ khai đăng ký kết hôn", "Giấy tờ tùy thân của hai bên"]),
+    ("TPHT", "1.000656", "Đăng ký khai tử", 0, "Miễn phí",
+     ["Tờ khai đăng ký khai tử", "Giấy báo tử hoặc giấy tờ thay thế"]),
+    ("TPHT", "2.000908", "Chứng thực bản sao từ bản chính", 0, "2.000 đồng/trang",
+     ["Bản chính giấy tờ", "Bản sao cần chứng thực"]),
+    ("DD", "1.004227", "Đăng ký biến động quyền sử dụng đất", 10, "Theo quy định của tỉnh",
+     ["Đơn đăng ký biến động", "Giấy chứng nhận đã cấp", "Hợp đồng chuyển nhượng"]),
+    ("DD", "1.003003", "Hòa giải tranh chấp đất đai", 30, "Miễn phí",
+     ["Đơn đề nghị hòa giải", "Giấy tờ liên quan đến thửa đất"]),
+    ("LDTBXH", "1.001776", "Trợ cấp xã hội hằng tháng cho người cao tuổi", 15, "Miễn phí",
+     ["Tờ khai đề nghị trợ giúp xã hội", "Bản sao căn cước"]),
+    ("LDTBXH", "1.002252", "Xác nhận hộ nghèo, hộ cận nghèo", 7, "Miễn phí",
+     ["Giấy đề nghị xác nhận"]),
+    ("KTHT", "1.009994", "Cấp giấy phép xây dựng nhà ở riêng lẻ", 15, "75.000 đồng",
+     ["Đơn đề nghị cấp giấy phép", "Giấy tờ về quyền sử dụng đất", "Bản vẽ thiết kế"]),
+    ("DKKD", "2.000575", "Đăng ký thành lập hộ kinh doanh", 3, "100.000 đồng",
+     ["Giấy đề nghị đăng ký hộ kinh doanh", "Bản sao giấy tờ pháp lý của chủ hộ"]),
+    ("DKKD", "2.000720", "Đăng ký thay đổi nội dung đăng ký hộ kinh doanh", 3, "50.000 đồng",
+     ["Thông báo thay đổi nội dung đăng ký hộ kinh doanh"]),
+    ("YT", "1.003500", "Cấp giấy chứng nhận đủ điều kiện an toàn thực phẩm", 15, "Theo quy định",
+     ["Đơn đề nghị", "Giấy xác nhận đủ sức khỏe của chủ cơ sở"]),
+    ("GD", "1.004439", "Cho phép trường mẫu giáo hoạt động giáo dục", 20, "Miễn phí",
+     ["Tờ trình đề nghị", "Quyết định thành lập"]),
+    ("VHTT", "1.003635", "Công nhận gia đình văn hóa", 5, "Miễn phí", ["Đơn đề nghị"]),
+    ("NV", "1.003596", "Công nhận ban vận động thành lập hội", 10, "Miễn phí",
+     ["Đơn đề nghị", "Danh sách ban vận động"]),
+    ("NN", "1.008004", "Hỗ trợ khôi phục sản xuất vùng bị thiệt hại do thiên tai", 10, "Miễn phí",
+     ["Bản đề nghị hỗ trợ"]),
+]
+
+
+def load(session: Session) -> Unit:
+    """Create the demo centre if it is not there yet; return it."""
+    unit = session.scalar(select(Unit).where(Unit.code == UNIT_CODE))
+    if unit is not None:
+        return unit
+    unit = Unit(code=UNIT_CODE, name="Trung tâm Phục vụ hành chính công xã Hòa Bình",
+                address="Số 1 đường Trần Hưng Đạo, xã Hòa Bình, tỉnh Mẫu",
+                timezone="Asia/Ho_Chi_Minh", settings={})
+    session.add(unit)
+    session.flush()
+    services = _services(session, unit)
+    _counters(session, unit, services)
+    _users(session, unit)
+    _procedures(session, unit, services)
+    session.flush()
+    return unit
+
+
+def _services(session: Session, unit: Unit) -> dict[str, Service]:
+    out = {}
+    for order, (code, name, name_en, prefix, days, zone) in enumerate(FIELDS):
+        svc = Service(unit_id=unit.id, code=code, name=name, name_en=name_en, prefix=prefix,
+                      weekdays=list(days), windows=[list(w) for w in WINDOWS], cutoff_minutes=15,
+                      daily_cap=300, zone=zone, sort_order=order)
+        session.add(svc)
+        out[code] = svc
+    session.flush()
+    return out
+
+
+def _counters(session: Session, unit: Unit, services: dict[str, Service]) -> None:
+    for number, codes in COUNTERS.items():
+        counter = Counter(unit_id=unit.id, number=number, name=f"Quầy {number}",
+                          zone=services[codes[0]].zone, state="closed", service_mode="fifo")
+        counter.links = [CounterService(service_id=services[c].id, position=i)
+                         for i, c in enumerate(codes)]
+        session.add(counter)
+
+
+def _users(session: Session, unit: Unit) -> None:
+    people: list[tuple[str, str, str]] = [
+        ("admin", "Quản trị hệ thống", "admin"), ("manager", "Nguyễn Thị Lan", "manager")]
+    names = ["Trần Văn An", "Lê Thị Bình", "Phạm Minh Châu", "Hoàng Văn Dũng",
+             "Vũ Thị Hà", "Đặng Quốc Khánh", "Bùi Thị Mai", "Đỗ Văn Nam"]
+    people += [(f"clerk{i}", name, "clerk") for i, name in enumerate(names, start=1)]
+    for username, full_name, role in people:
+        user = User(unit_id=unit.id, username=username, full_name=full_name, role=role)
+        user.set_password(DEMO_PASSWORD)
+        session.add(user)
+
+
+def _procedures(session: Session, unit: Unit, services: dict[str, Service]) -> None:
+    for field, code, name, days, fee, docs in PROCEDURES:
+        proc = Procedure(unit_id=unit.id, service_id=services[field].id, code=code, name=name,
+                         processing_days=days, fee=fee, documents=list(docs))
+        proc.refresh_search()
+        session.add(proc)
+
+
+def accounts() -> list[dict[str, Any]]:
+    rows = [{"username": "admin", "role": "admin"}, {"username": "manager", "role": "manager"}]
+    rows += [{"username": f"clerk{n}", "role": "clerk", "counter": n} for n in COUNTERS]
+    return rows

@@ -1,0 +1,1 @@
+"""Alembic migrations, run with ``onestop db upgrade`` (``onestop.migrate.upgrade``)."""

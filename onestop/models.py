@@ -1,0 +1,19 @@
+"""Import every model so that the metadata is complete (Alembic, create_all)."""
+
+from onestop.accounts.models import ApiToken, Device, User
+from onestop.db import Base, DailyCounter
+from onestop.dossiers.models import Procedure
+from onestop.queueing.models import (
+    Counter,
+    CounterEvent,
+    CounterService,
+    Service,
+    Ticket,
+    TicketEvent,
+)
+from onestop.units.models import Unit
+
+__all__ = [
+    "ApiToken", "Base", "Counter", "CounterEvent", "CounterService", "DailyCounter", "Device", "Procedure",
+    "Service", "Ticket", "TicketEvent", "Unit", "User",
+]

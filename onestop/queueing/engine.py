@@ -1,0 +1,420 @@
+"""The queue engine: every rule about tickets and counters, as plain functions.
+
+Each function takes the ``Session``, the acting ``Actor`` and ``now`` (an aware UTC
+datetime). They never commit, never read the clock or the request: the caller owns the
+transaction. Each change writes a ``TicketEvent`` (or ``CounterEvent``) and sends a signal
+from ``onestop.signals``. Refusals raise ``DomainError`` with a stable code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from onestop import signals
+from onestop.db import next_sequence
+from onestop.queueing import policy
+from onestop.queueing.errors import DomainError, NotFound
+from onestop.queueing.estimate import estimate_wait_minutes
+from onestop.queueing.models import (
+    PRIORITIES,
+    Counter,
+    CounterEvent,
+    Service,
+    Ticket,
+    TicketEvent,
+)
+from onestop.queueing.schedule import availability
+from onestop.units.models import Unit
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user, a device, or neither (the system itself)."""
+
+    user_id: int | None = None
+    device_id: int | None = None
+
+
+SYSTEM = Actor()
+CURRENT_STATES = ("called", "serving")
+
+
+def _event(
+    session: Session, ticket: Ticket, action: str, from_state: str | None, actor: Actor,
+    now: dt.datetime, **details: Any,
+) -> None:
+    session.add(TicketEvent(
+        ticket_id=ticket.id, at=now, action=action, from_state=from_state, to_state=ticket.state,
+        actor_user_id=actor.user_id, actor_device_id=actor.device_id,
+        counter_id=ticket.counter_id, service_id=ticket.service_id, details=details,
+    ))
+
+
+def _queue_changed(session: Session, unit_id: int, *service_ids: int) -> None:
+    signals.queue_changed.send(session, unit_id=unit_id, service_ids=sorted(set(service_ids)))
+
+
+def make_label(service: Service, number: int) -> str:
+    if service.block_start is not None:
+        return f"{service.prefix}{number}"
+    return f"{service.prefix}{number:03d}"
+
+
+# --- issuing -------------------------------------------------------------------------
+
+
+def issue_ticket(
+    session: Session, unit: Unit, service: Service, *, actor: Actor, now: dt.datetime,
+    priority: str = "none", source: str = "api", always_open: bool = False,
+) -> Ticket:
+    """Issue the next ticket of ``service``, numbered per service and business date.
+
+    Raises ``DomainError`` ``service_closed`` / ``outside_hours`` (with ``reason``),
+    ``daily_cap_reached`` or ``invalid_priority``.
+    """
+    if service.unit_id != unit.id:
+        raise NotFound("service_not_found")
+    if priority not in PRIORITIES or (
+        priority != "none" and priority not in unit.setting("priority_classes")
+    ):
+        raise DomainError("invalid_priority", status=422, priority=priority)
+    state = availability(service, unit.local(now), always_open)
+    if not state.open:
+        raise DomainError(state.code or "service_closed", reason=state.reason)
+    business_date = unit.business_date(now)
+    seq = next_sequence(session, f"service:{service.id}", business_date)
+    number = seq if service.block_start is None else service.block_start + seq - 1
+    if (service.daily_cap and seq > service.daily_cap) or (
+        service.block_end is not None and number > service.block_end
+    ):
+        raise DomainError("daily_cap_reached", cap=service.daily_cap)
+    ticket = Ticket(
+        unit_id=unit.id, service_id=service.id, issued_service_id=service.id,
+        business_date=business_date, number=number, label=make_label(service, number),
+        priority=priority, source=source, state="waiting", issued_at=now, queue_at=now,
+        device_id=actor.device_id,
+    )
+    session.add(ticket)
+    session.flush()
+    _event(session, ticket, "issue", None, actor, now, priority=priority, source=source)
+    signals.ticket_issued.send(session, ticket=ticket)
+    _queue_changed(session, unit.id, service.id)
+    return ticket
+
+
+def waiting_ahead(session: Session, ticket: Ticket) -> int:
+    """Waiting tickets of the same service and day that are ahead in the queue."""
+    if ticket.state != "waiting":
+        return 0
+    query = select(func.count()).select_from(Ticket).where(
+        Ticket.service_id == ticket.service_id,
+        Ticket.business_date == ticket.business_date,
+        Ticket.state == "waiting",
+        or_(Ticket.queue_at < ticket.queue_at,
+            and_(Ticket.queue_at == ticket.queue_at, Ticket.id < ticket.id)),
+    )
+    return int(session.scalar(query) or 0)
+
+
+def waiting_count(session: Session, service_id: int, business_date: dt.date) -> int:
+    query = select(func.count()).select_from(Ticket).where(
+        Ticket.service_id == service_id, Ticket.business_date == business_date,
+        Ticket.state == "waiting",
+    )
+    return int(session.scalar(query) or 0)
+
+
+def estimate_for(session: Session, unit: Unit, ticket: Ticket) -> tuple[int, int]:
+    """``(waiting_ahead, estimated_wait_minutes)`` for a ticket."""
+    ahead = waiting_ahead(session, ticket)
+    minutes = estimate_wait_minutes(
+        session, ticket.service_id, ahead, float(unit.setting("default_service_minutes"))
+    )
+    return ahead, minutes
+
+
+# --- counters ------------------------------------------------------------------------
+
+
+def lock_counter(session: Session, counter_id: int) -> Counter:
+    """Load a counter with a row lock (PostgreSQL; SQLite already holds the write lock)."""
+    counter = session.scalar(
+        select(Counter).where(Counter.id == counter_id).with_for_update().execution_options(
+            populate_existing=True)
+    )
+    if counter is None:
+        raise NotFound("counter_not_found")
+    return counter
+
+
+def current_ticket(session: Session, counter: Counter) -> Ticket | None:
+    return session.scalar(
+        select(Ticket).where(Ticket.counter_id == counter.id, Ticket.state.in_(CURRENT_STATES))
+        .order_by(Ticket.called_at.desc()).limit(1)
+    )
+
+
+def _set_counter_state(
+    session: Session, counter: Counter, action: str, state: str, actor: Actor,
+    now: dt.datetime, **details: Any,
+) -> Counter:
+    session.add(CounterEvent(
+        counter_id=counter.id, at=now, action=action, from_state=counter.state, to_state=state,
+        actor_user_id=actor.user_id, details=details,
+    ))
+    counter.state = state
+    session.flush()
+    signals.counter_changed.send(session, counter=counter)
+    return counter
+
+
+def open_counter(session: Session, counter: Counter, user_id: int, *, now: dt.datetime) -> Counter:
+    """Sign ``user_id`` in at the counter. Refused (``counter_taken``) if another clerk holds it."""
+    if counter.clerk_id not in (None, user_id) and counter.state != "closed":
+        raise DomainError("counter_taken", clerk_id=counter.clerk_id)
+    counter.clerk_id = user_id
+    counter.pause_reason = None
+    return _set_counter_state(session, counter, "open", "open", Actor(user_id=user_id), now)
+
+
+def close_counter(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime) -> Counter:
+    """Sign out. A ticket still at the counter is finished first (outcome ``closed``)."""
+    if current_ticket(session, counter) is not None:
+        finish(session, counter, actor=actor, now=now, outcome="counter_closed")
+    counter.clerk_id = None
+    counter.pause_reason = None
+    return _set_counter_state(session, counter, "close", "closed", actor, now)
+
+
+def pause_counter(
+    session: Session, counter: Counter, *, actor: Actor, now: dt.datetime, reason: str
+) -> Counter:
+    if counter.state != "open":
+        raise DomainError("counter_not_open", state=counter.state)
+    counter.pause_reason = reason
+    return _set_counter_state(session, counter, "pause", "paused", actor, now, reason=reason)
+
+
+def resume_counter(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime) -> Counter:
+    if counter.state != "paused":
+        raise DomainError("counter_not_paused", state=counter.state)
+    counter.pause_reason = None
+    return _set_counter_state(session, counter, "resume", "open", actor, now)
+
+
+def _require_open(counter: Counter) -> None:
+    if counter.state != "open":
+        raise DomainError("counter_not_open", state=counter.state)
+
+
+# --- calling -------------------------------------------------------------------------
+
+
+def _claim(session: Session, ticket_id: int, from_states: tuple[str, ...], counter: Counter,
+           now: dt.datetime) -> bool:
+    """Compare-and-set: move the ticket to ``called`` at ``counter`` only if still in a from-state."""
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.state.in_(from_states))
+        .values(state="called", counter_id=counter.id, called_at=now, serving_at=None,
+                target_counter_id=None, recall_count=0)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _finish_current(session: Session, counter: Counter, actor: Actor, now: dt.datetime) -> None:
+    if current_ticket(session, counter) is not None:
+        finish(session, counter, actor=actor, now=now, outcome="served")
+
+
+def _announce_call(session: Session, ticket_id: int, from_state: str, counter: Counter,
+                   actor: Actor, now: dt.datetime, action: str = "call") -> Ticket:
+    ticket = session.get(Ticket, ticket_id, populate_existing=True)
+    assert ticket is not None
+    _event(session, ticket, action, from_state, actor, now)
+    signals.ticket_called.send(session, ticket=ticket, counter=counter, recall=False)
+    _queue_changed(session, ticket.unit_id, ticket.service_id)
+    return ticket
+
+
+def call_next(session: Session, unit: Unit, counter: Counter, *, actor: Actor,
+              now: dt.datetime) -> Ticket:
+    """Finish the counter's current ticket, then call the next one it may serve.
+
+    The choice follows the unit's priority policy and the counter's service mode (see
+    ``policy``); the claim is a compare-and-set, so no ticket is ever called twice.
+    Raises ``NotFound('queue_empty')``.
+    """
+    _require_open(counter)
+    _finish_current(session, counter, actor, now)
+    business_date = unit.business_date(now)
+    for _attempt in range(5):
+        candidates = policy.candidates(session, unit, counter, business_date)
+        if not candidates:
+            raise NotFound("queue_empty")
+        for ticket_id, priority in candidates:
+            if _claim(session, ticket_id, ("waiting",), counter, now):
+                counter.calls_since_priority = (
+                    0 if priority != "none" else counter.calls_since_priority + 1)
+                return _announce_call(session, ticket_id, "waiting", counter, actor, now)
+    raise DomainError("busy_retry", status=503)
+
+
+def call_ticket(session: Session, counter: Counter, ticket_id: int, *, actor: Actor,
+                now: dt.datetime) -> Ticket:
+    """Call one ticket directly: a missed citizen who came back, or one parked here."""
+    _require_open(counter)
+    ticket = _get_ticket(session, ticket_id, counter.unit_id)
+    if ticket.state == "parked" and ticket.counter_id != counter.id:
+        raise DomainError("parked_elsewhere")
+    if ticket.state not in ("waiting", "missed", "parked"):
+        raise DomainError("invalid_state", state=ticket.state)
+    from_state = ticket.state
+    _finish_current(session, counter, actor, now)
+    if not _claim(session, ticket.id, (from_state,), counter, now):
+        raise DomainError("invalid_state", state="changed")
+    action = "unpark" if from_state == "parked" else "call"
+    return _announce_call(session, ticket.id, from_state, counter, actor, now, action)
+
+
+def _get_ticket(session: Session, ticket_id: int, unit_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id, populate_existing=True)
+    if ticket is None or ticket.unit_id != unit_id:
+        raise NotFound("ticket_not_found")
+    return ticket
+
+
+def _current_or_fail(session: Session, counter: Counter) -> Ticket:
+    ticket = current_ticket(session, counter)
+    if ticket is None:
+        raise DomainError("no_current_ticket")
+    return ticket
+
+
+def recall(session: Session, unit: Unit, counter: Counter, *, actor: Actor,
+           now: dt.datetime) -> Ticket:
+    """Call the current ticket again. Past the unit's ``recall_limit`` it becomes missed."""
+    _require_open(counter)
+    ticket = _current_or_fail(session, counter)
+    if ticket.recall_count >= int(unit.setting("recall_limit")):
+        return skip(session, counter, actor=actor, now=now, reason="recall_limit")
+    ticket.recall_count += 1
+    session.flush()
+    _event(session, ticket, "recall", ticket.state, actor, now, count=ticket.recall_count)
+    signals.ticket_called.send(session, ticket=ticket, counter=counter, recall=True)
+    return ticket
+
+
+def start_serving(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime) -> Ticket:
+    """The citizen has arrived at the counter: ``called -> serving``."""
+    ticket = _current_or_fail(session, counter)
+    if ticket.state != "called":
+        raise DomainError("invalid_state", state=ticket.state)
+    ticket.state, ticket.serving_at = "serving", now
+    session.flush()
+    _event(session, ticket, "start", "called", actor, now)
+    signals.ticket_changed.send(session, ticket=ticket, action="start")
+    return ticket
+
+
+def _leave_counter(session: Session, ticket: Ticket, state: str, action: str, actor: Actor,
+                   now: dt.datetime, **details: Any) -> Ticket:
+    from_state = ticket.state
+    ticket.state = state
+    if state in ("done", "missed", "expired", "cancelled"):
+        ticket.finished_at = now
+    session.flush()
+    _event(session, ticket, action, from_state, actor, now, **details)
+    signals.ticket_changed.send(session, ticket=ticket, action=action)
+    return ticket
+
+
+def skip(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime,
+         reason: str = "absent") -> Ticket:
+    """The citizen did not come: the current ticket becomes ``missed`` (it can return)."""
+    ticket = _current_or_fail(session, counter)
+    return _leave_counter(session, ticket, "missed", "skip", actor, now, reason=reason)
+
+
+def finish(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime,
+           outcome: str = "served") -> Ticket:
+    """Finish the current ticket with an outcome (``served``, ``dossier_received`` ...)."""
+    ticket = _current_or_fail(session, counter)
+    if ticket.serving_at is None:
+        ticket.serving_at = ticket.called_at
+    ticket.outcome = outcome
+    return _leave_counter(session, ticket, "done", "finish", actor, now, outcome=outcome)
+
+
+def park(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime,
+         note: str = "") -> Ticket:
+    """Hold the current ticket at this counter (the citizen fetches a paper, say)."""
+    ticket = _current_or_fail(session, counter)
+    return _leave_counter(session, ticket, "parked", "park", actor, now, note=note)
+
+
+def requeue(session: Session, ticket: Ticket, *, actor: Actor, now: dt.datetime) -> Ticket:
+    """A missed citizen came back: the ticket waits again, at the back of its queue."""
+    if ticket.state != "missed":
+        raise DomainError("invalid_state", state=ticket.state)
+    ticket.state, ticket.queue_at, ticket.finished_at = "waiting", now, None
+    ticket.counter_id = None
+    session.flush()
+    _event(session, ticket, "requeue", "missed", actor, now)
+    signals.ticket_changed.send(session, ticket=ticket, action="requeue")
+    _queue_changed(session, ticket.unit_id, ticket.service_id)
+    return ticket
+
+
+def transfer(
+    session: Session, unit: Unit, counter: Counter, *, actor: Actor, now: dt.datetime,
+    service_id: int | None = None, to_counter_id: int | None = None,
+) -> Ticket:
+    """Send the current ticket to another field or counter; the citizen keeps the number.
+
+    With the unit's ``transfer_keeps_place`` the ticket keeps its original place (issue
+    time) in the new queue; otherwise it joins at the back.
+    """
+    ticket = _current_or_fail(session, counter)
+    if (service_id is None) == (to_counter_id is None):
+        raise DomainError("transfer_target_required", status=422)
+    from_service = ticket.service_id
+    if service_id is not None:
+        target = session.get(Service, service_id)
+        if target is None or target.unit_id != unit.id or not target.active:
+            raise NotFound("service_not_found")
+        ticket.service_id, ticket.target_counter_id = target.id, None
+    else:
+        other = session.get(Counter, to_counter_id)
+        if other is None or other.unit_id != unit.id or other.id == counter.id:
+            raise NotFound("counter_not_found")
+        ticket.target_counter_id = other.id
+    ticket.queue_at = ticket.issued_at if unit.setting("transfer_keeps_place") else now
+    _leave_counter(session, ticket, "waiting", "transfer", actor, now, from_service=from_service,
+                   to_service=service_id, to_counter=to_counter_id)
+    ticket.counter_id = None
+    session.flush()
+    _queue_changed(session, unit.id, from_service, ticket.service_id)
+    return ticket
+
+
+def close_day(session: Session, unit: Unit, *, now: dt.datetime,
+              business_date: dt.date | None = None) -> int:
+    """Expire every ticket of ``business_date`` (default today) and earlier still open."""
+    day = business_date or unit.business_date(now)
+    open_tickets = session.scalars(
+        select(Ticket).where(Ticket.unit_id == unit.id, Ticket.business_date <= day,
+                             Ticket.state.in_(("waiting", "called", "serving", "parked", "missed")))
+    ).all()
+    for ticket in open_tickets:
+        _leave_counter(session, ticket, "expired", "expire", SYSTEM, now)
+    signals.day_closed.send(session, unit_id=unit.id, business_date=day, expired=len(open_tickets))
+    if open_tickets:
+        _queue_changed(session, unit.id, *{t.service_id for t in open_tickets})
+    return len(open_tickets)

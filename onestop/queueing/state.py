@@ -1,0 +1,122 @@
+"""Read models shared by the API, the pages and the realtime snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from onestop.accounts.models import User
+from onestop.queueing.engine import estimate_for
+from onestop.queueing.estimate import estimate_wait_minutes
+from onestop.queueing.models import Counter, Service, Ticket
+from onestop.queueing.schedule import availability
+from onestop.units.models import Unit
+
+
+def iso(when: dt.datetime | None) -> str | None:
+    return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if when else None
+
+
+def services(session: Session, unit: Unit, zones: list[str] | None = None) -> list[Service]:
+    query = select(Service).where(Service.unit_id == unit.id)
+    if zones:
+        query = query.where(Service.zone.in_(zones))
+    return list(session.scalars(query.order_by(Service.sort_order, Service.id)))
+
+
+def waiting_by_service(session: Session, unit: Unit, business_date: dt.date) -> dict[int, int]:
+    rows = session.execute(
+        select(Ticket.service_id, func.count()).where(
+            Ticket.unit_id == unit.id, Ticket.business_date == business_date,
+            Ticket.state == "waiting").group_by(Ticket.service_id)
+    )
+    return {int(sid): int(n) for sid, n in rows}
+
+
+def service_list(session: Session, unit: Unit, now: dt.datetime,
+                 always_open: bool = False) -> list[dict[str, Any]]:
+    waiting = waiting_by_service(session, unit, unit.business_date(now))
+    local_now = unit.local(now)
+    default = float(unit.setting("default_service_minutes"))
+    out = []
+    for svc in services(session, unit):
+        state = availability(svc, local_now, always_open)
+        n = waiting.get(svc.id, 0)
+        out.append({
+            "id": svc.id, "code": svc.code, "name": svc.name, "name_en": svc.name_en,
+            "prefix": svc.prefix, "zone": svc.zone, "open_now": state.open,
+            "closed_reason": state.reason, "weekdays": svc.weekdays, "windows": svc.windows,
+            "waiting": n,
+            "estimated_wait_minutes": estimate_wait_minutes(session, svc.id, n, default),
+        })
+    return out
+
+
+def ticket_dict(session: Session, unit: Unit, ticket: Ticket) -> dict[str, Any]:
+    ahead, minutes = estimate_for(session, unit, ticket)
+    counter = ticket.counter if ticket.state in ("called", "serving", "parked") else None
+    return {
+        "id": ticket.id, "number": ticket.number, "label": ticket.label,
+        "service_id": ticket.service_id, "service": ticket.service.name,
+        "state": ticket.state, "priority": ticket.priority, "source": ticket.source,
+        "business_date": ticket.business_date.isoformat(),
+        "waiting_ahead": ahead, "estimated_wait_minutes": minutes,
+        "issued_at": iso(ticket.issued_at), "called_at": iso(ticket.called_at),
+        "recall_count": ticket.recall_count, "print_state": ticket.print_state,
+        "counter": counter_brief(counter) if counter else None,
+    }
+
+
+def counter_brief(counter: Counter) -> dict[str, Any]:
+    return {"id": counter.id, "number": counter.number, "name": counter.name}
+
+
+def counter_list(session: Session, unit: Unit) -> list[dict[str, Any]]:
+    counters = list(session.scalars(
+        select(Counter).where(Counter.unit_id == unit.id).order_by(Counter.number)))
+    serving = {t.counter_id: t for t in session.scalars(
+        select(Ticket).where(Ticket.unit_id == unit.id, Ticket.state.in_(("called", "serving"))))}
+    clerk_ids = [c.clerk_id for c in counters if c.clerk_id]
+    clerks = {u.id: u for u in session.scalars(select(User).where(User.id.in_(clerk_ids)))}
+    return [counter_dict(c, serving.get(c.id), clerks.get(c.clerk_id or 0)) for c in counters]
+
+
+def counter_dict(counter: Counter, serving: Ticket | None, clerk: User | None) -> dict[str, Any]:
+    return {
+        "id": counter.id, "number": counter.number, "name": counter.name, "zone": counter.zone,
+        "state": counter.state, "pause_reason": counter.pause_reason,
+        "service_ids": counter.service_ids, "service_mode": counter.service_mode,
+        "clerk": {"id": clerk.id, "username": clerk.username, "full_name": clerk.full_name}
+        if clerk else None,
+        "serving": {"id": serving.id, "label": serving.label, "state": serving.state,
+                    "service_id": serving.service_id, "service": serving.service.name}
+        if serving else None,
+    }
+
+
+def display_state(session: Session, unit: Unit, now: dt.datetime,
+                  zones: list[str] | None = None, recent: int = 8) -> dict[str, Any]:
+    """What a hall display shows now: counters, the last calls, people waiting per field."""
+    svc = services(session, unit, zones)
+    svc_ids = {s.id for s in svc}
+    waiting = waiting_by_service(session, unit, unit.business_date(now))
+    counters = [c for c in counter_list(session, unit) if not zones or c["zone"] in zones]
+    calls = session.scalars(
+        select(Ticket).where(Ticket.unit_id == unit.id,
+                             Ticket.business_date == unit.business_date(now),
+                             Ticket.called_at.is_not(None), Ticket.service_id.in_(svc_ids))
+        .order_by(Ticket.called_at.desc()).limit(recent))
+    return {
+        "unit": {"id": unit.id, "code": unit.code, "name": unit.name},
+        "zones": zones or [],
+        "at": iso(now),
+        "counters": counters,
+        "recent_calls": [{"ticket": {"id": t.id, "label": t.label, "service": t.service.name},
+                          "counter": counter_brief(t.counter) if t.counter else None,
+                          "at": iso(t.called_at)} for t in calls],
+        "waiting": [{"service_id": s.id, "name": s.name, "waiting": waiting.get(s.id, 0)}
+                    for s in svc],
+    }

@@ -1,0 +1,95 @@
+"""Socket.IO namespaces: /display (public, read-only) and /counter (authenticated).
+
+Neither namespace accepts a state-changing event: actions go through the HTTP API, where
+permissions, CSRF and the transaction boundary live.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_room
+from sqlalchemy import select
+
+from onestop.accounts.auth import device_for_token, user_for_token
+from onestop.accounts.models import Device
+from onestop.db import utcnow
+from onestop.extensions import db
+from onestop.queueing.state import display_state
+from onestop.realtime import events as ev
+from onestop.units.models import Unit
+
+MAX_ZONES = 20
+
+
+def _arg(auth: Any, key: str) -> str | None:
+    if isinstance(auth, dict) and isinstance(auth.get(key), str):
+        return str(auth[key])[:200]
+    value = request.args.get(key)
+    return value[:200] if value else None
+
+
+def _unit(code: str | None) -> Unit | None:
+    code = code or current_app.config.get("DEFAULT_UNIT")
+    query = select(Unit).where(Unit.code == code) if code else select(Unit).order_by(Unit.id)
+    return db.session.scalars(query.limit(1)).first()
+
+
+def _device(auth: Any) -> Device | None:
+    token = _arg(auth, "token") or request.cookies.get("onestop_device")
+    return device_for_token(db.session(), token) if token else None
+
+
+class DisplayNamespace(Namespace):
+    """Public and read-only: what the hall already sees. A snapshot on every (re)connect."""
+
+    def on_connect(self, auth: Any = None) -> None:
+        device = _device(auth)
+        unit = db.session.get(Unit, device.unit_id) if device else _unit(_arg(auth, "unit"))
+        if unit is None:
+            raise ConnectionRefusedError("unit_not_found")
+        zones = [z.strip() for z in (_arg(auth, "zone") or "").split(",") if z.strip()][:MAX_ZONES]
+        if device and device.settings.get("zones"):
+            zones = list(device.settings["zones"])
+        for room in [ev.zone_room(unit.id, z) for z in zones] or [ev.unit_room(unit.id)]:
+            join_room(room)
+        snapshot = display_state(db.session(), unit, utcnow(), zones or None)
+        if device:
+            snapshot["device"] = {"id": device.id, "name": device.name,
+                                  "settings": device.settings}
+        db.session.commit()
+        self.emit(ev.STATE, snapshot, to=request.sid)  # type: ignore[attr-defined]
+
+
+class CounterNamespace(Namespace):
+    """Staff and counter-bound devices only; pushes queue and counter changes of the unit."""
+
+    def on_connect(self, auth: Any = None) -> None:
+        unit_id: int | None
+        counter_id: int | None = None
+        token = _arg(auth, "token")
+        user = current_user if current_user.is_authenticated else (
+            user_for_token(db.session(), token, utcnow()) if token else None)
+        if user is not None and user.role in ("admin", "manager", "clerk"):
+            unit_id = user.unit_id or getattr(_unit(None), "id", None)
+        else:
+            device = _device(auth)
+            if device is None or device.kind not in ("tablet", "counter-display"):
+                raise ConnectionRefusedError("unauthorized")
+            unit_id, counter_id = device.unit_id, device.counter_id
+        if unit_id is None:
+            raise ConnectionRefusedError("unit_not_found")
+        join_room(ev.unit_room(unit_id))
+        if counter_id:
+            join_room(ev.counter_room(counter_id))
+        db.session.commit()
+
+
+def register(socketio: SocketIO) -> None:
+    """Register once per process: init_app re-applies stored handlers to a new server."""
+    if any(h.namespace == ev.DISPLAY_NS for h in socketio.namespace_handlers):
+        return
+    socketio.on_namespace(DisplayNamespace(ev.DISPLAY_NS))
+    socketio.on_namespace(CounterNamespace(ev.COUNTER_NS))

@@ -1,0 +1,28 @@
+"""Domain signals: the only way the engine tells the rest of the system what happened.
+
+Each signal is sent with the SQLAlchemy ``Session`` as sender, after the change has been
+flushed and before it is committed. ``onestop.realtime`` turns them into Socket.IO events
+*after commit* (a rolled-back change announces nothing).
+
+=====================  ==============================================================
+signal                 keyword arguments
+=====================  ==============================================================
+ticket_issued          ticket
+ticket_called          ticket, counter, recall (bool)
+ticket_changed         ticket, action (str: skip, finish, transfer, park, requeue, ...)
+counter_changed        counter
+queue_changed          unit_id, service_ids (list[int])
+day_closed             unit_id, business_date, expired (int)
+=====================  ==============================================================
+"""
+
+from blinker import Namespace
+
+_ns = Namespace()
+
+ticket_issued = _ns.signal("ticket-issued")
+ticket_called = _ns.signal("ticket-called")
+ticket_changed = _ns.signal("ticket-changed")
+counter_changed = _ns.signal("counter-changed")
+queue_changed = _ns.signal("queue-changed")
+day_closed = _ns.signal("day-closed")

@@ -1,0 +1,135 @@
+"""Shared fixtures: an app on a fresh SQLite file, the demo centre, tokens, services.
+
+PostgreSQL and Redis tests skip with a reason when those are absent, and fail instead when
+ONESTOP_REQUIRE_SERVICES=1 (CI sets it). Browser tests do the same with
+ONESTOP_REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from onestop import demo
+from onestop.app import create_app
+from onestop.db import make_engine
+from onestop.extensions import db
+from onestop.models import Base
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+PG_URL = os.environ.get("ONESTOP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("ONESTOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SECRET = "test-secret-key-for-onestop-tests"
+
+
+def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> dt.datetime:
+    """A moment given in Vietnam time, returned as aware UTC (what the engine takes)."""
+    return dt.datetime(year, month, day, hour, minute, tzinfo=TZ).astimezone(dt.UTC)
+
+
+# Monday 23 November 2026, 09:00 in Hà Nội: every demo MWF and weekday field is open.
+MONDAY_9 = local(2026, 11, 23, 9, 0)
+
+
+def need_service(kind: str, reason: str) -> None:
+    """Skip, or fail when CI requires the service."""
+    env = "ONESTOP_REQUIRE_BROWSER" if kind == "browser" else "ONESTOP_REQUIRE_SERVICES"
+    if os.environ.get(env) == "1":
+        pytest.fail(f"{reason} (required because {env}=1)")
+    pytest.skip(reason)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'onestop.sqlite3'}"
+
+
+def create_schema(url: str) -> None:
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test; dropped afterwards."""
+    if not _port_open("127.0.0.1", 5432):
+        need_service("postgres", "PostgreSQL is not listening on 127.0.0.1:5432")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not _port_open("127.0.0.1", 6379):
+        need_service("redis", "Redis is not listening on 127.0.0.1:6379")
+    return REDIS_URL
+
+
+def app_config(tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    return {"DATA_DIR": str(tmp_path), "DATABASE_URL": make_sqlite_url(tmp_path),
+            "SECRET_KEY": SECRET, "TESTING": True, "ASYNC_MODE": "threading",
+            "RATELIMIT_ENABLED": False, **extra}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Any]:
+    application = create_app(app_config(tmp_path, ALWAYS_OPEN=True))
+    create_schema(application.config["DATABASE_URL"])
+    with application.app_context():
+        demo.load(db.session())
+        db.session.commit()
+    yield application
+    db.session.remove()
+    assert db.engine is not None
+    db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Any) -> Iterator[Any]:
+    """A session for direct engine calls (demo data loaded)."""
+    with app.app_context():
+        yield db.session()
+        db.session.rollback()
+
+
+def token_for(client: Any, username: str, password: str = demo.DEMO_PASSWORD) -> str:
+    res = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert res.status_code == 201, res.get_json()
+    return str(res.get_json()["token"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

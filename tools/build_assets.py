@@ -1,0 +1,58 @@
+"""Copy the front-end assets installed by `npm ci` into onestop/static/vendor/.
+
+Run by `make assets`. Nothing here is committed: the vendor folder is rebuilt on every
+machine from package-lock.json, so no page ever loads anything from outside the server.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE = ROOT / "node_modules"
+VENDOR = ROOT / "onestop" / "static" / "vendor"
+
+FILES = {
+    "socket.io-client/dist/socket.io.min.js": "socket.io/socket.io.min.js",
+    "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
+    "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
+    "swagger-ui-dist/swagger-ui-standalone-preset.js":
+        "swagger-ui/swagger-ui-standalone-preset.js",
+}
+FONT = "@fontsource/be-vietnam-pro/files"
+WEIGHTS = (400, 700)
+SUBSETS = ("vietnamese", "latin", "latin-ext")
+
+
+def font_css() -> str:
+    rules = []
+    for weight in WEIGHTS:
+        for subset in SUBSETS:
+            name = f"be-vietnam-pro-{subset}-{weight}-normal.woff2"
+            shutil.copy2(NODE / FONT / name, VENDOR / "fonts" / name)
+            rules.append(
+                "@font-face{font-family:'Be Vietnam Pro';font-style:normal;font-display:swap;"
+                f"font-weight:{weight};src:url(./{name}) format('woff2');}}")
+    return "\n".join(rules) + "\n"
+
+
+def main() -> int:
+    if not NODE.is_dir():
+        print("node_modules is missing: run `npm ci` first", file=sys.stderr)
+        return 1
+    if VENDOR.exists():
+        shutil.rmtree(VENDOR)
+    for src, dst in FILES.items():
+        target = VENDOR / dst
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(NODE / src, target)
+    (VENDOR / "fonts").mkdir(parents=True, exist_ok=True)
+    (VENDOR / "fonts" / "be-vietnam-pro.css").write_text(font_css())
+    print(f"assets copied into {VENDOR.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
