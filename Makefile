@@ -26,7 +26,7 @@ $(VENDOR_STAMP): node_modules/.package-lock.json tools/build_assets.py $(STAMP)
 assets: $(VENDOR_STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d onestop/translations 2>/dev/null || true
+	$(BIN)/pybabel compile --statistics -d onestop/translations
 
 demo: $(STAMP) assets translations
 	$(BIN)/onestop demo --always-open

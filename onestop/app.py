@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     socketio.init_app(
         app,
         message_queue=settings.get("MESSAGE_QUEUE_URL") or None,
+        channel=settings["MESSAGE_QUEUE_CHANNEL"],
         async_mode=settings.get("ASYNC_MODE") or None,
         cors_allowed_origins=[],
     )

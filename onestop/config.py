@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": ".data",
     "DATABASE_URL": None,  # default: sqlite file in DATA_DIR
     "MESSAGE_QUEUE_URL": None,
+    "MESSAGE_QUEUE_CHANNEL": "onestop",  # Redis pub/sub channel shared by the instances
     "SECRET_KEY": DEMO_SECRET,
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     "ALWAYS_OPEN": False,

@@ -136,6 +136,7 @@ def _procedures(session: Session, unit: Unit, services: dict[str, Service]) -> N
 
 
 def accounts() -> list[dict[str, Any]]:
-    rows = [{"username": "admin", "role": "admin"}, {"username": "manager", "role": "manager"}]
+    rows: list[dict[str, Any]] = [{"username": "admin", "role": "admin"},
+                                  {"username": "manager", "role": "manager"}]
     rows += [{"username": f"clerk{n}", "role": "clerk", "counter": n} for n in COUNTERS]
     return rows

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_room
+from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, join_room
 from sqlalchemy import select
 
 from onestop.accounts.auth import device_for_token, user_for_token
@@ -60,7 +60,7 @@ class DisplayNamespace(Namespace):
             snapshot["device"] = {"id": device.id, "name": device.name,
                                   "settings": device.settings}
         db.session.commit()
-        self.emit(ev.STATE, snapshot, to=request.sid)  # type: ignore[attr-defined]
+        emit(ev.STATE, snapshot)  # to this client only
 
 
 class CounterNamespace(Namespace):

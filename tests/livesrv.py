@@ -1,0 +1,54 @@
+"""A real onestop server in a subprocess, for tests that go over the network."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from tests.conftest import SECRET, free_port
+
+ONESTOP = str(Path(sys.executable).with_name("onestop"))
+
+
+@contextmanager
+def demo_server(data_dir: Path, **env: str) -> Iterator[str]:
+    """Run ``onestop demo --always-open`` on a free port; yield its base URL."""
+    port = free_port()
+    environ = {**os.environ, "ONESTOP_SECRET_KEY": SECRET, "ONESTOP_DATA_DIR": str(data_dir),
+               **env}
+    environ.pop("ONESTOP_DATABASE_URL", None)
+    log = (data_dir / "server.log").open("wb")
+    proc = subprocess.Popen([ONESTOP, "demo", "--always-open", "--port", str(port)],
+                            env=environ, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server did not become healthy")
