@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from werkzeug.security import generate_password_hash
 
 from onestop import demo
 from onestop.app import create_app
@@ -71,6 +72,22 @@ def create_schema(url: str) -> None:
     engine.dispose()
 
 
+def _cheap_hash(password: str) -> str:
+    return generate_password_hash(password, method="pbkdf2:sha256:1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """The demo data hashes ten passwords per test with scrypt (about 1 s).
+
+    The method is part of the stored hash, so a one-round pbkdf2 hash checks exactly like a
+    production one. Only this test process is affected; server subprocesses hash for real.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("onestop.accounts.models.generate_password_hash", _cheap_hash)
+        yield
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL schema for one test; dropped afterwards."""
@@ -119,7 +136,11 @@ def client(app: Any) -> Any:
 
 @pytest.fixture
 def session(app: Any) -> Iterator[Any]:
-    """A session for direct engine calls (demo data loaded)."""
+    """A session for direct engine calls (demo data loaded).
+
+    It holds an app context open: Flask-Login caches the signed-in user in ``g`` for that
+    context, so do not make test-client requests as different users while using it.
+    """
     with app.app_context():
         yield db.session()
         db.session.rollback()

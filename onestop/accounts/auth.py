@@ -88,6 +88,11 @@ def require_user(*roles: str) -> Callable[[F], F]:
 def init_app(app: Flask) -> None:
     @login.user_loader
     def _load_user(user_id: str) -> User | None:
+        token = bearer_token()
+        if token:
+            # An explicit bearer token decides who calls, never the ambient session cookie:
+            # bearer calls skip the CSRF check, so the cookie's user must not ride along.
+            return user_for_token(db.session(), token, utcnow())
         user = db.session.get(User, int(user_id))
         return user if user and user.active else None
 

@@ -15,6 +15,17 @@ csrf.exempt(bp)
 SAFE = {"GET", "HEAD", "OPTIONS"}
 
 
+@bp.record_once
+def _offline_docs(state: Any) -> None:
+    """The docs page must load nothing from the Internet (offline office LAN, no CDN):
+    APIFlask's default favicon is on apiflask.com and Swagger UI's validator badge on
+    validator.swagger.io."""
+    config = state.app.config
+    if str(config.get("DOCS_FAVICON", "")).startswith(("http:", "https:", "//")):
+        config["DOCS_FAVICON"] = "data:,"
+    config["SWAGGER_UI_CONFIG"] = {"validatorUrl": "none", **(config.get("SWAGGER_UI_CONFIG") or {})}
+
+
 @bp.before_request
 def _csrf_for_cookie_auth() -> None:
     """Bearer calls carry no ambient credential; cookie-authenticated changes need CSRF."""

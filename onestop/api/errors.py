@@ -95,6 +95,12 @@ def init_app(app: APIFlask) -> None:
         if _is_db_down(error):
             log.warning("database unavailable: %s", error)
             return envelope("unavailable", 503)
+        if _is_bad_data(error):
+            log.warning("database refused the input on %s %s: %s", request.method,
+                        request.path, error)
+            return envelope("bad_request", 400)
+        if isinstance(error, RecursionError) and request.is_json:
+            return envelope("bad_request", 400)  # a hostile, absurdly nested JSON body
         log.exception("unhandled error on %s %s", request.method, request.path)
         return envelope("internal_error", 500)
 
@@ -104,3 +110,10 @@ def _is_db_down(error: Exception) -> bool:
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     return isinstance(error, OperationalError | PoolTimeout)
+
+
+def _is_bad_data(error: Exception) -> bool:
+    """Input the database cannot take (NUL in text, a number out of range): a client error."""
+    from sqlalchemy.exc import DataError
+
+    return isinstance(error, DataError)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Priority = Literal["none", "elderly", "disabled", "pregnant", "meritorious"]
 
@@ -12,10 +12,19 @@ Priority = Literal["none", "elderly", "disabled", "pregnant", "meritorious"]
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @model_validator(mode="after")
+    def _no_nul(self) -> Strict:
+        # PostgreSQL cannot store NUL in text, and no screen should ever show one
+        if any(isinstance(v, str) and "\x00" in v for v in self.__dict__.values()):
+            raise ValueError("NUL characters are not allowed")
+        return self
+
 
 class TokenIn(Strict):
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
+    # a password is checked exactly as typed (the sign-in page does not strip it either)
+    password: Annotated[str, StringConstraints(strip_whitespace=False)] = Field(
+        min_length=1, max_length=200)
 
 
 class UserOut(BaseModel):

@@ -9,6 +9,7 @@ from flask_login import current_user
 from onestop.accounts.auth import current_actor, current_device, require_user
 from onestop.api import bp
 from onestop.api.common import always_open, now, resolve_unit
+from onestop.api.counters import MAX_ID
 from onestop.api.schemas import TicketIn, TicketOut
 from onestop.extensions import db
 from onestop.queueing import engine
@@ -51,7 +52,8 @@ def issue(body: TicketIn) -> dict[str, Any]:
 
 def _ticket(ticket_id: int) -> tuple[Any, Ticket]:
     unit = resolve_unit()
-    ticket = db.session.get(Ticket, ticket_id)
+    # ids past the column's range cannot exist (and would overflow the database driver)
+    ticket = db.session.get(Ticket, ticket_id) if ticket_id <= MAX_ID else None
     if ticket is None or ticket.unit_id != unit.id:
         raise NotFound("ticket_not_found")
     return unit, ticket

@@ -87,12 +87,14 @@ def issue_ticket(
     if not state.open:
         raise DomainError(state.code or "service_closed", reason=state.reason)
     business_date = unit.business_date(now)
-    seq = next_sequence(session, f"service:{service.id}", business_date)
-    number = seq if service.block_start is None else service.block_start + seq - 1
-    if (service.daily_cap and seq > service.daily_cap) or (
-        service.block_end is not None and number > service.block_end
-    ):
-        raise DomainError("daily_cap_reached", cap=service.daily_cap)
+    # a savepoint, so that a refused ticket gives its number back even if the caller commits
+    with session.begin_nested():
+        seq = next_sequence(session, f"service:{service.id}", business_date)
+        number = seq if service.block_start is None else service.block_start + seq - 1
+        if (service.daily_cap and seq > service.daily_cap) or (
+            service.block_end is not None and number > service.block_end
+        ):
+            raise DomainError("daily_cap_reached", cap=service.daily_cap)
     ticket = Ticket(
         unit_id=unit.id, service_id=service.id, issued_service_id=service.id,
         business_date=business_date, number=number, label=make_label(service, number),

@@ -19,9 +19,10 @@ from onestop.queueing.models import Counter, Ticket
 from onestop.units.models import Unit
 
 BATCH = 5
+Pool = Select[int, str]  # rows of (ticket id, priority)
 
 
-def _pool(unit: Unit, counter: Counter, business_date: dt.date) -> Select[tuple[int, str]]:
+def _pool(unit: Unit, counter: Counter, business_date: dt.date) -> Pool:
     return select(Ticket.id, Ticket.priority).where(
         Ticket.unit_id == unit.id,
         Ticket.business_date == business_date,
@@ -47,7 +48,7 @@ def _weighted_service(session: Session, counter: Counter, business_date: dt.date
     return best.service_id
 
 
-def _ordered(session: Session, query: Select[tuple[int, str]], counter: Counter,
+def _ordered(session: Session, query: Pool, counter: Counter,
              business_date: dt.date) -> list[tuple[int, str]]:
     # a ticket sent to this very counter goes first
     direct = case((Ticket.target_counter_id == counter.id, 0), else_=1)
@@ -65,7 +66,7 @@ def _ordered(session: Session, query: Select[tuple[int, str]], counter: Counter,
         query = query.order_by(direct, preferred, Ticket.queue_at, Ticket.id)
     else:
         query = query.order_by(direct, Ticket.queue_at, Ticket.id)
-    return [(row[0], row[1]) for row in session.execute(query.limit(BATCH))]
+    return [(int(row[0]), str(row[1])) for row in session.execute(query.limit(BATCH))]
 
 
 def candidates(session: Session, unit: Unit, counter: Counter,
