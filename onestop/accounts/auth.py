@@ -23,6 +23,8 @@ from onestop.queueing.engine import Actor
 from onestop.queueing.errors import DomainError
 
 DEVICE_COOKIE = "onestop_device"
+USER_TOKEN_PREFIX = "ost_"  # issued by issue_api_token
+DEVICE_TOKEN_PREFIX = "osd_"  # issued by accounts.engine.add_device / pair_device
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -41,6 +43,8 @@ def issue_api_token(session: Session, user: User, now: dt.datetime, ttl_hours: i
 
 
 def user_for_token(session: Session, token: str, now: dt.datetime) -> User | None:
+    if not token.startswith(USER_TOKEN_PREFIX):  # a device token: no need to ask the database
+        return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < now):
         return None
@@ -48,6 +52,8 @@ def user_for_token(session: Session, token: str, now: dt.datetime) -> User | Non
 
 
 def device_for_token(session: Session, token: str) -> Device | None:
+    if not token.startswith(DEVICE_TOKEN_PREFIX):
+        return None
     device = session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
     if device is None or device.revoked_at is not None:
         return None

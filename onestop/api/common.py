@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -21,12 +22,14 @@ def now() -> dt.datetime:
 
 
 def resolve_unit() -> Unit:
-    """The unit of the caller (device, then user), else ``?unit=CODE``, else the default."""
+    """The unit of the caller (user, then device), else ``?unit=CODE``, else the default."""
+    if "unit" in g:
+        return cast(Unit, g.unit)
     session = db.session()
-    device = current_device()
-    unit_id = device.unit_id if device else None
-    if unit_id is None and current_user.is_authenticated:
-        unit_id = current_user.unit_id
+    unit_id = current_user.unit_id if current_user.is_authenticated else None
+    if unit_id is None:
+        device = current_device()
+        unit_id = device.unit_id if device else None
     if unit_id is not None:
         unit = session.get(Unit, unit_id)
     else:
@@ -35,6 +38,7 @@ def resolve_unit() -> Unit:
         unit = session.scalars(query.limit(1)).first()
     if unit is None:
         raise NotFound("unit_not_found")
+    g.unit = unit
     return unit
 
 

@@ -44,7 +44,7 @@ def _act(counter_id: int, action: Callable[[Unit, Counter], Ticket]) -> dict[str
     unit = resolve_unit()
     counter = counter_for_action(counter_id, unit)
     ticket = action(unit, counter)
-    return ticket_dict(db.session(), unit, ticket)
+    return ticket_dict(db.session(), unit, ticket, now())
 
 
 @bp.get("/counters")

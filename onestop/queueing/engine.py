@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from onestop import signals
@@ -113,29 +113,23 @@ def waiting_ahead(session: Session, ticket: Ticket) -> int:
     """Waiting tickets of the same service and day that are ahead in the queue."""
     if ticket.state != "waiting":
         return 0
+    # the columns in the order of ix_tickets_queue, so the count walks that index only
     query = select(func.count()).select_from(Ticket).where(
-        Ticket.service_id == ticket.service_id,
+        Ticket.unit_id == ticket.unit_id,
         Ticket.business_date == ticket.business_date,
         Ticket.state == "waiting",
-        or_(Ticket.queue_at < ticket.queue_at,
-            and_(Ticket.queue_at == ticket.queue_at, Ticket.id < ticket.id)),
+        Ticket.service_id == ticket.service_id,
+        tuple_(Ticket.queue_at, Ticket.id) < tuple_(ticket.queue_at, ticket.id),
     )
     return int(session.scalar(query) or 0)
 
 
-def waiting_count(session: Session, service_id: int, business_date: dt.date) -> int:
-    query = select(func.count()).select_from(Ticket).where(
-        Ticket.service_id == service_id, Ticket.business_date == business_date,
-        Ticket.state == "waiting",
-    )
-    return int(session.scalar(query) or 0)
-
-
-def estimate_for(session: Session, unit: Unit, ticket: Ticket) -> tuple[int, int]:
-    """``(waiting_ahead, estimated_wait_minutes)`` for a ticket."""
+def estimate_for(session: Session, unit: Unit, ticket: Ticket,
+                 now: dt.datetime | None = None) -> tuple[int, int]:
+    """``(waiting_ahead, estimated_wait_minutes)`` for a ticket (rates cached given ``now``)."""
     ahead = waiting_ahead(session, ticket)
     minutes = estimate_wait_minutes(
-        session, ticket.service_id, ahead, float(unit.setting("default_service_minutes"))
+        session, ticket.service_id, ahead, float(unit.setting("default_service_minutes")), now
     )
     return ahead, minutes
 
@@ -218,27 +212,29 @@ def _require_open(counter: Counter) -> None:
 
 
 def _claim(session: Session, ticket_id: int, from_states: tuple[str, ...], counter: Counter,
-           now: dt.datetime) -> bool:
-    """Compare-and-set: move the ticket to ``called`` at ``counter`` only if still in a from-state."""
-    result = session.execute(
+           now: dt.datetime) -> Ticket | None:
+    """Compare-and-set: move the ticket to ``called`` at ``counter`` only if still in a from-state.
+
+    One ``UPDATE ... RETURNING`` statement; the loaded ticket is refreshed from its result.
+    """
+    return session.scalars(
         update(Ticket)
         .where(Ticket.id == ticket_id, Ticket.state.in_(from_states))
         .values(state="called", counter_id=counter.id, called_at=now, serving_at=None,
                 target_counter_id=None, recall_count=0)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        .returning(Ticket)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).one_or_none()
 
 
 def _finish_current(session: Session, counter: Counter, actor: Actor, now: dt.datetime) -> None:
-    if current_ticket(session, counter) is not None:
-        finish(session, counter, actor=actor, now=now, outcome="served")
+    ticket = current_ticket(session, counter)
+    if ticket is not None:
+        _finish_ticket(session, ticket, actor, now, "served")
 
 
-def _announce_call(session: Session, ticket_id: int, from_state: str, counter: Counter,
+def _announce_call(session: Session, ticket: Ticket, from_state: str, counter: Counter,
                    actor: Actor, now: dt.datetime, action: str = "call") -> Ticket:
-    ticket = session.get(Ticket, ticket_id, populate_existing=True)
-    assert ticket is not None
     _event(session, ticket, action, from_state, actor, now)
     signals.ticket_called.send(session, ticket=ticket, counter=counter, recall=False)
     _queue_changed(session, ticket.unit_id, ticket.service_id)
@@ -261,10 +257,11 @@ def call_next(session: Session, unit: Unit, counter: Counter, *, actor: Actor,
         if not candidates:
             raise NotFound("queue_empty")
         for ticket_id, priority in candidates:
-            if _claim(session, ticket_id, ("waiting",), counter, now):
+            ticket = _claim(session, ticket_id, ("waiting",), counter, now)
+            if ticket is not None:
                 counter.calls_since_priority = (
                     0 if priority != "none" else counter.calls_since_priority + 1)
-                return _announce_call(session, ticket_id, "waiting", counter, actor, now)
+                return _announce_call(session, ticket, "waiting", counter, actor, now)
     raise DomainError("busy_retry", status=503)
 
 
@@ -279,10 +276,11 @@ def call_ticket(session: Session, counter: Counter, ticket_id: int, *, actor: Ac
         raise DomainError("invalid_state", state=ticket.state)
     from_state = ticket.state
     _finish_current(session, counter, actor, now)
-    if not _claim(session, ticket.id, (from_state,), counter, now):
+    claimed = _claim(session, ticket.id, (from_state,), counter, now)
+    if claimed is None:
         raise DomainError("invalid_state", state="changed")
     action = "unpark" if from_state == "parked" else "call"
-    return _announce_call(session, ticket.id, from_state, counter, actor, now, action)
+    return _announce_call(session, claimed, from_state, counter, actor, now, action)
 
 
 def _get_ticket(session: Session, ticket_id: int, unit_id: int) -> Ticket:
@@ -347,7 +345,11 @@ def skip(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime,
 def finish(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime,
            outcome: str = "served") -> Ticket:
     """Finish the current ticket with an outcome (``served``, ``dossier_received`` ...)."""
-    ticket = _current_or_fail(session, counter)
+    return _finish_ticket(session, _current_or_fail(session, counter), actor, now, outcome)
+
+
+def _finish_ticket(session: Session, ticket: Ticket, actor: Actor, now: dt.datetime,
+                   outcome: str) -> Ticket:
     if ticket.serving_at is None:
         ticket.serving_at = ticket.called_at
     ticket.outcome = outcome

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter as Tally
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -48,10 +49,11 @@ def _weighted_service(session: Session, counter: Counter, business_date: dt.date
     return best.service_id
 
 
-def _ordered(session: Session, query: Pool, counter: Counter,
-             business_date: dt.date) -> list[tuple[int, str]]:
-    # a ticket sent to this very counter goes first
+def _ordered(session: Session, query: Pool, counter: Counter, business_date: dt.date,
+             *lead: Any) -> list[tuple[int, str]]:
+    # ``lead`` orderings first; then a ticket sent to this very counter
     direct = case((Ticket.target_counter_id == counter.id, 0), else_=1)
+    query = query.order_by(*lead)
     if counter.service_mode == "order" and counter.links:
         rank = case({link.service_id: link.position for link in counter.links},
                     value=Ticket.service_id, else_=999)
@@ -73,6 +75,10 @@ def candidates(session: Session, unit: Unit, counter: Counter,
                business_date: dt.date) -> list[tuple[int, str]]:
     """Up to ``BATCH`` ``(ticket_id, priority)`` pairs, best first."""
     pool = _pool(unit, counter, business_date)
+    if unit.setting("priority_mode") != "interleave" and counter.service_mode != "weighted":
+        # strict priority in one query: any priority ticket first, then the rest
+        return _ordered(session, pool, counter, business_date,
+                        case((Ticket.priority != "none", 0), else_=1))
     priority = _ordered(session, pool.where(Ticket.priority != "none"), counter, business_date)
     if not priority:
         return _ordered(session, pool, counter, business_date)

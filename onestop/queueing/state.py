@@ -50,13 +50,14 @@ def service_list(session: Session, unit: Unit, now: dt.datetime,
             "prefix": svc.prefix, "zone": svc.zone, "open_now": state.open,
             "closed_reason": state.reason, "weekdays": svc.weekdays, "windows": svc.windows,
             "waiting": n,
-            "estimated_wait_minutes": estimate_wait_minutes(session, svc.id, n, default),
+            "estimated_wait_minutes": estimate_wait_minutes(session, svc.id, n, default, now),
         })
     return out
 
 
-def ticket_dict(session: Session, unit: Unit, ticket: Ticket) -> dict[str, Any]:
-    ahead, minutes = estimate_for(session, unit, ticket)
+def ticket_dict(session: Session, unit: Unit, ticket: Ticket,
+                now: dt.datetime | None = None) -> dict[str, Any]:
+    ahead, minutes = estimate_for(session, unit, ticket, now)
     counter = ticket.counter if ticket.state in ("called", "serving", "parked") else None
     return {
         "id": ticket.id, "number": ticket.number, "label": ticket.label,

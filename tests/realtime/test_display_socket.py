@@ -262,3 +262,24 @@ def test_cookie_session_clerk_may_connect(app, client):
     sio = counter_client(app, client)
     assert sio.is_connected(ev.COUNTER_NS)
     sio.disconnect(ev.COUNTER_NS)
+
+
+def test_nothing_is_emitted_before_the_outer_commit(app):
+    """A savepoint (the numbering one) is released mid-transaction: events wait for commit."""
+    from onestop.extensions import db as database
+    from onestop.queueing import engine
+    from onestop.queueing.models import Service
+    from onestop.units.models import Unit
+    from tests.conftest import MONDAY_9
+
+    display = socketio.test_client(app, namespace=ev.DISPLAY_NS)
+    display.get_received(ev.DISPLAY_NS)
+    with app.app_context():
+        session = database.session()
+        unit = session.get(Unit, 1)
+        engine.issue_ticket(session, unit, session.get(Service, 1), actor=engine.SYSTEM,
+                            now=MONDAY_9, always_open=True)
+        assert display.get_received(ev.DISPLAY_NS) == []
+        session.commit()
+    names = [e["name"] for e in display.get_received(ev.DISPLAY_NS)]
+    assert ev.QUEUE_CHANGED in names
