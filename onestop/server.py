@@ -6,7 +6,6 @@ sharing PostgreSQL and a Redis message queue (see systemd/ and the README).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -29,19 +28,48 @@ class OnestopServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.app_config)
 
 
+def websocket_worker() -> type:
+    """gunicorn's gevent (pywsgi) worker with gevent-websocket's handler.
+
+    engine.io uses gevent-websocket whenever it is installed, and then needs its handler:
+    under the plain ``gevent`` worker every websocket upgrade got a 500 and clients fell
+    back to long-polling. Mixing in gunicorn's handler keeps gunicorn's access log.
+    """
+    from geventwebsocket.handler import WebSocketHandler
+    from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
+
+    class Handler(WebSocketHandler, PyWSGIHandler):  # type: ignore[misc]
+        log_request = PyWSGIHandler.log_request  # not gevent-websocket's silent logger
+
+    class Worker(GeventPyWSGIWorker):  # type: ignore[misc]
+        wsgi_handler = Handler
+
+    return Worker
+
+
 def serve(host: str, port: int, config: dict[str, Any] | None = None, access_log: bool = True,
           graceful_timeout: int = 5) -> None:
+    """Short graceful timeout: a restart (systemd stop, deploy) waits at most that long for
+    requests in flight; displays and counters reconnect by themselves."""
+    from onestop.config import load_settings
+    from onestop.ops.logs import ACCESS_FORMAT, logging_config
+
+    settings = load_settings(config)
+    level = str(settings.get("LOG_LEVEL") or "info").lower()  # ONESTOP_LOG_LEVEL
     options = {
         "bind": f"{host}:{port}",
         "workers": 1,
-        "worker_class": "gevent",
+        "worker_class": websocket_worker,
         "worker_connections": 4000,
         "graceful_timeout": graceful_timeout,
         "timeout": 30,
         "keepalive": 5,
         "accesslog": "-" if access_log else None,
+        "access_log_format": ACCESS_FORMAT,
         "errorlog": "-",
-        "loglevel": os.environ.get("ONESTOP_LOG_LEVEL", "info"),
+        "loglevel": level,
+        # one root handler (text or JSON lines, stderr) for gunicorn's and the app's loggers
+        "logconfig_dict": logging_config(str(settings.get("LOG_FORMAT") or "text").lower(), level),
         "proc_name": "onestop",
         "control_socket_disable": True,  # several instances may run on one host
     }

@@ -1,0 +1,240 @@
+"""Hall display latency and server memory (DESIGN §7).
+
+1. call -> ``ticket.called`` at every display: N python-socketio clients (N = 50, 200,
+   500) on ``/display``, spread over several client processes (one Python process is too
+   slow to read 500 sockets on time). The clock starts just before the HTTP call-next and
+   stops when each client's handler runs; ``time.time()`` is shared by the processes of
+   one machine. Targets: p50 <= 5 ms, p99 <= 50 ms at 500 displays.
+   The 500 level is run again with a minimal Engine.IO client (one select() loop per
+   process), which shows how much of the time is the Python clients' own.
+2. server memory with 1,000 connected display clients (VmRSS of the gunicorn worker, and
+   of worker + master). Target: <= 200 MB.
+
+The server is a real ``onestop serve`` (gunicorn, one gevent worker) on SQLite.
+
+    python -m bench.display_latency        # writes bench/results/display_latency.json
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import multiprocessing
+import queue
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.common import Server, free_port, latency_summary, machine_info, prepare_centre, write_json
+
+LEVELS = (50, 200, 500)
+ROUNDS = 30
+WARMUP = 3
+GAP_S = 0.25  # between calls, so one fan-out is over before the next begins
+RAW_LEVELS = (500,)  # again with a minimal client, to tell server time from client time
+MEMORY_CLIENTS = 1000
+PER_PROCESS = 40
+CONNECT_TIMEOUT_S = 180.0
+TARGETS = {"p50_ms": 5.0, "p99_ms": 50.0, "rss_mb": 200.0}
+
+
+def _display_clients(base: str, count: int, ready: Any, stop: Any, results: Any, index: int) -> None:
+    """A client process: ``count`` display connections; report every ticket.called receipt."""
+    import socketio
+
+    received: list[tuple[int, float]] = []
+    clients = []
+    errors = 0
+    for _ in range(count):
+        sio = socketio.Client(reconnection=False)
+        sio.on("ticket.called", lambda data: received.append((data["ticket"]["id"], time.time())),
+               namespace="/display")
+        try:
+            sio.connect(base, namespaces=["/display"], transports=["websocket"], wait_timeout=30)
+            clients.append(sio)
+        except Exception:  # noqa: BLE001 - counted and reported
+            errors += 1
+    ready.put((index, len(clients), errors))
+    stop.wait(CONNECT_TIMEOUT_S * 2)
+    results.put({"index": index, "received": received, "connected": len(clients), "errors": errors})
+    for sio in clients:
+        with contextlib.suppress(Exception):  # the run is over
+            sio.disconnect()
+
+
+def _raw_display_clients(base: str, count: int, ready: Any, stop: Any, results: Any, index: int) -> None:
+    """The same, speaking Engine.IO 4 / Socket.IO 5 directly over websocket-client, all
+    sockets in one select() loop: a client side cheap enough that the server is measured."""
+    import select
+
+    import websocket
+
+    url = base.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    sockets: dict[Any, Any] = {}
+    errors = 0
+    for _ in range(count):
+        try:
+            ws = websocket.create_connection(url, timeout=30)
+            ws.recv()  # "0{sid, pingInterval, ...}"
+            ws.send("40/display,")
+            while not str(ws.recv()).startswith("40/display"):
+                pass
+            sockets[ws.sock] = ws
+        except Exception:  # noqa: BLE001 - counted and reported
+            errors += 1
+    ready.put((index, len(sockets), errors))
+    received: list[tuple[int, float]] = []
+    prefix = '42/display,["ticket.called",'
+    while not stop.is_set():
+        readable, _, _ = select.select(list(sockets), [], [], 0.2)
+        for sock in readable:  # websocket-client reads exact frame sizes: no hidden buffer
+            ws = sockets[sock]
+            msg = str(ws.recv())
+            if msg.startswith(prefix):
+                received.append((json.loads(msg[len("42/display,"):])[1]["ticket"]["id"], time.time()))
+            elif msg == "2":
+                ws.send("3")
+    results.put({"index": index, "received": received, "connected": len(sockets), "errors": errors})
+    for ws in sockets.values():
+        with contextlib.suppress(Exception):
+            ws.close()
+
+
+class ClientFleet:
+    """``total`` display connections in ceil(total / PER_PROCESS) spawned processes."""
+
+    def __init__(self, base: str, total: int, raw: bool = False) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        target = _raw_display_clients if raw else _display_clients
+        self.ready, self.results, self.stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+        nprocs = math.ceil(total / PER_PROCESS)
+        counts = [total // nprocs + (1 if i < total % nprocs else 0) for i in range(nprocs)]
+        self.procs = [ctx.Process(target=target, daemon=True,
+                                  args=(base, n, self.ready, self.stop, self.results, i))
+                      for i, n in enumerate(counts)]
+        for proc in self.procs:
+            proc.start()
+        reports = [self._ready() for _ in self.procs]
+        self.connected = sum(r[1] for r in reports)
+        self.errors = sum(r[2] for r in reports)
+
+    def _ready(self) -> tuple[int, int, int]:
+        deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                return tuple(self.ready.get(timeout=1.0))  # type: ignore[return-value]
+            except queue.Empty:
+                if any(p.exitcode not in (None, 0) for p in self.procs):
+                    break
+        self.stop.set()
+        raise RuntimeError("display client processes did not connect")
+
+    def finish(self) -> list[dict[str, Any]]:
+        self.stop.set()
+        out = [self.results.get(timeout=60) for _ in self.procs]
+        for proc in self.procs:
+            proc.join(timeout=20)
+            if proc.is_alive():
+                proc.kill()
+        return out
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _memory(server: Server) -> dict[str, float]:
+    workers = server.worker_pids()
+    worker = sum(_rss_mb(pid) for pid in workers)
+    return {"worker_rss_mb": round(worker, 1),
+            "total_rss_mb": round(worker + _rss_mb(server.proc.pid), 1)}
+
+
+class Clerk:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+        res = self.http.post(f"{base}/api/v1/auth/token", json={"username": "clerk1", "password": "demo"},
+                             timeout=10)
+        res.raise_for_status()
+        self.http.headers["Authorization"] = f"Bearer {res.json()['token']}"
+
+    def post(self, path: str, **body: Any) -> dict[str, Any]:
+        res = self.http.post(f"{self.base}/api/v1{path}", json=body or None, timeout=10)
+        res.raise_for_status()
+        return dict(res.json())
+
+
+def _level(server: Server, clerk: Clerk, counter_id: int, clients: int, raw: bool = False) -> dict[str, Any]:
+    fleet = ClientFleet(server.base, clients, raw=raw)
+    cpu = server.cpu_seconds()
+    time.sleep(1.0)
+    sent: dict[int, float] = {}
+    http: list[float] = []
+    for i in range(WARMUP + ROUNDS):
+        start = time.time()
+        ticket = clerk.post(f"/counters/{counter_id}/call-next")
+        if i >= WARMUP:
+            sent[ticket["id"]] = start
+            http.append(time.time() - start)
+        time.sleep(GAP_S)
+    cpu = server.cpu_seconds() - cpu
+    time.sleep(1.0)
+    reports = fleet.finish()
+    latencies = [at - sent[tid] for r in reports for tid, at in r["received"] if tid in sent]
+    return {"clients": clients, "client": "raw engine.io" if raw else "python-socketio",
+            "connected": fleet.connected, "connect_errors": fleet.errors,
+            "server_cpu_ms_per_call": round(cpu / (WARMUP + ROUNDS) * 1000, 1),
+            "processes": len(fleet.procs), "calls": ROUNDS, "receipts": len(latencies),
+            "missing": fleet.connected * ROUNDS - len(latencies), **latency_summary(latencies),
+            # the call-next request alone (response received), for comparison
+            "http_call_next": latency_summary(http)}
+
+
+def run(levels: tuple[int, ...] = LEVELS, memory_clients: int = MEMORY_CLIENTS) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="onestop-bench-display-") as tmp:
+        data_dir = Path(tmp)
+        centre = prepare_centre(data_dir)
+        counter_id = centre["counters"][1]
+        with Server(data_dir, free_port()) as server:
+            server.wait_healthy()
+            clerk = Clerk(server.base)
+            clerk.post(f"/counters/{counter_id}/open")
+            for _ in range((len(levels) + len(RAW_LEVELS)) * (ROUNDS + WARMUP) + 5):
+                clerk.post("/tickets", service_id=centre["services"][0])
+            idle = _memory(server)
+            results = [_level(server, clerk, counter_id, n) for n in levels]
+            raw = [_level(server, clerk, counter_id, n, raw=True) for n in RAW_LEVELS if n in levels]
+            fleet = ClientFleet(server.base, memory_clients)
+            time.sleep(2.0)
+            memory: dict[str, Any] = {"clients": memory_clients, "connected": fleet.connected,
+                                      "connect_errors": fleet.errors, "idle": idle,
+                                      **_memory(server)}
+            fleet.finish()
+    top = next((r for r in results if r["clients"] == 500), results[-1])
+    return {
+        "name": "display_latency", "machine": machine_info(), "targets": TARGETS,
+        "rounds_per_level": ROUNDS, "gap_s": GAP_S, "levels": results, "raw_client_levels": raw,
+        "memory": memory,
+        "met": {"p50_at_500": top.get("p50_ms", math.inf) <= TARGETS["p50_ms"],
+                "p99_at_500": top.get("p99_ms", math.inf) <= TARGETS["p99_ms"],
+                "rss_1000": memory["worker_rss_mb"] <= TARGETS["rss_mb"],
+                "no_missing": all(r["missing"] == 0 for r in results)},
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    result = run()
+    path = write_json("display_latency", result)
+    print(json.dumps({k: result[k] for k in ("levels", "raw_client_levels", "memory", "met")},
+                     indent=2, ensure_ascii=False))
+    print(f"written to {path}")

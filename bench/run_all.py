@@ -1,0 +1,326 @@
+"""Run every HTTP benchmark against a real ``onestop serve`` on SQLite (``make bench``).
+
+1. ticket issue: 8 client processes, keep-alive, a kiosk token, POST /api/v1/tickets;
+   afterwards the database must show zero duplicate and zero missing numbers.
+2. call-next: clerks clerk1..clerk8 signed in at counters 1..8 (every counter serves every
+   field) call until ``queue_empty``; no ticket may be called twice, none left waiting.
+
+Results go to bench/results/<name>.json and bench/results/summary.json. The exit status is
+1 when a correctness check fails (and, with ``--strict``, when a target is missed).
+
+Besides throughput and client-side latency, each result gives the server worker's CPU time
+per request (from /proc): on a small or busy machine, where the load clients and other
+work share the cores with the server, that is the figure to compare between runs.
+``--profile`` samples the worker with py-spy (``pip install py-spy``; not a dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter as Tally
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import load
+from bench.common import (
+    Server,
+    free_port,
+    latency_summary,
+    machine_info,
+    prepare_centre,
+    write_json,
+)
+from bench.profile_report import summarise
+
+TARGET_PER_S = 500.0
+RESULT_TIMEOUT = 600.0
+
+
+def _race(target: Callable[..., None], rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """One spawned process per row; all start at one barrier; their reports, in order."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(len(rows))
+    results = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*row, barrier, results, i), daemon=True)
+             for i, row in enumerate(rows)]
+    for proc in procs:
+        proc.start()
+    try:
+        out = [results.get(timeout=RESULT_TIMEOUT) for _ in procs]
+    finally:
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+    crashes = [row["crash"] for row in out if row["crash"]]
+    if crashes:
+        raise RuntimeError("a load client crashed:\n" + "\n".join(crashes))
+    return sorted(out, key=lambda row: row["index"])
+
+
+def _throughput(rows: list[dict[str, Any]], done: int) -> tuple[float, float]:
+    elapsed = max(r["end"] for r in rows) - min(r["start"] for r in rows)
+    return elapsed, (done / elapsed if elapsed > 0 else 0.0)
+
+
+def _db(data_dir: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{data_dir / 'onestop.sqlite3'}?mode=ro", uri=True, timeout=30)
+
+
+def check_numbering(data_dir: Path, answered: list[tuple[int, int, int]]) -> dict[str, Any]:
+    """Duplicates and gaps per (field, business date), read back from the database."""
+    with _db(data_dir) as conn:
+        rows = conn.execute(
+            "SELECT issued_service_id, business_date, number, id FROM tickets").fetchall()
+    numbers: dict[tuple[int, str], list[int]] = {}
+    for service_id, day, number, _id in rows:
+        numbers.setdefault((service_id, day), []).append(number)
+    duplicates = sum(len(ns) - len(set(ns)) for ns in numbers.values())
+    gaps = sum(max(ns) - len(set(ns)) for ns in numbers.values())
+    stored = {row[3] for row in rows}
+    lost = [tid for tid, _s, _n in answered if tid not in stored]
+    answered_dupes = sum(n - 1 for n in Tally((s, n) for _t, s, n in answered).values() if n > 1)
+    return {"tickets_in_db": len(rows), "duplicates": duplicates, "gaps": gaps,
+            "answered_but_missing": len(lost), "duplicate_numbers_in_answers": answered_dupes,
+            "fields": len(numbers)}
+
+
+def check_calls(data_dir: Path, answered: list[int]) -> dict[str, Any]:
+    """Each ticket called once: from the answers and from the TicketEvent audit trail."""
+    with _db(data_dir) as conn:
+        per_ticket = conn.execute(
+            "SELECT ticket_id, COUNT(*) FROM ticket_events WHERE action = 'call' "
+            "GROUP BY ticket_id").fetchall()
+        waiting = conn.execute("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'").fetchone()
+    twice_db = sum(1 for _tid, n in per_ticket if n > 1)
+    twice_answers = sum(1 for n in Tally(answered).values() if n > 1)
+    return {"called_twice": max(twice_db, twice_answers), "called_twice_in_events": twice_db,
+            "called_twice_in_answers": twice_answers, "tickets_called": len(per_ticket),
+            "left_waiting": int(waiting[0])}
+
+
+def bench_issue(server: Server, data_dir: Path, token: str, services: list[int],
+                clients: int, tickets: int, warmup: int, profile: bool) -> dict[str, Any]:
+    per_client = tickets // clients
+    rows = [(server.port, token, services, per_client, warmup // clients)] * clients
+    with Phase(server, "issue_http", profile) as phase:
+        out = _race(load.issue_worker, rows)
+    answered = [tuple(t) for r in out for t in r["tickets"] + r["warmup_tickets"]]
+    warm = sum(len(r["warmup_tickets"]) for r in out)
+    done = sum(len(r["tickets"]) for r in out)
+    elapsed, rate = _throughput(out, done)
+    errors: Tally[str] = Tally()
+    for r in out:
+        errors.update(r["errors"])
+    checks = check_numbering(data_dir, answered)  # type: ignore[arg-type]
+    return {"name": "issue_http", "what": "POST /api/v1/tickets, kiosk token, keep-alive",
+            "clients": clients, "requests": done + sum(errors.values()), "ok": done,
+            "errors": dict(errors), "warmup": warm,
+            "elapsed_s": round(elapsed, 3), "per_s": round(rate, 1),
+            **latency_summary([x for r in out for x in r["latencies"]]), **checks,
+            "reconnects": sum(r.get("reconnects", 0) for r in out),
+            **phase.cost(done + sum(errors.values()) + warm, rate), "target_per_s": TARGET_PER_S,
+            "ok_correct": checks["duplicates"] == 0 and checks["gaps"] == 0
+            and checks["answered_but_missing"] == 0 and not errors}
+
+
+def _tokens(base: str, users: list[str]) -> list[str]:
+    tokens = []
+    for user in users:
+        req = urllib.request.Request(
+            f"{base}/api/v1/auth/token", method="POST",
+            data=json.dumps({"username": user, "password": "demo"}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as res:
+            tokens.append(json.loads(res.read())["token"])
+    return tokens
+
+
+def bench_call(server: Server, data_dir: Path, counters: dict[int, int],
+               clients: int, profile: bool) -> dict[str, Any]:
+    numbers = sorted(counters)[:clients]
+    tokens = _tokens(server.base, [f"clerk{n}" for n in numbers])
+    rows = [(server.port, tok, counters[n]) for n, tok in zip(numbers, tokens, strict=True)]
+    with Phase(server, "call_next_http", profile) as phase:
+        out = _race(load.call_worker, rows)
+    answered = [tid for r in out for tid in r["called"]]
+    elapsed, rate = _throughput(out, len(answered))
+    errors: Tally[str] = Tally()
+    for r in out:
+        errors.update(r["errors"])
+    checks = check_calls(data_dir, answered)
+    return {"name": "call_next_http", "what": "POST /api/v1/counters/{id}/call-next",
+            "clients": len(rows), "ok": len(answered), "errors": dict(errors),
+            "busy_retries": sum(r["busy_retries"] for r in out),
+            "calls_per_counter": [len(r["called"]) for r in out],
+            "elapsed_s": round(elapsed, 3), "per_s": round(rate, 1),
+            **latency_summary([x for r in out for x in r["latencies"]]), **checks,
+            "reconnects": sum(r.get("reconnects", 0) for r in out),
+            **phase.cost(len(answered) + len(rows) * 3 + sum(r["busy_retries"] for r in out), rate),
+            "target_per_s": TARGET_PER_S,
+            "ok_correct": checks["called_twice"] == 0 and checks["left_waiting"] == 0
+            and not errors}
+
+
+class Phase:
+    """One timed phase: the server worker's CPU time, the machine's load, and py-spy on the
+    worker when profiling is asked for (raw samples in the data dir, a summary of where the
+    time goes in bench/results/profile_<name>.json)."""
+
+    def __init__(self, server: Server, name: str, profile: bool) -> None:
+        self.server, self.name, self.enabled = server, name, profile
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.path: Path | None = None
+        self.summary: Path | None = None
+        self.cpu = 0.0
+
+    def cost(self, requests: int, rate: float) -> dict[str, Any]:
+        """Server CPU per request (all ``requests`` of the phase, warm-up included), the
+        share of one core the worker used at the measured ``rate``, and the rate one fully
+        used core would give at that cost."""
+        per_request = self.cpu / requests if requests else 0.0
+        return {"server_cpu_s": round(self.cpu, 2),
+                "server_core_use": round(per_request * rate, 2),
+                "server_cpu_ms_per_request": round(per_request * 1000, 2),
+                "one_core_capacity_per_s": round(1 / per_request, 1) if per_request else None,
+                "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+                "profile": self.summary.name if self.summary else None}
+
+    def __enter__(self) -> Phase:
+        self.cpu = self.server.cpu_seconds()
+        self._start_profiler()
+        return self
+
+    def _start_profiler(self) -> None:
+        spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+        pids = self.server.worker_pids()
+        if not self.enabled or not spy or not pids:
+            if self.enabled:
+                print(f"profile: skipped (py-spy {'found' if spy else 'not found'}, "
+                      f"worker pids {pids})")
+            return
+        self.path = self.server.log_path.parent / f"profile_{self.name}.txt"
+        self.proc = subprocess.Popen(
+            [spy, "record", "--pid", str(pids[0]), "--format", "raw", "--rate", "250",
+             "--nonblocking", "--output", str(self.path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # py-spy attaches
+
+    def __exit__(self, *exc: Any) -> None:
+        self.cpu = self.server.cpu_seconds() - self.cpu
+        if self.proc is None:
+            return
+        self.proc.send_signal(2)  # SIGINT: py-spy writes its output and exits
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        if self.path and self.path.is_file():  # the raw file stays in the data dir (--keep)
+            self.summary = write_json(f"profile_{self.name}", summarise(self.path, top=40))
+
+
+def _table(results: list[dict[str, Any]]) -> str:
+    head = f"{'bench':<16}{'ok':>7}{'per s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}" \
+           f"{'dup':>6}{'gaps':>6}{'cpu ms':>8}{'target':>9}"
+    lines = [head, "-" * len(head)]
+    for r in results:
+        dup = r.get("duplicates", r.get("called_twice", 0))
+        gaps = r.get("gaps", r.get("left_waiting", 0))
+        verdict = "met" if r["per_s"] >= r["target_per_s"] else "MISSED"
+        lines.append(f"{r['name']:<16}{r['ok']:>7}{r['per_s']:>9.1f}{r.get('p50_ms', 0):>9.1f}"
+                     f"{r.get('p95_ms', 0):>9.1f}{r.get('p99_ms', 0):>9.1f}{dup:>6}{gaps:>6}"
+                     f"{r.get('server_cpu_ms_per_request', 0):>8.2f}{verdict:>9}")
+    lines.append("cpu ms = server worker CPU time per request (measured from /proc)")
+    return "\n".join(lines)
+
+
+# the other benchmarks, each with run() -> dict; each writes its own JSON as well
+OTHERS = ("print_latency", "kiosk_print", "kiosk_weight", "display_latency")
+
+
+def run_others() -> dict[str, Any]:
+    """Run the other benchmarks one after the other; a failing one is reported, not fatal."""
+    import importlib
+
+    out: dict[str, Any] = {}
+    for name in OTHERS:
+        print(f"-- {name}", flush=True)
+        try:
+            result = importlib.import_module(f"bench.{name}").run()
+            write_json(name, result)
+            out[name] = result
+        except Exception as exc:  # noqa: BLE001 - one broken bench must not hide the others
+            out[name] = {"error": repr(exc)}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run_all", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=4000, help="timed tickets (default 4000)")
+    parser.add_argument("--clients", type=int, default=8, help="client processes (default 8)")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed tickets first")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the server worker with py-spy during each phase")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--only-throughput", action="store_true",
+                        help="skip the print, kiosk page and display benchmarks")
+    args = parser.parse_args(argv)
+
+    data_dir = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
+    started = dt.datetime.now(dt.UTC)
+    machine = machine_info()
+    try:
+        centre = prepare_centre(data_dir)
+        with Server(data_dir, free_port()) as server:
+            server.wait_healthy()
+            issue = bench_issue(server, data_dir, centre["kiosk_token"], centre["services"],
+                                args.clients, args.tickets, args.warmup, args.profile)
+            call = bench_call(server, data_dir, centre["counters"], args.clients, args.profile)
+    finally:
+        if args.keep:
+            print(f"data dir kept: {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+    common = {"started_at": started.isoformat(), "machine": machine,
+              "server": "onestop serve: gunicorn, 1 gevent-websocket worker, SQLite (WAL)"}
+    results = [issue, call]
+    for result in results:
+        write_json(result["name"], {**result, **common})
+    correct = all(r["ok_correct"] for r in results)
+    met = all(r["per_s"] >= r["target_per_s"] for r in results)
+    summary = {**common, "correct": correct, "targets_met": met, "results": {
+        r["name"]: {k: r[k] for k in (
+            "per_s", "p50_ms", "p95_ms", "p99_ms", "ok", "errors", "duplicates", "gaps",
+            "called_twice", "left_waiting", "target_per_s", "clients",
+            "server_cpu_ms_per_request", "server_core_use", "one_core_capacity_per_s")
+            if r.get(k) is not None}
+        for r in results}}
+    if not args.only_throughput:
+        summary["others"] = run_others()
+    path = write_json("summary", summary)
+    print(_table(results))
+    print(f"machine: {machine['cpu_count']} CPU {machine['cpu_model']}, python "
+          f"{machine['python']}, sqlite {machine['sqlite']}; results in {path.parent}")
+    if not correct:
+        print("CORRECTNESS CHECK FAILED: see the JSON results")
+        return 1
+    return 1 if (args.strict and not met) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""System tests: several real processes, a real server, real sockets."""
