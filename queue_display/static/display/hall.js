@@ -1,39 +1,173 @@
-// Hall display: a snapshot on every (re)connect, then ticket.called events.
+// Hall display: a `state` snapshot on every (re)connect replaces everything shown (no
+// stale numbers, nothing announced); then ticket.called (announced, in order),
+// counter.changed and queue.changed keep it live.
 (function () {
   "use strict";
-  const rows = document.getElementById("rows");
-  const called = document.getElementById("called");
-  const offline = document.getElementById("offline");
-  const params = new URLSearchParams(location.search);
-  const socket = io("/display", { auth: { unit: params.get("unit") || undefined, zone: params.get("zone") || undefined } });
-  const counters = new Map();
+  const D = window.OnestopDisplay;
+  const root = document.getElementById("hall");
+  const ds = root.dataset;
+  const t = { paused: ds.tPaused, closed: ds.tClosed, counter: ds.tCounter, recall: ds.tRecall,
+    sentence: ds.tSentence };
+  const $ = (id) => document.getElementById(id);
+  const unit = D.params.get("unit") || undefined;
+  const RESYNC_MS = 5 * 60 * 1000; // safety net: day change, notice edits, a missed event
 
-  function render() {
-    rows.replaceChildren();
-    for (const c of [...counters.values()].sort((a, b) => a.number - b.number)) {
-      const tr = document.createElement("tr");
-      for (const text of [c.number, c.serving ? c.serving.label : "", c.serving ? c.serving.service : ""]) {
-        const td = document.createElement("td");
-        td.textContent = text;
-        tr.append(td);
-      }
-      rows.append(tr);
+  let config = { voice: D.params.get("voice") || "auto", chain: ["clips", "espeak", "browser", "chime"],
+    recent_calls: 6, highlight_seconds: 8, zones: [], chime_url: null };
+  const counters = new Map();
+  let waiting = [];
+  let recent = [];
+  let flash = { counterId: null, until: 0 };
+  let latestCounterId = null;
+  const clock = new D.Clock($("clock-time"), $("clock-date"));
+
+  function counterStatus(c) {
+    if (c.state === "closed") return { text: t.closed, cls: "is-closed" };
+    if (c.state === "paused") return { text: t.paused, cls: "is-paused" };
+    return { text: c.serving ? c.serving.label : "", cls: "" };
+  }
+
+  function renderCounters() {
+    const rows = $("rows");
+    const list = [...counters.values()].sort((a, b) => a.number - b.number);
+    rows.style.setProperty("--rows", Math.max(6, list.length));
+    rows.replaceChildren(...list.map((c) => {
+      const status = counterStatus(c);
+      const row = D.el("div", `row ${status.cls}`);
+      row.dataset.counterId = c.id;
+      if (c.id === latestCounterId) row.classList.add("is-latest");
+      if (c.id === flash.counterId && Date.now() < flash.until) row.classList.add("flash");
+      row.append(D.el("span", "c-num", c.number), D.el("span", "c-name", c.name || ""),
+        D.el("span", "c-label", status.text),
+        D.el("span", "c-field", c.state !== "closed" && c.serving ? c.serving.service || "" : ""));
+      return row;
+    }));
+  }
+
+  function renderRecent() {
+    $("recent").replaceChildren(...recent.slice(0, config.recent_calls).map((call) => {
+      const li = D.el("li");
+      const where = call.counter ? `${t.counter} ${call.counter.number}` : "";
+      li.append(D.el("span", "r-label", call.ticket.label), D.el("span", "r-counter", where),
+        D.el("span", "r-time", call.at ? clock.hhmm(call.at) : ""));
+      return li;
+    }));
+  }
+
+  function renderWaiting() {
+    $("waiting").replaceChildren(...waiting.map((w) => {
+      const li = D.el("li");
+      li.dataset.serviceId = w.service_id;
+      li.append(D.el("span", "w-name", w.name), D.el("span", "w-count", w.waiting));
+      return li;
+    }));
+  }
+
+  function renderNotice(text) {
+    const box = $("notice");
+    box.hidden = !text;
+    $("notice-text").textContent = text || "";
+    if (text) {
+      const px = window.innerWidth + $("notice-text").scrollWidth;
+      box.style.setProperty("--notice-seconds", `${Math.max(12, Math.round(px / 140))}s`);
     }
   }
 
-  socket.on("connect", () => { offline.hidden = true; });
-  socket.on("disconnect", () => { offline.hidden = false; });
-  socket.on("state", (state) => {
-    document.getElementById("unit-name").textContent = state.unit.name;
+  function applySnapshot(state) {
+    $("unit-name").textContent = state.unit.name;
     counters.clear();
     for (const c of state.counters) counters.set(c.id, c);
-    render();
+    waiting = state.waiting.slice();
+    recent = state.recent_calls.slice();
+    clock.sync(state.at);
+    renderCounters();
+    renderRecent();
+    renderWaiting();
+    // after a reconnect the banner shows the latest call again, silently
+    const last = recent.find((r) => r.counter);
+    if (last && !announcer.busy) setBanner(last, null);
+    root.dataset.snapshots = String(Number(root.dataset.snapshots || 0) + 1);
+  }
+
+  function setBanner(call, text) {
+    const banner = $("called");
+    $("called-label").textContent = call.ticket.label;
+    $("called-counter").textContent = `${t.counter} ${call.counter.number}`;
+    $("called-recall").hidden = !call.recall;
+    $("called-text").textContent = text || D.fill(t.sentence, call.ticket.label, call.counter.number);
+    banner.querySelector(".called-main").classList.add("has-call");
+    banner.dataset.ticketId = call.ticket.id;
+    return banner;
+  }
+
+  // The call being announced: banner and row blink; it follows the sound, so quick
+  // successive calls are each seen in turn.
+  function showCall(call, info) {
+    const banner = setBanner(call, info.display_text);
+    const ms = config.highlight_seconds * 1000;
+    flash = { counterId: call.counter.id, until: Date.now() + ms };
+    latestCounterId = call.counter.id;
+    banner.classList.remove("flash");
+    void banner.offsetWidth; // restart the animation
+    banner.classList.add("flash");
+    clearTimeout(showCall.timer);
+    showCall.timer = setTimeout(() => {
+      banner.classList.remove("flash");
+      renderCounters();
+    }, ms);
+    recent = [call, ...recent.filter((r) => r.ticket.id !== call.ticket.id)];
+    renderCounters();
+    renderRecent();
+  }
+
+  const announcer = new window.OnestopAnnouncer({
+    announcementUrl: ds.announcementUrl, unit, sentence: t.sentence,
+    config: () => config, onStart: showCall,
   });
+
+  async function loadConfig() {
+    try {
+      config = await D.getJSON(ds.configUrl, { unit, zone: D.params.get("zone"), voice: D.params.get("voice") });
+      clock.sync(config.now, config.unit.timezone);
+      $("unit-name").textContent = config.unit.name;
+      renderNotice(config.notice);
+      renderRecent();
+      root.dataset.voice = config.voice;
+    } catch (err) { /* keep the last configuration; the next connect retries */ }
+  }
+
+  async function resync() {
+    try {
+      applySnapshot(await D.getJSON(ds.stateUrl, { unit, zone: (config.zones || []).join(",") }));
+    } catch (err) { /* offline: the socket's snapshot will do it on reconnect */ }
+  }
+
+  const zone = D.params.get("zone") || undefined;
+  const socket = D.connect({ unit, zone }, $("offline"), root);
+  socket.on("connect", loadConfig);
+  socket.on("state", applySnapshot);
   socket.on("ticket.called", (ev) => {
-    const c = counters.get(ev.counter.id) || { id: ev.counter.id, number: ev.counter.number };
-    c.serving = { label: ev.ticket.label, service: ev.ticket.service };
-    counters.set(c.id, c);
-    called.textContent = `Xin mời công dân có số thứ tự ${ev.ticket.label} đến quầy số ${ev.counter.number}`;
-    render();
+    const c = counters.get(ev.counter.id);
+    if (c) {
+      c.state = "open";
+      c.serving = { id: ev.ticket.id, label: ev.ticket.label, service: ev.ticket.service,
+        service_id: ev.ticket.service_id, state: "called" };
+      renderCounters();
+    }
+    announcer.push(ev);
   });
+  socket.on("counter.changed", (ev) => {
+    const known = counters.get(ev.counter.id);
+    if (!known && (config.zones || []).length) return; // another zone's counter
+    counters.set(ev.counter.id, Object.assign(known || {}, ev.counter));
+    renderCounters();
+  });
+  socket.on("queue.changed", (ev) => {
+    for (const w of ev.waiting) {
+      const row = waiting.find((x) => x.service_id === w.service_id);
+      if (row) row.waiting = w.waiting;
+    }
+    renderWaiting();
+  });
+  setInterval(() => { if (socket.connected) { loadConfig(); resync(); } }, RESYNC_MS);
 })();
