@@ -36,7 +36,10 @@ def _issue_source() -> str:
 @bp.input(TicketIn, arg_name="body")
 @bp.output(TicketOut, status_code=201)
 @bp.doc(summary="Issue a queue ticket", description="409 codes: service_closed, outside_hours "
-        "(with reason), daily_cap_reached.", responses=[401, 403, 404, 409, 422])
+        "(with reason), daily_cap_reached. With a kiosk's device token the ticket is also printed on "
+        "the kiosk's printer: `print_state` (printed, sent, queued_for_agent, failed; none without a "
+        "printer) and `print_error` {code, message} when it failed; the ticket stands either way.",
+        responses=[401, 403, 404, 409, 422])
 def issue(body: TicketIn) -> dict[str, Any]:
     source = _issue_source()
     unit = resolve_unit()
@@ -47,7 +50,12 @@ def issue(body: TicketIn) -> dict[str, Any]:
     ticket = engine.issue_ticket(session, unit, service, actor=current_actor(), now=now(),
                                  priority=body.priority, source=source,
                                  always_open=always_open())
-    return ticket_dict(session, unit, ticket)
+    out = ticket_dict(session, unit, ticket, now())
+    if source == "kiosk":  # printed on the kiosk's printer, after the ticket is committed
+        from onestop.api.printing import print_on_issue
+
+        out.update(print_on_issue(session, unit, ticket, current_device(), out))
+    return out
 
 
 def _ticket(ticket_id: int) -> tuple[Any, Ticket]:
@@ -64,7 +72,7 @@ def _ticket(ticket_id: int) -> tuple[Any, Ticket]:
 @bp.doc(summary="A ticket: state, people ahead, counter when called", responses=[404])
 def get_ticket(ticket_id: int) -> dict[str, Any]:
     unit, ticket = _ticket(ticket_id)
-    return ticket_dict(db.session(), unit, ticket)
+    return ticket_dict(db.session(), unit, ticket, now())
 
 
 @bp.post("/tickets/<int:ticket_id>/requeue")
@@ -74,4 +82,4 @@ def get_ticket(ticket_id: int) -> dict[str, Any]:
 def requeue(ticket_id: int) -> dict[str, Any]:
     unit, ticket = _ticket(ticket_id)
     engine.requeue(db.session(), ticket, actor=current_actor(), now=now())
-    return ticket_dict(db.session(), unit, ticket)
+    return ticket_dict(db.session(), unit, ticket, now())

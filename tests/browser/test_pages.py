@@ -12,12 +12,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import need_service
+from hardware.printing.fakeprinter import FakePrinter, decode
+from tests.hardware.conftest import read_qr
 from tests.livesrv import ONESTOP, demo_server
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -27,28 +24,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         yield base, data_dir
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        need_service("browser", f"Chromium is not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
 def _token(base: str, username: str) -> str:
     res = requests.post(f"{base}/api/v1/auth/token",
                         json={"username": username, "password": "demo"}, timeout=5)
     return str(res.json()["token"])
 
 
-def _kiosk_pairing_code(data_dir: Path) -> str:
+def _kiosk_pairing_code(data_dir: Path, *extra: str) -> str:
     env = {**os.environ, "ONESTOP_DATA_DIR": str(data_dir)}
     out = subprocess.run([ONESTOP, "device", "add", "--kind", "kiosk", "--name", "Ki-ốt 1",
-                          "--json"], env=env, capture_output=True, text=True, check=True)
+                          "--json", *extra], env=env, capture_output=True, text=True, check=True)
     return str(json.loads(out.stdout)["pairing_code"])
 
 
@@ -58,13 +43,25 @@ def test_kiosk_issues_a_ticket_and_display_shows_the_call(server: tuple[str, Pat
     outside: list[str] = []
     kiosk = browser.new_page(viewport={"width": 1080, "height": 1920})
     kiosk.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
-    code = _kiosk_pairing_code(data_dir)
+    printer = FakePrinter().__enter__()
+    code = _kiosk_pairing_code(data_dir, "--printer", printer.uri)
     assert kiosk.request.post(f"{base}/api/v1/devices/pair", data={"code": code}).ok
     kiosk.goto(f"{base}/kiosk/")
     kiosk.get_by_role("button", name="Tư pháp – Hộ tịch").click()
+    kiosk.click("#go")
     kiosk.wait_for_selector(".big-number")
     label = kiosk.inner_text(".big-number")
     assert label == "A001"
+    # the ticket in the citizen's hand: one raster job whose QR leads to the ticket's page
+    try:
+        [job] = printer.wait_for_jobs(1, timeout=10)
+    finally:
+        printer.__exit__(None, None, None)
+    page = decode(job).page()
+    assert page is not None and page.width == 576
+    [url] = read_qr(page)
+    assert url.startswith(f"{base}/t/1?k=")
+    assert requests.get(url, timeout=5).status_code == 200
 
     display = browser.new_page(viewport={"width": 1920, "height": 1080})
     display.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)

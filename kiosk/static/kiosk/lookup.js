@@ -1,0 +1,350 @@
+// Dossier lookup on the kiosk (tra cứu hồ sơ). Settings and texts come from data- attributes
+// on #lookup (no inline script); the API's answer is shown with textContent only. Going home
+// when idle is kiosk.js's job, as on every kiosk screen.
+(function () {
+  "use strict";
+  const box = document.getElementById("lookup");
+  if (!box) return;
+  const cfg = box.dataset;
+  const root = document.getElementById("kiosk");
+  const $ = (id) => document.getElementById(id);
+  const fill = (template, values) =>
+    String(template || "").replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
+
+  // --- what a scan may be --------------------------------------------------------------------
+  // the receipt's QR: {public base URL, maybe with a path}/lookup/{code}?k={token}
+  const LOOKUP_URL = /^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?\/lookup\/([^\s/?#]+)\/?(?:\?([^\s#]*))?(?:#\S*)?$/i;
+  // a dossier code on its own: {unit code}-{yyMMdd}-{NNNN}
+  const CODE = /^[A-Z0-9][A-Z0-9.]*(?:-[A-Z0-9.]+)*-\d{6}-\d{4,}$/i;
+  const maxCode = parseInt(cfg.maxCode, 10) || 64;
+
+  /** The scanned text as {code, k}, {code} (a bare code: the phone digits are needed), or null. */
+  function parseScan(raw) {
+    const text = String(raw || "").trim();
+    if (!text || text.length > 300) return null;
+    const url = LOOKUP_URL.exec(text);
+    if (url) {
+      let code;
+      try { code = decodeURIComponent(url[1]).trim(); } catch (err) { return null; }
+      if (!code || code.length > maxCode || /[\u0000-\u001f]/.test(code)) return null;
+      const k = new URLSearchParams(url[2] || "").get("k") || "";
+      return k ? { code, k: k.slice(0, 64) } : (CODE.test(code) ? { code } : null);
+    }
+    return text.length <= maxCode && CODE.test(text) ? { code: text.toUpperCase() } : null;
+  }
+
+  // --- the views: entry (scan or type), camera, result ----------------------------------------
+  const views = { entry: $("lk-entry"), camera: $("lk-camera"), result: $("lk-result") };
+  let view = "entry";
+  function show(name) {
+    view = name;
+    for (const [key, node] of Object.entries(views)) node.hidden = key !== name;
+    if (name !== "result") stopCountdown();
+  }
+  const msg = $("lk-msg");
+  function say(text, kind) {
+    if (view !== "entry") show("entry");
+    $("lk-msg-text").textContent = text;
+    msg.className = "lk-msg" + (kind ? " is-" + kind : "");
+    msg.hidden = false;
+  }
+  const quiet = () => { msg.hidden = true; };
+
+  // --- asking the API -------------------------------------------------------------------------
+  let asked = 0;
+  async function lookup(params) {
+    const mine = ++asked;
+    if (root.dataset.lang && root.dataset.lang !== "vi") params = { ...params, lang: root.dataset.lang };
+    say(cfg.tSearching, "info");
+    let res = null;
+    let data = {};
+    try {
+      res = await fetch(cfg.api + "?" + new URLSearchParams(params).toString(),
+        { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+      try { data = await res.json(); } catch (err) { data = {}; }
+    } catch (err) { res = null; }
+    if (mine !== asked) return; // a newer scan came in meanwhile
+    if (res && res.ok) { showResult(data); return; }
+    if (res && res.status === 429) { say(cfg.tRateLimited, "bad"); return; }
+    if (res && (res.status === 404 || res.status === 422)) { say(cfg.tNotFound, "bad"); return; }
+    say(root.dataset.tOffline, "bad");
+  }
+
+  function handleScan(raw) {
+    if (view === "camera") closeCamera(); // the USB scanner was quicker
+    const found = parseScan(raw);
+    if (!found) { ++asked; say(cfg.tGarbage, "bad"); return; }
+    if (found.k) { lookup({ code: found.code, k: found.k }); return; }
+    // a bare code (a printed barcode, not the QR): the phone digits prove the citizen's own
+    show("entry");
+    typed.code = found.code;
+    typed.phone = "";
+    setActive("phone");
+    render();
+    say(cfg.tNeedPhone, "info");
+  }
+
+  // --- the USB scanner: a keyboard that types a whole line in a few milliseconds ---------------
+  // A burst counts as a scan when it has >= MIN_LENGTH characters at <= SCAN_GAP ms each on
+  // average, and ends with Enter (or Tab, or silence for scanners set up without a suffix).
+  // A person types one key in 100 ms or more: such keys break the burst and are ignored.
+  const MIN_LENGTH = 8;
+  const SCAN_GAP = 35;
+  const BREAK_GAP = 100;
+  const NO_SUFFIX_WAIT = 250;
+  let burst = "";
+  let burstStart = 0;
+  let burstLast = 0;
+  let suffixTimer = null;
+  const scanning = (at) => burst.length >= MIN_LENGTH && at - burstLast <= BREAK_GAP &&
+    (burstLast - burstStart) / (burst.length - 1) <= SCAN_GAP;
+  function endBurst() {
+    const text = burst;
+    burst = "";
+    clearTimeout(suffixTimer);
+    return text;
+  }
+  document.addEventListener("keydown", (ev) => {
+    if (ev.ctrlKey || ev.altKey || ev.metaKey || ev.isComposing) return;
+    const at = ev.timeStamp || performance.now();
+    if (ev.key === "Enter" || ev.key === "Tab") {
+      if (scanning(at)) {
+        ev.preventDefault(); // not a click on whatever button has the focus
+        handleScan(endBurst());
+      } else {
+        endBurst();
+      }
+      return;
+    }
+    if (!ev.key || ev.key.length !== 1) return; // Shift and friends: part of a scanner's typing
+    if (at - burstLast > BREAK_GAP) { burst = ""; burstStart = at; }
+    burst += ev.key;
+    burstLast = at;
+    if (burst.length > 1 && (at - burstStart) / (burst.length - 1) <= SCAN_GAP) {
+      ev.preventDefault(); // a scanner's space must not press the focused button
+      clearTimeout(suffixTimer);
+      suffixTimer = setTimeout(() => {
+        if (scanning(burstLast)) handleScan(endBurst());
+      }, NO_SUFFIX_WAIT);
+    }
+  }, true);
+
+  // --- typing the code and the phone's last four digits ---------------------------------------
+  const typed = { code: "", phone: "" };
+  let active = "code";
+  const fields = Array.from(document.querySelectorAll(".lk-field"));
+  const cells = Array.from(document.querySelectorAll("#lk-phone .lk-cell"));
+  const go = $("lk-go");
+  function setActive(name) {
+    active = name;
+    for (const f of fields) {
+      const on = f.dataset.field === name;
+      f.classList.toggle("is-active", on);
+      f.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    // the phone takes digits only
+    for (const key of document.querySelectorAll("#lk-keyboard .key-letter")) key.disabled = name === "phone";
+  }
+  function render() {
+    $("lk-code").textContent = typed.code;
+    $("lk-code-hint").hidden = typed.code.length > 0;
+    cells.forEach((cell, i) => {
+      cell.textContent = typed.phone[i] || "";
+      cell.classList.toggle("is-next", active === "phone" && i === typed.phone.length);
+    });
+    go.disabled = !(typed.code.trim().length >= 3 && /^\d{4}$/.test(typed.phone));
+  }
+  function press(key) {
+    quiet();
+    if (key === "clear") {
+      typed.code = "";
+      typed.phone = "";
+      setActive("code");
+    } else if (key === "back") {
+      if (active === "phone" && !typed.phone) setActive("code");
+      else typed[active] = typed[active].slice(0, -1);
+    } else if (active === "phone") {
+      if (/^\d$/.test(key) && typed.phone.length < 4) typed.phone += key;
+    } else if (typed.code.length < maxCode) {
+      typed.code += key;
+    }
+    render();
+  }
+  $("lk-keyboard").addEventListener("click", (ev) => {
+    const key = ev.target.closest("[data-key]");
+    if (key && !key.disabled) press(key.dataset.key);
+  });
+  for (const f of fields) {
+    f.addEventListener("click", () => { setActive(f.dataset.field); render(); });
+  }
+  go.addEventListener("click", () => {
+    if (!go.disabled) lookup({ code: typed.code.trim(), phone4: typed.phone });
+  });
+
+  // --- the result --------------------------------------------------------------------------
+  const RUNNING = ["received", "processing"]; // the only states where "late" has a meaning
+  function showResult(data) {
+    $("r-state").textContent = data.state_label || "";
+    $("r-state-box").className = "lk-state is-" + String(data.state || "").replace(/[^a-z_]/g, "");
+    const badge = $("r-badge");
+    badge.hidden = !RUNNING.includes(data.state);
+    badge.textContent = data.overdue ? cfg.tOverdue : cfg.tOnTime;
+    badge.className = "lk-badge " + (data.overdue ? "is-late" : "is-ok");
+    $("r-apology").hidden = !data.overdue;
+    $("r-missing-box").hidden = !data.missing;
+    $("r-missing").textContent = data.missing || "";
+    $("r-code").textContent = data.code || "";
+    $("r-procedure").textContent = data.procedure || "";
+    $("r-name").textContent = data.applicant_name || "";
+    $("r-received").textContent = data.received_date || "";
+    $("r-appointment").textContent = data.appointment_date || "";
+    $("r-rescheduled").hidden = !data.rescheduled;
+    quiet();
+    typed.code = "";
+    typed.phone = "";
+    setActive("code");
+    render();
+    show("result");
+    views.result.scrollTop = 0;
+    startCountdown();
+  }
+
+  // kiosk.js goes home after the idle time; the result says when (its clock, same events)
+  const idle = Math.max(3, parseInt(root.dataset.idle, 10) || 20);
+  let lastTouch = Date.now();
+  let countdown = null;
+  for (const type of ["pointerdown", "touchstart", "keydown", "wheel", "scroll"]) {
+    document.addEventListener(type, () => { lastTouch = Date.now(); }, { passive: true, capture: true });
+  }
+  function startCountdown() {
+    stopCountdown();
+    lastTouch = Date.now();
+    const tick = () => {
+      const left = Math.max(0, Math.ceil(idle - (Date.now() - lastTouch) / 1000));
+      $("r-countdown").textContent = fill(cfg.tCountdown, { s: left });
+    };
+    tick();
+    countdown = setInterval(tick, 1000);
+  }
+  function stopCountdown() { clearInterval(countdown); countdown = null; }
+
+  document.addEventListener("click", (ev) => {
+    if (ev.target.closest('[data-action="again"]')) { quiet(); show("entry"); }
+    if (ev.target.closest('[data-action="camera-close"]')) closeCamera();
+  });
+
+  // --- the camera: only where there is one, code and .wasm loaded on the first tap ----------
+  // Chromium on Linux has no BarcodeDetector: the barcode-detector ponyfill (ZXing in
+  // WebAssembly) stands in. Its .wasm would come from a CDN by default; locateFile points
+  // it at our own copy before the first use.
+  let detector = null;
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.async = true;
+      script.onload = resolve;
+      script.onerror = () => reject(new Error("cannot load " + src));
+      document.head.append(script);
+    });
+  }
+  async function makeDetector() {
+    const native = window.BarcodeDetector;
+    if (native && native.getSupportedFormats) {
+      try {
+        if ((await native.getSupportedFormats()).includes("qr_code")) return new native({ formats: ["qr_code"] });
+      } catch (err) { /* fall through to the ponyfill */ }
+    }
+    if (!window.BarcodeDetectionAPI) await loadScript(cfg.detectorJs);
+    const api = window.BarcodeDetectionAPI;
+    const wasm = cfg.detectorWasm;
+    await api.prepareZXingModule({
+      overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? wasm : prefix + path) },
+      fireImmediately: true,
+    });
+    return new api.BarcodeDetector({ formats: ["qr_code"] });
+  }
+  function getDetector() {
+    if (!detector) detector = makeDetector().catch((err) => { detector = null; throw err; });
+    return detector;
+  }
+
+  const video = $("lk-video");
+  const CAMERA_MAX = 60000; // ms: then the camera closes, and the idle time runs again
+  let stream = null;
+  let watching = 0;
+  let awake = null;
+  async function hasCamera() {
+    const md = navigator.mediaDevices;
+    if (!md || !md.getUserMedia || !md.enumerateDevices) return false; // also: not a secure origin
+    try { return (await md.enumerateDevices()).some((d) => d.kind === "videoinput"); } catch (err) { return false; }
+  }
+  function closeCamera() {
+    watching++;
+    clearInterval(awake);
+    if (stream) for (const track of stream.getTracks()) track.stop();
+    stream = null;
+    video.srcObject = null;
+    if (view === "camera") show("entry");
+  }
+  async function openCamera() {
+    quiet();
+    show("camera");
+    const mine = ++watching;
+    const [found, media] = await Promise.allSettled([
+      getDetector(),
+      navigator.mediaDevices.getUserMedia({ audio: false,
+        video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 720 } } }),
+    ]);
+    if (media.status === "fulfilled" && (mine !== watching || found.status !== "fulfilled")) {
+      for (const track of media.value.getTracks()) track.stop();
+    }
+    if (mine !== watching) return; // closed meanwhile
+    if (found.status !== "fulfilled" || media.status !== "fulfilled") {
+      closeCamera();
+      say(cfg.tCameraFailed, "bad");
+      return;
+    }
+    stream = media.value;
+    video.srcObject = stream;
+    // holding a receipt up to the camera touches nothing: keep kiosk.js's idle clock (which
+    // counts scroll events as activity) from taking the screen home, for a minute at most
+    const opened = Date.now();
+    awake = setInterval(() => {
+      if (Date.now() - opened > CAMERA_MAX) closeCamera();
+      else document.dispatchEvent(new Event("scroll"));
+    }, 1000);
+    try { await video.play(); } catch (err) { /* muted video: plays anyway on kiosks */ }
+    const look = async () => {
+      if (mine !== watching) return;
+      let codes = [];
+      try { if (video.readyState >= 2) codes = await found.value.detect(video); } catch (err) { codes = []; }
+      if (mine !== watching) return;
+      if (codes.length) {
+        closeCamera();
+        handleScan(codes[0].rawValue);
+        return;
+      }
+      setTimeout(look, 200);
+    };
+    look();
+  }
+  const cameraButton = $("lk-camera-btn");
+  cameraButton.addEventListener("click", openCamera);
+  hasCamera().then((yes) => { cameraButton.hidden = !yes; });
+  window.addEventListener("pagehide", closeCamera);
+
+  // a picture instead of the camera (the browser test: the decoder without a camera)
+  window.kioskLookup = Object.freeze({
+    async scanImage(blob) {
+      const found = await getDetector();
+      const codes = await found.detect(await createImageBitmap(blob));
+      const raw = codes.length ? codes[0].rawValue : "";
+      handleScan(raw);
+      return raw;
+    },
+  });
+
+  setActive("code");
+  render();
+})();
