@@ -1,14 +1,24 @@
-"""Administrative procedures (thủ tục hành chính). Dossiers come with the intake issue."""
+"""Administrative procedures (thủ tục hành chính), dossiers (hồ sơ) and their audit trail."""
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from onestop.db import Base
+from onestop.accounts.models import _in
+from onestop.db import Base, UTCDateTime, utcnow
+
+DOSSIER_STATES = (
+    "received", "processing", "supplement_requested", "ready", "returned", "rejected", "withdrawn"
+)
+# a dossier in one of these is still with the office and can run late; a dossier waiting for
+# the citizen's supplement is not (the legal time restarts when the supplement comes in)
+RUNNING_STATES = ("received", "processing")
+CLOSED_STATES = ("returned", "rejected", "withdrawn")
 
 
 def fold(text: str) -> str:
@@ -33,3 +43,73 @@ class Procedure(Base):
 
     def refresh_search(self) -> None:
         self.search_text = fold(f"{self.code} {self.name}")
+
+
+class Dossier(Base):
+    """A dossier (hồ sơ) received at the one-stop desk.
+
+    ``code`` is ``{unit code}-{yyMMdd}-{NNNN}`` (daily sequence per unit). The tracking book
+    (sổ theo dõi hồ sơ) has one volume per field and year (``book_volume``, e.g.
+    ``TPHT/2026``); ``book_line`` is the dossier's line in it. Overdue is derived, see
+    ``onestop.dossiers.engine.is_overdue``.
+    """
+
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "business_date", "number"),
+        UniqueConstraint("unit_id", "book_volume", "book_line"),
+        CheckConstraint(f"state IN {_in(DOSSIER_STATES)}", name="state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    business_date: Mapped[dt.date] = mapped_column(Date)
+    number: Mapped[int] = mapped_column()
+    book_year: Mapped[int] = mapped_column()
+    book_volume: Mapped[str] = mapped_column(String(64))
+    book_line: Mapped[int] = mapped_column()
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_id_number: Mapped[str] = mapped_column(String(12))
+    applicant_phone: Mapped[str] = mapped_column(String(16))
+    applicant_email: Mapped[str] = mapped_column(String(254), default="")
+    applicant_address: Mapped[str] = mapped_column(String(300), default="")
+    on_behalf_of: Mapped[str] = mapped_column(String(200), default="")
+    documents: Mapped[list[Any]] = mapped_column(default=list)  # [{"name", "count"}]
+    state: Mapped[str] = mapped_column(String(24), default="received")
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    appointment_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    new_appointment_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ready_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    supplement_count: Mapped[int] = mapped_column(default=0)
+    supplement_note: Mapped[str] = mapped_column(String(1000), default="")
+    apology_count: Mapped[int] = mapped_column(default=0)
+    apology_reason: Mapped[str] = mapped_column(String(1000), default="")
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    procedure: Mapped[Procedure] = relationship(lazy="joined")
+
+    @property
+    def due_at(self) -> dt.datetime:
+        """The appointment in force: the apology's new date, else the original one."""
+        return self.new_appointment_at or self.appointment_at
+
+
+class DossierEvent(Base):
+    """Every change of a dossier (who, when, from, to, note): audit trail and reports."""
+
+    __tablename__ = "dossier_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onestop.db import Base
@@ -20,6 +20,25 @@ UNIT_DEFAULTS: dict[str, Any] = {
     "transfer_keeps_place": True,
     "default_service_minutes": 5.0,
     "ticket_footer": "Xin cảm ơn Quý công dân!",
+    # hall display and announcements (queue_display/, hardware/voice/README.md)
+    "display_notice": "",  # the scrolling notice line at the foot of hall displays
+    "display_recent_calls": 6,
+    "display_highlight_seconds": 8,
+    "announcement_template": "Xin mời công dân có số thứ tự {số} đến quầy số {quầy}",
+    "announcement_repeat": 2,  # times the sentence is said (1-3)
+    "announcement_number_mode": "words",  # "words" (mười hai) or "digits" (không một hai)
+    "announcement_read_prefix": True,  # "A012": "A, mười hai"; False: "mười hai"
+    "announcement_style": "north",  # "north": linh, nghìn; "south": lẻ, ngàn
+    "announcement_chime": True,
+    "announcement_voice": "auto",  # auto, clips, espeak, browser, chime; a display may override
+    "announcement_espeak_voice": "vi",
+    "announcement_espeak_speed": 150,
+    # dossiers (onestop/units/calendar.py): a dossier received after this local time counts
+    # from the next working day, and appointments fall due at this time of their day
+    "office_closing": "17:00",
+    # lobby kiosk (kiosk/): seconds without a touch before a kiosk screen goes back home
+    # (and back to Vietnamese); a ticket whose print failed stays three times as long
+    "kiosk_idle_seconds": 20,
 }
 
 
@@ -45,3 +64,22 @@ class Unit(Base):
     def business_date(self, when: dt.datetime) -> dt.date:
         """The calendar date at ``when`` in the unit's own timezone."""
         return self.local(when).date()
+
+
+UNIT_DAY_KINDS = ("off", "working")
+
+
+class UnitDay(Base):
+    """A unit's own exception to the national calendar: a day off (``off``) or a make-up
+    working day (``working``, e.g. a Saturday worked in exchange for a bridge day)."""
+
+    __tablename__ = "unit_days"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "date"),
+        CheckConstraint("kind IN ('off', 'working')", name="kind"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(String(200), default="")

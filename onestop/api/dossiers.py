@@ -1,0 +1,241 @@
+"""Dossiers (hồ sơ): receive, read, change state, apologise. Staff and integration accounts.
+
+``POST /dossiers`` -> 201 ``{code, state, received_at, appointment_at, lookup_url,
+receipt_url, ...}``; ``receipt_url`` is the BM.01 receipt PDF (served by the forms module).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+from urllib.parse import quote
+
+from flask import current_app
+from flask_babel import gettext
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
+
+from onestop.accounts.auth import current_actor, require_user
+from onestop.accounts.models import User
+from onestop.api import bp
+from onestop.api.common import now, resolve_unit
+from onestop.api.schemas import Strict
+from onestop.dossiers import engine
+from onestop.dossiers.lookup import STATE_LABELS, lookup_url
+from onestop.dossiers.models import Dossier, DossierEvent, Procedure
+from onestop.extensions import db
+from onestop.queueing.errors import DomainError, NotFound
+from onestop.queueing.models import Ticket
+from onestop.queueing.state import iso
+
+STAFF = ("admin", "manager", "clerk", "integration")
+MAX_ID = 2**31 - 1
+State = Literal["received", "processing", "supplement_requested", "ready", "returned", "rejected",
+                "withdrawn"]
+
+
+class ApplicantIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    id_number: str = Field(pattern=r"^[0-9]{9,12}$", description="CMND (9) or CCCD (12 digits)")
+    phone: str = Field(pattern=r"^(\+84)?[0-9]{9,11}$", description="spaces, dots, dashes ignored")
+    email: str = Field(default="", max_length=254)
+    address: str = Field(default="", max_length=300)
+    on_behalf_of: str = Field(default="", max_length=200)
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _digits(cls, value: Any) -> Any:
+        return "".join(value.split()).replace(".", "").replace("-", "") if isinstance(value, str) else value
+
+
+class DocumentIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    count: int = Field(default=1, ge=1, le=1000, strict=True)
+
+
+class DossierIn(Strict):
+    procedure_code: str = Field(min_length=1, max_length=40)
+    applicant: ApplicantIn
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
+    ticket_id: int | None = Field(default=None, ge=1, le=MAX_ID, strict=True)
+
+
+class StatusIn(Strict):
+    state: State
+    note: str = Field(default="", max_length=1000)
+
+
+class ApologyIn(Strict):
+    new_appointment: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ApplicantOut(BaseModel):
+    name: str
+    id_number: str
+    phone: str
+    email: str
+    address: str
+    on_behalf_of: str
+
+
+class ProcedureBrief(BaseModel):
+    id: int
+    code: str
+    name: str
+    processing_days: int
+
+
+class BookOut(BaseModel):
+    year: int
+    volume: str
+    line: int
+
+
+class EventOut(BaseModel):
+    at: str
+    action: str
+    from_state: str | None
+    to_state: str
+    note: str
+    actor_user_id: int | None
+    details: dict[str, Any]
+
+
+class DossierOut(BaseModel):
+    code: str
+    state: str
+    state_label: str
+    received_at: str
+    appointment_at: str
+    new_appointment_at: str | None
+    due_at: str
+    overdue: bool
+    lookup_url: str
+    receipt_url: str
+    procedure: ProcedureBrief
+    service_id: int | None
+    ticket_id: int | None
+    applicant: ApplicantOut
+    documents: list[dict[str, Any]]
+    supplement_count: int
+    supplement_note: str
+    apology_count: int
+    apology_reason: str
+    note: str
+    ready_at: str | None
+    closed_at: str | None
+    received_by: str | None
+    book: BookOut
+    events: list[EventOut]
+
+
+def receipt_url(code: str) -> str:
+    return f"/api/v1/dossiers/{quote(code, safe='')}/receipt.pdf"
+
+
+def _events(dossier: Dossier) -> list[dict[str, Any]]:
+    rows = db.session.scalars(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
+                              .order_by(DossierEvent.id))
+    return [{"at": iso(e.at), "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
+             "note": e.note, "actor_user_id": e.actor_user_id, "details": e.details or {}}
+            for e in rows]
+
+
+def dossier_dict(dossier: Dossier) -> dict[str, Any]:
+    """The full staff view of a dossier."""
+    config = current_app.config
+    clerk = db.session.get(User, dossier.received_by_id) if dossier.received_by_id else None
+    proc = dossier.procedure
+    return {
+        "code": dossier.code, "state": dossier.state,
+        "state_label": gettext(STATE_LABELS[dossier.state]),
+        "received_at": iso(dossier.received_at), "appointment_at": iso(dossier.appointment_at),
+        "new_appointment_at": iso(dossier.new_appointment_at), "due_at": iso(dossier.due_at),
+        "overdue": engine.is_overdue(dossier, now()),
+        "lookup_url": lookup_url(config["PUBLIC_BASE_URL"], config["SECRET_KEY"], dossier.code),
+        "receipt_url": receipt_url(dossier.code),
+        "procedure": {"id": proc.id, "code": proc.code, "name": proc.name,
+                      "processing_days": proc.processing_days},
+        "service_id": dossier.service_id, "ticket_id": dossier.ticket_id,
+        "applicant": {"name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
+                      "phone": dossier.applicant_phone, "email": dossier.applicant_email,
+                      "address": dossier.applicant_address, "on_behalf_of": dossier.on_behalf_of},
+        "documents": list(dossier.documents or []),
+        "supplement_count": dossier.supplement_count, "supplement_note": dossier.supplement_note,
+        "apology_count": dossier.apology_count, "apology_reason": dossier.apology_reason,
+        "note": dossier.note, "ready_at": iso(dossier.ready_at), "closed_at": iso(dossier.closed_at),
+        "received_by": (clerk.full_name or clerk.username) if clerk else None,
+        "book": {"year": dossier.book_year, "volume": dossier.book_volume, "line": dossier.book_line},
+        "events": _events(dossier),
+    }
+
+
+def _dossier(code: str) -> Dossier:
+    unit = resolve_unit()
+    if len(code) > 64:
+        raise NotFound("dossier_not_found")
+    return engine.find_dossier(db.session(), code, unit.id)
+
+
+@bp.post("/dossiers")
+@require_user(*STAFF)  # above the input: anonymous gets 401 before the body is even read
+@bp.input(DossierIn, arg_name="body")
+@bp.output(DossierOut, status_code=201)
+@bp.doc(summary="Receive a dossier: code, appointment, lookup URL (QR) and receipt URL",
+        description="404 procedure_not_found, ticket_not_found; 409 procedure_inactive; "
+        "422 invalid_applicant (with field).", responses=[401, 403, 404, 409, 422])
+def receive(body: DossierIn) -> dict[str, Any]:
+    unit = resolve_unit()
+    session = db.session()
+    procedure = session.scalar(
+        select(Procedure).where(Procedure.unit_id == unit.id, Procedure.code == body.procedure_code))
+    if procedure is None:
+        raise NotFound("procedure_not_found")
+    ticket = session.get(Ticket, body.ticket_id) if body.ticket_id else None
+    if body.ticket_id and (ticket is None or ticket.unit_id != unit.id):
+        raise NotFound("ticket_not_found")
+    applicant = engine.Applicant(**body.applicant.model_dump())
+    documents = [d.model_dump() for d in body.documents]
+    dossier = engine.receive_dossier(session, unit, procedure, applicant, documents, ticket,
+                                     actor=current_actor(), now=now())
+    return dossier_dict(dossier)
+
+
+@bp.get("/dossiers/<code>")
+@require_user(*STAFF)
+@bp.output(DossierOut)
+@bp.doc(summary="A dossier with its applicant, documents and history", responses=[401, 403, 404])
+def get_dossier(code: str) -> dict[str, Any]:
+    return dossier_dict(_dossier(code))
+
+
+@bp.post("/dossiers/<code>/status")
+@require_user(*STAFF)
+@bp.input(StatusIn, arg_name="body")
+@bp.output(DossierOut)
+@bp.doc(summary="Move a dossier to another state",
+        description="409 invalid_transition, supplement_already_requested; 422 note_required "
+        "(supplement_requested and rejected need a note).", responses=[401, 403, 404, 409, 422])
+def change_status(code: str, body: StatusIn) -> dict[str, Any]:
+    dossier = _dossier(code)
+    engine.change_state(db.session(), dossier, body.state, actor=current_actor(), now=now(),
+                        note=body.note)
+    return dossier_dict(dossier)
+
+
+@bp.post("/dossiers/<code>/apology")
+@require_user(*STAFF)
+@bp.input(ApologyIn, arg_name="body")
+@bp.output(DossierOut)
+@bp.doc(summary="Apologise for a late dossier and set a new appointment date (once)",
+        description="409 apology_already_given, apology_not_due; 422 invalid_new_appointment.",
+        responses=[401, 403, 404, 409, 422])
+def apologise(code: str, body: ApologyIn) -> dict[str, Any]:
+    try:
+        new_date = dt.date.fromisoformat(body.new_appointment)
+    except ValueError:
+        raise DomainError("invalid_new_appointment", status=422, reason="bad_date") from None
+    dossier = _dossier(code)
+    engine.apologise(db.session(), dossier, new_date, body.reason, actor=current_actor(), now=now())
+    return dossier_dict(dossier)
