@@ -161,18 +161,197 @@ def device_add(kind: str, name: str, counter_number: int | None, printer_uri: st
                    f"  pairing code (24 h, once): {code}")
 
 
-@main.command("day-close")
-@click.option("--unit", "unit_code", default=None)
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="business date to close (default: today in the unit's timezone)")
-def day_close(unit_code: str | None, day: dt.datetime | None) -> None:
-    """Expire every ticket still open on that business date and before."""
-    from onestop.queueing.engine import close_day
+@main.group("procedures")
+def procedures_group() -> None:
+    """The procedure catalogue (thủ tục hành chính): import and export, CSV or JSON.
+
+    Format: docs/procedures-format.md (columns code,name,service_code,processing_days,fee,
+    documents; documents separated by '|' in CSV, a list in JSON).
+    """
+
+
+@procedures_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--unit", "unit_code", default=None, help="unit code (default: the first unit)")
+@click.option("--replace", is_flag=True,
+              help="deactivate the unit's procedures that are not in the file")
+def procedures_import(path: Path, unit_code: str | None, replace: bool) -> None:
+    """Import FILE.csv or FILE.json: all or nothing, upsert by code."""
+    from onestop import procedures_io
 
     with _db().transaction() as session:
         unit = _unit(session, unit_code)
-        count = close_day(session, unit, now=utcnow(), business_date=day.date() if day else None)
-    click.echo(f"{count} ticket(s) expired")
+        try:
+            summary = procedures_io.import_file(session, unit, path, replace=replace)
+        except procedures_io.ProcedureImportError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"{path.name}: {summary}")
+
+
+@procedures_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--unit", "unit_code", default=None, help="unit code (default: the first unit)")
+def procedures_export(path: Path, unit_code: str | None) -> None:
+    """Write the unit's active procedures to FILE.csv or FILE.json."""
+    from onestop import procedures_io
+
+    with _db().transaction() as session:
+        unit = _unit(session, unit_code)
+        try:
+            count = procedures_io.export_file(session, unit, path)
+        except procedures_io.ProcedureImportError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"{path}: {count} thủ tục (procedures)")
+
+
+@main.command("day-close")
+@click.option("--unit", "unit_code", default=None)
+@click.option("--all-units", is_flag=True, help="every unit, each in its own transaction")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="business date to close (default: today in the unit's timezone)")
+@click.option("--yesterday", is_flag=True,
+              help="close yesterday (in each unit's timezone) and before: safe to run after midnight "
+              "or late (the systemd timer does)")
+def day_close(unit_code: str | None, all_units: bool, day: dt.datetime | None, yesterday: bool) -> None:
+    """Expire every ticket still open on that business date and before."""
+    from onestop.queueing.engine import close_day
+
+    if all_units and unit_code:
+        raise click.UsageError("--unit and --all-units exclude each other")
+    if day and yesterday:
+        raise click.UsageError("--date and --yesterday exclude each other")
+    database = _db()
+    with database.transaction() as session:
+        codes = list(session.scalars(select(Unit.code).order_by(Unit.id))) if all_units else [
+            _unit(session, unit_code).code]
+    for code in codes:
+        with database.transaction() as session:
+            unit = _unit(session, code)
+            now = utcnow()
+            business_date = (unit.business_date(now) - dt.timedelta(days=1) if yesterday
+                             else day.date() if day else None)
+            count = close_day(session, unit, now=now, business_date=business_date)
+        click.echo(f"{count} ticket(s) expired" + (f" in {code}" if all_units else ""))
+
+
+@main.group("webhooks")
+def webhooks_group() -> None:
+    """Outgoing webhooks: signed POSTs of events to another system (e.g. the provincial one)."""
+
+
+@webhooks_group.command("add")
+@click.option("--url", required=True, help="http:// or https:// address of the receiver")
+@click.option("--events", required=True,
+              help="comma-separated: ticket.issued,ticket.called,dossier.received,dossier.changed,"
+              "rating.created")
+@click.option("--secret", default=None, help="signing secret, 16-128 characters (default: generated)")
+@click.option("--unit", "unit_code", default=None, help="unit code (default: the first unit)")
+@click.option("--json", "as_json", is_flag=True, help='print {"id", "url", "events", "secret"}')
+def webhooks_add(url: str, events: str, secret: str | None, unit_code: str | None, as_json: bool) -> None:
+    """Subscribe URL to events; prints the signing secret (shown only this once)."""
+    from onestop.webhooks import engine as webhooks
+    from onestop.webhooks.config import WebhookConfig
+
+    allow_loopback = WebhookConfig.of(load_settings()).allow_loopback
+    with _db().transaction() as session:
+        unit = _unit(session, unit_code)
+        try:
+            hook = webhooks.create_webhook(session, unit, url, events.split(","), now=utcnow(),
+                                           allow_loopback=allow_loopback, secret=secret)
+        except DomainError as error:
+            raise _fail(error) from error
+        out: dict[str, Any] = {"id": hook.id, "url": hook.url, "events": hook.events,
+                               "secret": hook.secret}
+    if as_json:
+        click.echo(json.dumps(out))
+    else:
+        click.echo(f"webhook {out['id']} {out['url']}\n  events: {','.join(out['events'])}\n"
+                   f"  secret (shown once): {out['secret']}")
+
+
+@webhooks_group.command("list")
+@click.option("--unit", "unit_code", default=None, help="only this unit")
+def webhooks_list(unit_code: str | None) -> None:
+    """Webhooks with their state and delivery counts (never their secrets)."""
+    from onestop.webhooks import engine as webhooks
+    from onestop.webhooks.models import Webhook
+
+    with _db().transaction() as session:
+        query = select(Webhook, Unit.code).join(Unit, Unit.id == Webhook.unit_id).order_by(Webhook.id)
+        if unit_code:
+            query = query.where(Webhook.unit_id == _unit(session, unit_code).id)
+        rows = session.execute(query).all()
+        counts = webhooks.delivery_counts(session, [hook.id for hook, _ in rows])
+        for hook, code in rows:
+            tally = " ".join(f"{k}={v}" for k, v in sorted(counts[hook.id].items())) or "-"
+            click.echo(f"{hook.id}\t{code}\t{'active' if hook.active else 'inactive'}\t{hook.url}\t"
+                       f"{','.join(hook.events)}\t{tally}")
+
+
+@webhooks_group.command("deliver")
+def webhooks_deliver() -> None:
+    """Send the deliveries that are due, once (for cron; the server also sends them itself)."""
+    from onestop.webhooks.config import WebhookConfig
+    from onestop.webhooks.delivery import run_pass
+
+    database = _db()
+    try:
+        result = run_pass(database.session_factory, WebhookConfig.of(load_settings()))
+    finally:
+        assert database.engine is not None
+        database.engine.dispose()
+    click.echo(f"delivered {result.delivered}, failed {result.failed}, dead {result.dead}, "
+               f"skipped {result.skipped}")
+
+
+@main.command("doctor")
+def doctor() -> None:
+    """Check this deployment: one line per check (OK/WARN/FAIL and what to do); exit 1 on a FAIL."""
+    from onestop.ops import doctor as checks
+
+    sys.exit(checks.main(load_settings(), click.echo))
+
+
+@main.command("backup")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where backups go (default ONESTOP_BACKUP_DIR, else DATA_DIR/backups)")
+@click.option("--keep", type=click.IntRange(min=0), default=None,
+              help="keep the newest N backups there, delete older ones; 0 keeps all "
+              "(default ONESTOP_BACKUP_KEEP, 14)")
+def backup(directory: Path | None, keep: int | None) -> None:
+    """Back up the database while it runs (SQLite online backup, or pg_dump -Fc)."""
+    from onestop.ops.backup import BackupError
+    from onestop.ops.backup import backup as run_backup
+
+    try:
+        path = run_backup(load_settings(), directory, keep)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup written: {path} ({path.stat().st_size} bytes)")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="really replace the database (stop the servers first)")
+def restore(file: Path, yes: bool) -> None:
+    """Replace the database with a backup made by `onestop backup` (checked first)."""
+    from onestop.ops.backup import BackupError
+    from onestop.ops.backup import restore as run_restore
+
+    settings = load_settings()
+    if not yes:
+        raise click.ClickException(
+            f"this replaces the database {_redact(settings['DATABASE_URL'])} with {file}; "
+            "stop the servers (systemctl stop 'onestop@*'), then run again with --yes")
+    try:
+        done = run_restore(settings, file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if done.safety_copy:
+        click.echo(f"the previous database was saved to {done.safety_copy}")
+    click.echo(f"restored {file} (schema revision {done.revision})")
+    if done.revision != done.head:
+        click.echo(f"the code is at {done.head}: run `onestop db upgrade` before starting the servers")
 
 
 @main.command("serve")
@@ -241,6 +420,122 @@ def _print_demo(base: str, unit_name: str, always_open: bool) -> None:
         lines.append("--always-open: every field accepts tickets at any hour.")
     click.echo("\n".join(lines))
     sys.stdout.flush()
+
+
+@main.group("voice")
+def voice_group() -> None:
+    """Voice announcements of the hall displays."""
+
+
+def _voice_settings(unit_code: str | None) -> Any:
+    """The unit's announcement settings; the defaults when there is no database yet."""
+    from hardware.voice import VoiceSettings
+    from onestop.units.models import UNIT_DEFAULTS
+
+    url = str(load_settings()["DATABASE_URL"])
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file() and not unit_code:
+        return VoiceSettings.from_settings(UNIT_DEFAULTS)
+    try:
+        with _db().transaction() as session:
+            return VoiceSettings.from_settings(_unit(session, unit_code).setting)
+    except click.ClickException:
+        if unit_code:
+            raise
+    except Exception:  # noqa: BLE001 - no schema yet: the sentence still has its defaults
+        pass
+    return VoiceSettings.from_settings(UNIT_DEFAULTS)
+
+
+@voice_group.command("say")
+@click.option("--number", required=True, help="the ticket number or label, e.g. 1025 or A012")
+@click.option("--counter", "counter_number", type=click.IntRange(0), required=True,
+              help="the counter's number as shown to citizens")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the announcement (chime + sentence) to this WAV file")
+@click.option("--voice", type=click.Choice(["auto", "clips", "espeak", "chime"]), default="auto",
+              show_default=True, help="server voice to try first (falls back as the displays do)")
+@click.option("--unit", "unit_code", default=None, help="unit code (default: the first unit)")
+def voice_say(number: str, counter_number: int, out: Path | None, voice: str,
+              unit_code: str | None) -> None:
+    """Print the sentence a call is announced with, and write its audio with --out."""
+    from hardware.voice import Announcer, audio, chain, folders, spoken_sentence
+
+    settings = _voice_settings(unit_code)
+    text = spoken_sentence(number.strip(), counter_number, settings)
+    click.echo(text)
+    if out is None:
+        return
+    clips, cache = folders(load_settings())
+    used, data = Announcer(settings, clips, cache).announcement(text, chain(voice))
+    out.write_bytes(data)
+    seconds = audio.wav_duration(data)
+    note = " (chime only: no clip pack, no espeak-ng)" if used == "chime" and voice != "chime" else ""
+    click.echo(f"{out}: {used}, {seconds:.1f} s{note}", err=True)
+
+
+@main.command("agent")
+@click.option("--server", envvar="ONESTOP_AGENT_SERVER", required=True,
+              help="the onestop server, e.g. http://10.0.0.2:8000 (env ONESTOP_AGENT_SERVER)")
+@click.option("--token", envvar="ONESTOP_AGENT_TOKEN", required=True,
+              help="token of a device of kind agent (env ONESTOP_AGENT_TOKEN; keeps it out of `ps`)")
+@click.option("--printer", "printer_uri", envvar="ONESTOP_AGENT_PRINTER", required=True,
+              help="the local printer: usb://VID:PID, tcp://host:9100, serial:///dev/ttyUSB0, file:///dev/usb/lp0")
+@click.option("--state-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              envvar="ONESTOP_AGENT_STATE_FILE", help="job log (default $STATE_DIRECTORY/jobs.json or "
+              "~/.local/state/onestop-agent/jobs.json)")
+@click.option("--status-interval", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
+              envvar="ONESTOP_AGENT_STATUS_INTERVAL", help="seconds between printer status reports")
+def agent(server: str, token: str, printer_uri: str, state_file: Path | None, status_interval: float) -> None:
+    """Print agent: hold a local printer and print the jobs the server sends (Socket.IO /agent)."""
+    import logging
+
+    from hardware.agent import AgentConfig, default_state_file
+    from hardware.agent import run as run_agent
+    from hardware.printing import PrinterUriError
+
+    logging.basicConfig(level=os.environ.get("ONESTOP_LOG_LEVEL", "INFO").upper(), force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = AgentConfig(server=server, token=token, printer=printer_uri,
+                         state_file=state_file or default_state_file(), status_interval=status_interval)
+    try:
+        run_agent(config)
+    except (PrinterUriError, ValueError) as exc:
+        raise click.ClickException(f"Máy in không hợp lệ (bad printer URI): {exc}") from exc
+
+
+@main.command("print-test")
+@click.option("--printer", "printer_uri", required=True, help="printer URI, e.g. tcp://10.0.0.5:9100")
+@click.option("--paper", type=click.Choice(["80", "58"]), default="80", show_default=True,
+              help="paper width, mm")
+def print_test(printer_uri: str, paper: str) -> None:
+    """Print a test slip (Vietnamese text, QR) and say how it went; exit 1 when it failed.
+
+    Talks to the printer only: no database, no server (usable on a kiosk PC)."""
+    from hardware.printing import (
+        PAPER_58MM,
+        PAPER_80MM,
+        PrinterUriError,
+        open_printer,
+        raster_job,
+        render_lines,
+    )
+    from onestop.printing.service import test_blocks
+
+    width = PAPER_58MM if paper == "58" else PAPER_80MM
+    settings = load_settings()
+    blocks = test_blocks([printer_uri], qr_url=str(settings["PUBLIC_BASE_URL"]),
+                         when=dt.datetime.now().astimezone(), width=width)
+    try:
+        driver = open_printer(printer_uri)
+    except PrinterUriError as exc:
+        raise click.ClickException(f"Máy in không hợp lệ (bad printer URI): {exc}") from exc
+    result = driver.send(raster_job(render_lines(blocks, width)))
+    printer = f", printer {result.printer.state.value}: {result.printer.detail}" if result.printer else ""
+    error = f" — {result.error}" if result.error else ""
+    detail = f" ({result.detail})" if result.detail else ""
+    click.echo(f"{result.state.value} in {result.duration_s:.2f} s{printer}{error}{detail}")
+    if not result.ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: sqlite file in DATA_DIR
     "MESSAGE_QUEUE_URL": None,
     "MESSAGE_QUEUE_CHANNEL": "onestop",  # Redis pub/sub channel shared by the instances
+    "QUEUE_EVENT_INTERVAL_S": 0.25,  # queue.changed coalesced per process; 0 sends every commit
     "SECRET_KEY": DEMO_SECRET,
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     "ALWAYS_OPEN": False,
@@ -29,6 +30,19 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "10 per minute",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # printing (onestop/printing/dispatch.py)
+    "PRINT_TIMEOUT_S": 3.0,  # longest a kiosk request waits for its printer
+    "PRINT_JOB_TTL_S": 120,  # how long a job waits for an offline print agent, then expires
+    "PRINT_AGENT_STALE_S": 90,  # an agent silent for this long shows as disconnected
+    "PRINT_FONT": "",  # font file(s) for slips; default Be Vietnam Pro, then DejaVu Sans
+    "PRINT_FONT_BOLD": "",
+    # operations (onestop/ops): reverse proxy, logs, metrics, backups
+    "PROXY_COUNT": 0,  # proxies in front (nginx: 1) whose X-Forwarded-* are trusted; 0 = none
+    "LOG_FORMAT": "text",  # or "json": one JSON object per line (ts, level, logger, message, request_id)
+    "LOG_LEVEL": "info",
+    "METRICS_TOKEN": "",  # bearer token for /metrics from other hosts; loopback needs none
+    "BACKUP_DIR": "",  # default: DATA_DIR/backups
+    "BACKUP_KEEP": 14,  # backups kept by `onestop backup` (newest first)
 }
 
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}

@@ -2,7 +2,8 @@
 
 from onestop.accounts.models import ApiToken, Device, User
 from onestop.db import Base, DailyCounter
-from onestop.dossiers.models import Procedure
+from onestop.dossiers.models import Dossier, DossierEvent, Procedure
+from onestop.printing.models import PrintJob
 from onestop.queueing.models import (
     Counter,
     CounterEvent,
@@ -11,9 +12,12 @@ from onestop.queueing.models import (
     Ticket,
     TicketEvent,
 )
-from onestop.units.models import Unit
+from onestop.units.models import Unit, UnitDay
+from onestop.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "ApiToken", "Base", "Counter", "CounterEvent", "CounterService", "DailyCounter", "Device", "Procedure",
     "Service", "Ticket", "TicketEvent", "Unit", "User",
+    "Dossier", "DossierEvent", "UnitDay", "PrintJob",
+    "Webhook", "WebhookDelivery",
 ]

@@ -13,6 +13,8 @@ ticket_changed         ticket, action (str: skip, finish, transfer, park, requeu
 counter_changed        counter
 queue_changed          unit_id, service_ids (list[int])
 day_closed             unit_id, business_date, expired (int)
+dossier_received       dossier
+dossier_changed        dossier, action (str: state, apology), from_state (str)
 =====================  ==============================================================
 """
 
@@ -26,3 +28,5 @@ ticket_changed = _ns.signal("ticket-changed")
 counter_changed = _ns.signal("counter-changed")
 queue_changed = _ns.signal("queue-changed")
 day_closed = _ns.signal("day-closed")
+dossier_received = _ns.signal("dossier-received")
+dossier_changed = _ns.signal("dossier-changed")

@@ -110,10 +110,29 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright never downloads a browser here
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium driven by Playwright, shared by every browser test."""
+    if not os.path.exists(CHROMIUM):
+        need_service("browser", f"Chromium is not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
 def app_config(tmp_path: Path, **extra: Any) -> dict[str, Any]:
     return {"DATA_DIR": str(tmp_path), "DATABASE_URL": make_sqlite_url(tmp_path),
             "SECRET_KEY": SECRET, "TESTING": True, "ASYNC_MODE": "threading",
-            "RATELIMIT_ENABLED": False, **extra}
+            "RATELIMIT_ENABLED": False, "QUEUE_EVENT_INTERVAL_S": 0, **extra}
 
 
 @pytest.fixture

@@ -45,4 +45,18 @@ def _commit(response: Any) -> Any:
     return response
 
 
-from onestop.api import auth, counters, devices, display, services, tickets  # noqa: E402,F401
+from onestop.api import (  # noqa: E402,F401
+    auth,
+    counters,
+    devices,
+    display,
+    dossier_docs,
+    dossiers,
+    lookup,
+    printing,
+    procedures,
+    queue,
+    services,
+    tickets,
+    webhooks,
+)

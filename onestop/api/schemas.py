@@ -89,6 +89,8 @@ class TicketOut(BaseModel):
     recall_count: int
     print_state: str
     counter: CounterBrief | None
+    print_error: ErrorBody | None = None  # when this request's print failed (kiosk issue, reprint)
+    print_job_id: int | None = None
 
 
 class ClerkOut(BaseModel):

@@ -11,12 +11,29 @@ ticket.changed      /counter                    {ticket: {id, label, state, serv
                                                  counter_id}, action, at}
 queue.changed       /display, /counter          {unit_id, waiting: [{service_id, waiting}]}
 counter.changed     /display, /counter          {counter: {id, number, name, state,
-                                                 pause_reason, clerk_id}}
+                                                 pause_reason, clerk_id, zone, serving:
+                                                 {id, label, state, service_id, service}
+                                                 or null}}; on /display also when a
+                                                 ticket leaves the counter (once per commit)
 day.closed          /counter                    {unit_id, business_date, expired}
+dossier.received    /counter                    {dossier: {code, state, procedure_code,
+                                                 service_id, appointment_at, due_at}, at}
+                                                 (no applicant data: tablets share the room)
+dossier.changed     /counter                    {dossier: {...as above}, action (state,
+                                                 apology), from_state, at}
+printer.alarm       /counter                    {unit_id, reason, error, detail, device: {id,
+                                                 name, kind}, ticket: {id, label} or null,
+                                                 job_id, at} (onestop/printing/relay.py)
+job.print           /agent (server -> agent)    {job_id, kind, ticket_id, label, data
+                                                 (ESC/POS, base64), expires_in (seconds)}
+job.ack             /agent (agent -> server)    {job_id, state: printed|sent|failed|expired,
+                                                 error, detail}; answered {recorded: bool}
+agent.status        /agent (agent -> server)    {state: online|paper_near_end|paper_out|
+                                                 offline|unknown, detail}
 ==================  ==========================  ==============================================
 
 Rooms: ``u{unit_id}`` (whole unit) and ``u{unit_id}z{zone}`` (one zone) on /display;
-``u{unit_id}`` and ``c{counter_id}`` on /counter.
+``u{unit_id}`` and ``c{counter_id}`` on /counter; ``a{device_id}`` (one print agent) on /agent.
 """
 
 STATE = "state"
@@ -26,9 +43,16 @@ TICKET_CHANGED = "ticket.changed"
 QUEUE_CHANGED = "queue.changed"
 COUNTER_CHANGED = "counter.changed"
 DAY_CLOSED = "day.closed"
+DOSSIER_RECEIVED = "dossier.received"
+DOSSIER_CHANGED = "dossier.changed"
+PRINTER_ALARM = "printer.alarm"
+JOB_PRINT = "job.print"
+JOB_ACK = "job.ack"
+AGENT_STATUS = "agent.status"
 
 DISPLAY_NS = "/display"
 COUNTER_NS = "/counter"
+AGENT_NS = "/agent"
 
 
 def unit_room(unit_id: int) -> str:
@@ -41,3 +65,7 @@ def zone_room(unit_id: int, zone: str) -> str:
 
 def counter_room(counter_id: int) -> str:
     return f"c{counter_id}"
+
+
+def agent_room(device_id: int) -> str:
+    return f"a{device_id}"

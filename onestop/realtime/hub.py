@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from blinker import NamedSignal
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from onestop import signals
 from onestop.db import utcnow
+from onestop.dossiers.models import Dossier
 from onestop.extensions import db, socketio
-from onestop.queueing.models import Counter, Ticket
+from onestop.queueing.engine import current_ticket
+from onestop.queueing.models import Counter, Service, Ticket
 from onestop.queueing.state import iso, waiting_by_service
 from onestop.realtime import events as ev
 from onestop.realtime import namespaces
@@ -25,6 +29,8 @@ from onestop.units.models import Unit
 
 log = logging.getLogger(__name__)
 Emit = tuple[str, dict[str, Any], str, list[str]]
+#: called as ``hook(name, payload)`` right after a /display event is emitted (onestop.ops.metrics)
+emit_hooks: list[Callable[[str, dict[str, Any]], None]] = []
 
 
 def _outbox(session: Session) -> list[Emit]:
@@ -34,6 +40,13 @@ def _outbox(session: Session) -> list[Emit]:
 def _queue(session: Session, name: str, payload: dict[str, Any], namespace: str,
            rooms: list[str]) -> None:
     _outbox(session).append((name, payload, namespace, rooms))
+
+
+def queue_event(session: Session, name: str, payload: dict[str, Any], namespace: str,
+                rooms: list[str]) -> None:
+    """For receivers outside this module (``onestop.printing.relay``): the same outbox,
+    sent after commit, dropped on rollback."""
+    _queue(session, name, payload, namespace, rooms)
 
 
 def _display_rooms(unit_id: int, zone: str) -> list[str]:
@@ -50,6 +63,9 @@ def on_called(session: Session, ticket: Ticket, counter: Counter, recall: bool) 
     payload = {"ticket": _ticket_brief(ticket),
                "counter": {"id": counter.id, "number": counter.number, "name": counter.name},
                "recall": recall, "at": iso(utcnow())}
+    # call-next finished the previous ticket first: no "idle" flash on the displays
+    _drop_display_counter(session, counter.id)
+    _freed(session).discard(counter.id)
     _queue(session, ev.TICKET_CALLED, payload, ev.DISPLAY_NS,
            _display_rooms(ticket.unit_id, ticket.service.zone))
     _queue(session, ev.TICKET_CALLED, payload, ev.COUNTER_NS, [ev.unit_room(ticket.unit_id)])
@@ -66,29 +82,115 @@ def on_changed(session: Session, ticket: Ticket, action: str) -> None:
                           "service_id": ticket.service_id, "counter_id": ticket.counter_id},
                "action": action, "at": iso(utcnow())}
     _queue(session, ev.TICKET_CHANGED, payload, ev.COUNTER_NS, [ev.unit_room(ticket.unit_id)])
+    if ticket.counter_id is not None and ticket.state not in ("called", "serving"):
+        # the ticket left its counter (finish, skip, park, transfer, expire): displays learn
+        # the counter is free from a counter.changed, built just before commit unless a
+        # call in the same transaction makes it moot
+        _freed(session).add(ticket.counter_id)
+
+
+def _freed(session: Session) -> set[int]:
+    return session.info.setdefault("freed_counters", set())  # type: ignore[no-any-return]
 
 
 def on_queue(session: Session, unit_id: int, service_ids: list[int]) -> None:
+    """Waiting counts change: counted and sent after commit, coalesced (see ``QueueNotifier``)."""
+    session.info.setdefault("queue_dirty", {}).setdefault(unit_id, set()).update(service_ids)
+
+
+class QueueNotifier:
+    """Sends ``queue.changed`` at most every ``interval`` seconds per process.
+
+    A burst of issues or calls (hundreds a second) becomes one count query and one frame per
+    display per interval instead of one per request; with ``interval`` 0 (tests) each commit
+    is counted and sent at once.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[int, set[int]] = {}
+        self.interval = 0.0
+        self.running = False
+
+    def mark(self, dirty: dict[int, set[int]]) -> None:
+        for unit_id, service_ids in dirty.items():
+            self.pending.setdefault(unit_id, set()).update(service_ids)
+        if self.interval <= 0:
+            self.send()
+        elif not self.running:
+            self.running = True
+            socketio.start_background_task(self._loop)
+
+    def _loop(self) -> None:
+        while True:
+            socketio.sleep(self.interval)
+            try:
+                self.send()
+            except Exception:  # keep the loop alive: the next interval retries
+                log.exception("queue.changed could not be sent")
+
+    def send(self) -> None:
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, {}
+        # a session of its own, outside any app context: this may run inside the
+        # after_commit of a request's session, which must not be closed from here
+        session = db.session_factory()
+        try:
+            for unit_id, service_ids in pending.items():
+                _emit_queue(session, unit_id, sorted(service_ids))
+        finally:
+            session.close()
+
+
+def _emit_queue(session: Session, unit_id: int, service_ids: list[int]) -> None:
     unit = session.get(Unit, unit_id)
     if unit is None:
         return
     counts = waiting_by_service(session, unit, unit.business_date(utcnow()))
+    zones = sorted({z for z in session.scalars(
+        select(Service.zone).where(Service.id.in_(service_ids))) if z})
+    session.rollback()  # end the read transaction before touching the network
     payload = {"unit_id": unit_id,
                "waiting": [{"service_id": s, "waiting": counts.get(s, 0)} for s in service_ids]}
-    # one queue.changed per service set and commit is enough: replace an older one
+    socketio.emit(ev.QUEUE_CHANGED, payload, namespace=ev.DISPLAY_NS,
+                  to=[ev.unit_room(unit_id)] + [ev.zone_room(unit_id, z) for z in zones])
+    socketio.emit(ev.QUEUE_CHANGED, payload, namespace=ev.COUNTER_NS, to=[ev.unit_room(unit_id)])
+
+
+queue_notifier = QueueNotifier()
+
+
+def _counter_payload(session: Session, counter: Counter) -> dict[str, Any]:
+    ticket = current_ticket(session, counter)
+    serving = {"id": ticket.id, "label": ticket.label, "state": ticket.state,
+               "service_id": ticket.service_id, "service": ticket.service.name} if ticket else None
+    return {"counter": {"id": counter.id, "number": counter.number, "name": counter.name,
+                        "state": counter.state, "pause_reason": counter.pause_reason,
+                        "clerk_id": counter.clerk_id, "zone": counter.zone, "serving": serving}}
+
+
+def _is_display_counter(item: Emit, counter_id: int) -> bool:
+    return (item[0] == ev.COUNTER_CHANGED and item[2] == ev.DISPLAY_NS
+            and item[1]["counter"]["id"] == counter_id)
+
+
+def _drop_display_counter(session: Session, counter_id: int) -> None:
     box = _outbox(session)
-    box[:] = [e for e in box if not (e[0] == ev.QUEUE_CHANGED and e[1]["waiting"] and
-                                     {w["service_id"] for w in e[1]["waiting"]} == set(service_ids))]
-    for ns in (ev.DISPLAY_NS, ev.COUNTER_NS):
-        _queue(session, ev.QUEUE_CHANGED, payload, ns, [ev.unit_room(unit_id)])
+    box[:] = [e for e in box if not _is_display_counter(e, counter_id)]
+
+
+def _queue_display_counter(session: Session, counter: Counter, payload: dict[str, Any]) -> None:
+    """One counter.changed per counter and commit on /display (the latest state wins), sent
+    to the unit room and the counter's zone room."""
+    _drop_display_counter(session, counter.id)
+    _queue(session, ev.COUNTER_CHANGED, payload, ev.DISPLAY_NS,
+           _display_rooms(counter.unit_id, counter.zone))
 
 
 def on_counter(session: Session, counter: Counter) -> None:
-    payload = {"counter": {"id": counter.id, "number": counter.number, "name": counter.name,
-                           "state": counter.state, "pause_reason": counter.pause_reason,
-                           "clerk_id": counter.clerk_id}}
-    for ns in (ev.DISPLAY_NS, ev.COUNTER_NS):
-        _queue(session, ev.COUNTER_CHANGED, payload, ns, [ev.unit_room(counter.unit_id)])
+    payload = _counter_payload(session, counter)
+    _queue_display_counter(session, counter, payload)
+    _queue(session, ev.COUNTER_CHANGED, payload, ev.COUNTER_NS, [ev.unit_room(counter.unit_id)])
 
 
 def on_day_closed(session: Session, unit_id: int, business_date: dt.date, expired: int) -> None:
@@ -96,23 +198,64 @@ def on_day_closed(session: Session, unit_id: int, business_date: dt.date, expire
     _queue(session, ev.DAY_CLOSED, payload, ev.COUNTER_NS, [ev.unit_room(unit_id)])
 
 
+def _dossier_brief(dossier: Dossier) -> dict[str, Any]:
+    """Staff screens and counter-bound tablets share the unit room: code and state, no
+    applicant data."""
+    return {"code": dossier.code, "state": dossier.state, "procedure_code": dossier.procedure.code,
+            "service_id": dossier.service_id, "appointment_at": iso(dossier.appointment_at),
+            "due_at": iso(dossier.due_at)}
+
+
+def on_dossier_received(session: Session, dossier: Dossier) -> None:
+    payload = {"dossier": _dossier_brief(dossier), "at": iso(dossier.updated_at)}
+    _queue(session, ev.DOSSIER_RECEIVED, payload, ev.COUNTER_NS, [ev.unit_room(dossier.unit_id)])
+
+
+def on_dossier_changed(session: Session, dossier: Dossier, action: str, from_state: str) -> None:
+    payload = {"dossier": _dossier_brief(dossier), "action": action, "from_state": from_state,
+               "at": iso(dossier.updated_at)}
+    _queue(session, ev.DOSSIER_CHANGED, payload, ev.COUNTER_NS, [ev.unit_room(dossier.unit_id)])
+
+
+def _finalize(session: Session) -> None:
+    """Before commit: the display payloads of counters a ticket left in this transaction."""
+    if session.in_nested_transaction():  # a savepoint is released, not the transaction
+        return
+    freed = session.info.pop("freed_counters", None)
+    for counter_id in sorted(freed or ()):
+        counter = session.get(Counter, counter_id)
+        if counter is not None:
+            _queue_display_counter(session, counter, _counter_payload(session, counter))
+
+
 def _flush_outbox(session: Session) -> None:
+    if session.in_nested_transaction():  # only the outermost commit makes changes visible
+        return
+    dirty = session.info.pop("queue_dirty", None)
+    if dirty:
+        queue_notifier.mark(dirty)
     box = session.info.pop("outbox", None)
     for name, payload, namespace, rooms in box or []:
         try:
             socketio.emit(name, payload, namespace=namespace, to=rooms)
+            for hook in emit_hooks if namespace == ev.DISPLAY_NS else ():
+                hook(name, payload)
         except Exception:  # a broken message queue must not fail a committed request
             log.exception("could not emit %s", name)
 
 
 def _drop_outbox(session: Session) -> None:
-    session.info.pop("outbox", None)
+    if session.in_nested_transaction():  # a savepoint rolled back; the transaction goes on
+        return
+    for key in ("outbox", "queue_dirty", "freed_counters"):
+        session.info.pop(key, None)
 
 
-_RECEIVERS = [
+_RECEIVERS: list[tuple[NamedSignal, Callable[..., None]]] = [
     (signals.ticket_called, on_called), (signals.ticket_issued, on_issued),
     (signals.ticket_changed, on_changed), (signals.queue_changed, on_queue),
     (signals.counter_changed, on_counter), (signals.day_closed, on_day_closed),
+    (signals.dossier_received, on_dossier_received), (signals.dossier_changed, on_dossier_changed),
 ]
 
 
@@ -120,7 +263,9 @@ def init_app(app: Flask) -> None:
     """Subscribe to the engine's signals and register the namespaces (idempotent)."""
     for signal, receiver in _RECEIVERS:
         signal.connect(receiver, weak=False)
+    queue_notifier.interval = float(app.config.get("QUEUE_EVENT_INTERVAL_S", 0.25))
     if not event.contains(db.session_factory, "after_commit", _flush_outbox):
+        event.listen(db.session_factory, "before_commit", _finalize)
         event.listen(db.session_factory, "after_commit", _flush_outbox)
         event.listen(db.session_factory, "after_rollback", _drop_outbox)
     namespaces.register(socketio)

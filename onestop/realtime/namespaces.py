@@ -89,6 +89,9 @@ class CounterNamespace(Namespace):
 
 def register(socketio: SocketIO) -> None:
     """Register once per process: init_app re-applies stored handlers to a new server."""
+    from onestop.printing.agent_ns import register as register_agent_namespace
+
+    register_agent_namespace(socketio)  # /agent: print agents (idempotent)
     if any(h.namespace == ev.DISPLAY_NS for h in socketio.namespace_handlers):
         return
     socketio.on_namespace(DisplayNamespace(ev.DISPLAY_NS))

@@ -5,19 +5,26 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import requests
 import socketio
+from sqlalchemy import select
 
+from hardware.printing.fakeprinter import FakePrinter
 from onestop import demo
-from onestop.db import Database, make_engine
+from onestop.accounts.engine import add_device
+from onestop.db import Database, make_engine, utcnow
 from onestop.migrate import upgrade
+from onestop.units.models import Unit
 from tests.conftest import SECRET, free_port
 from tests.livesrv import ONESTOP, wait_healthy
+from tests.printing.test_agent_e2e import agent_process
 
 
 def _prepare(url: str) -> None:
@@ -79,3 +86,76 @@ def test_call_through_one_instance_reaches_a_display_on_the_other(pg_url, redis_
         assert got.wait(5), "the display on instance B never heard the call made on A"
         assert calls[0]["ticket"]["label"] == "A001"
         assert calls[0]["counter"]["number"] == 1
+
+
+
+def _token(base: str, username: str) -> str:
+    return str(requests.post(f"{base}/api/v1/auth/token", timeout=10,
+                             json={"username": username, "password": "demo"}).json()["token"])
+
+
+def _devices(url: str) -> tuple[str, str]:
+    """A print agent and a kiosk printing through it (printer URI ``agent``)."""
+    database = Database()
+    database.engine = make_engine(url)
+    database.session_factory.configure(bind=database.engine)
+    with database.transaction() as session:
+        unit = session.scalars(select(Unit)).first()
+        _a, agent_token, _c = add_device(session, unit, "agent", "Máy in sảnh", now=utcnow())
+        _k, kiosk_token, _c = add_device(session, unit, "kiosk", "Ki-ốt sảnh", now=utcnow(),
+                                         printer_uri="agent")
+    database.engine.dispose()
+    return agent_token, kiosk_token
+
+
+def _wait_for(predicate, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_both_instances_number_together_and_b_serves_on_without_a(pg_url, redis_url, tmp_path):
+    _prepare(pg_url)
+    agent_token, kiosk_token = _devices(pg_url)
+    channel = f"onestop-test-{uuid.uuid4().hex[:8]}"
+    with ExitStack() as stack:
+        b = stack.enter_context(_serve(pg_url, redis_url, channel, tmp_path))
+        a_server = _serve(pg_url, redis_url, channel, tmp_path)
+        a = a_server.__enter__()
+        try:
+            clerk = {"Authorization": f"Bearer {_token(a, 'clerk1')}"}
+
+            def issue(base: str) -> str:
+                res = requests.post(f"{base}/api/v1/tickets", json={"service_id": 1},
+                                    headers=clerk, timeout=20)
+                assert res.status_code == 201, res.text[:200]
+                return str(res.json()["label"])
+
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                labels = list(pool.map(issue, [a, b] * 30))
+            assert sorted(labels) == [f"A{n:03d}" for n in range(1, 61)]
+
+            # a print agent connected to B prints the ticket a kiosk takes through A
+            printer = stack.enter_context(FakePrinter())
+            log = tmp_path / "agent.log"
+            stack.enter_context(agent_process(b, agent_token, printer,
+                                              tmp_path / "agent" / "jobs.json", log))
+            assert _wait_for(lambda: log.exists() and "connected" in log.read_text()), \
+                "the agent never connected to B"
+            kiosk = requests.post(f"{a}/api/v1/tickets", json={"service_id": 1}, timeout=20,
+                                  headers={"Authorization": f"Bearer {kiosk_token}"})
+            assert kiosk.status_code == 201
+            printer.wait_for_jobs(1, timeout=15)
+        finally:
+            a_server.__exit__(None, None, None)
+
+        # A is gone: B keeps issuing and calling
+        assert issue(b) == "A062"
+        assert requests.post(f"{b}/api/v1/counters/1/open", headers=clerk, timeout=10).ok
+        called = requests.post(f"{b}/api/v1/counters/1/call-next", headers=clerk, timeout=10)
+        # the oldest by issue time (two instances may take numbers 1 and 2 in either order)
+        assert called.json()["label"] in {"A001", "A002"}
+        assert called.json()["state"] == "called"

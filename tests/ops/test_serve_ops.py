@@ -1,0 +1,120 @@
+"""A real `onestop serve` as production runs it: JSON logs with request ids, /readyz,
+/metrics (loopback, token, not through a proxy), the display gauge over a websocket, and a
+graceful stop within the short timeout even with a display connected."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from onestop import demo
+from tests.conftest import SECRET, free_port
+from tests.ops.conftest import load_demo
+from tests.system._server import Server, clean_env, run_cli
+
+pytestmark = pytest.mark.slow
+TOKEN = "metrics-token-for-the-test"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("serve-ops")
+    env = clean_env(ONESTOP_DATA_DIR=str(data_dir), ONESTOP_SECRET_KEY=SECRET, ONESTOP_ALWAYS_OPEN="1",
+                    ONESTOP_LOG_FORMAT="json", ONESTOP_PROXY_COUNT="1", ONESTOP_METRICS_TOKEN=TOKEN)
+    upgraded = run_cli(["db", "upgrade"], env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    load_demo(f"sqlite:///{data_dir / 'onestop.sqlite3'}")
+    port = free_port()
+    with Server(["serve", "--port", str(port)], env, port, data_dir / "server.log") as srv:
+        srv.wait_healthy(timeout=60)
+        yield srv
+
+
+def _token(base: str) -> str:
+    res = requests.post(f"{base}/api/v1/auth/token",
+                        json={"username": "clerk1", "password": demo.DEMO_PASSWORD}, timeout=30)
+    assert res.status_code == 201, res.text
+    return str(res.json()["token"])
+
+
+def test_ready_metrics_and_json_logs(server: Server) -> None:
+    base = server.base
+    ready = requests.get(f"{base}/readyz", timeout=30)
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+    auth = {"Authorization": f"Bearer {_token(base)}", "X-Request-ID": "ops-test-rid-1"}
+    issued = requests.post(f"{base}/api/v1/tickets", json={"service_id": 1}, headers=auth, timeout=30)
+    assert issued.status_code == 201, issued.text
+    assert issued.headers["X-Request-ID"] == "ops-test-rid-1"
+
+    display = socketio.Client(reconnection=False)
+    display.connect(base, namespaces=["/display"], transports=["websocket"], wait_timeout=30)
+    try:
+        metrics = requests.get(f"{base}/metrics", timeout=30)
+        assert metrics.status_code == 200
+        text = metrics.text
+        assert f'onestop_tickets_issued_total{{service="TPHT",unit="{demo.UNIT_CODE}"}} 1.0' in text
+        assert "onestop_display_clients 1.0" in text
+        assert "process_resident_memory_bytes" in text
+    finally:
+        display.disconnect()
+
+    proxied = {"X-Forwarded-For": "192.0.2.7"}
+    assert requests.get(f"{base}/metrics", headers=proxied, timeout=30).status_code == 403
+    with_token = requests.get(f"{base}/metrics", headers={**proxied, "Authorization": f"Bearer {TOKEN}"},
+                              timeout=30)
+    assert with_token.status_code == 200
+
+    lines = _log_lines(server, lambda rows: any(r.get("request_id") == "ops-test-rid-1" for r in rows))
+    access = [r for r in lines
+              if r["logger"] == "gunicorn.access" and r.get("request_id") == "ops-test-rid-1"]
+    assert access, lines[-5:]
+    assert access[0]["http"]["status"] == 201 and access[0]["http"]["path"] == "/api/v1/tickets"
+    assert access[0]["http"]["method"] == "POST" and access[0]["http"]["duration_ms"] >= 0
+    assert any(r["logger"] == "gunicorn.error" and "Listening" in r["message"] for r in lines)
+    assert {"ts", "level", "logger", "message", "request_id"} <= set(lines[0])
+
+
+def _log_lines(server: Server, done: object, timeout: float = 15) -> list[dict[str, object]]:
+    """Every line of the server's output is one JSON object (waits for the wanted line)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        server._log.flush()
+        raw = [ln for ln in Path(server.log_path).read_text().splitlines() if ln.strip()]
+        rows = [json.loads(ln) for ln in raw]  # fails the test on any non-JSON line
+        if done(rows) or time.monotonic() > deadline:  # type: ignore[operator]
+            return rows
+        time.sleep(0.2)
+
+
+def test_sigterm_stops_within_the_graceful_timeout(tmp_path: Path) -> None:
+    env = clean_env(ONESTOP_DATA_DIR=str(tmp_path), ONESTOP_SECRET_KEY=SECRET)
+    assert run_cli(["db", "upgrade"], env).returncode == 0
+    load_demo(f"sqlite:///{tmp_path / 'onestop.sqlite3'}")
+    port = free_port()
+    srv = Server(["serve", "--port", str(port)], env, port, tmp_path / "server.log")
+    try:
+        srv.wait_healthy(timeout=60)
+        display = socketio.Client(reconnection=False)
+        display.connect(srv.base, namespaces=["/display"], transports=["websocket"], wait_timeout=30)
+        start = time.monotonic()
+        os.kill(srv.proc.pid, signal.SIGTERM)  # what systemd sends to the main process
+        try:
+            srv.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the server did not stop within 20 s of SIGTERM")
+        took = time.monotonic() - start
+        assert took < 12, f"graceful stop took {took:.1f} s"
+        assert srv.proc.returncode == 0
+        display.disconnect()
+    finally:
+        srv.stop()
