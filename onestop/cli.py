@@ -126,6 +126,106 @@ def user_add(username: str, role: str, full_name: str, unit_code: str | None,
     click.echo(f"user {username} ({role}) created")
 
 
+def _windows(text: str) -> list[list[str]]:
+    """``07:30-11:30,13:30-17:00`` -> [["07:30", "11:30"], ["13:30", "17:00"]]."""
+    import re
+
+    spans = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", part)
+        if not match or part[:5] >= part[6:]:
+            raise click.BadParameter(f"'{part}': use HH:MM-HH:MM with the start before the end")
+        spans.append([part[:5], part[6:]])
+    return spans
+
+
+def _weekdays(text: str) -> list[int]:
+    try:
+        days = sorted({int(d) for d in text.split(",") if d.strip()})
+    except ValueError as exc:
+        raise click.BadParameter("weekdays are numbers 1 (Monday) to 7 (Sunday)") from exc
+    if not days or not all(1 <= d <= 7 for d in days):
+        raise click.BadParameter("weekdays are numbers 1 (Monday) to 7 (Sunday)")
+    return days
+
+
+@main.group("service")
+def service_group() -> None:
+    """Fields (lĩnh vực) of a unit."""
+
+
+@service_group.command("add")
+@click.option("--code", required=True, help="short code, e.g. TPHT")
+@click.option("--name", required=True, help="Vietnamese name, e.g. 'Tư pháp – Hộ tịch'")
+@click.option("--name-en", default="")
+@click.option("--prefix", default="", help="label prefix, e.g. A -> A001")
+@click.option("--block", default=None, help="number block instead, e.g. 1001-1999")
+@click.option("--days", default="1,2,3,4,5", show_default=True, help="ISO weekdays served")
+@click.option("--windows", default="07:30-11:30,13:30-17:00", show_default=True)
+@click.option("--cutoff", type=click.IntRange(0, 240), default=0, help="minutes before closing")
+@click.option("--cap", type=click.IntRange(1), default=None, help="tickets per day")
+@click.option("--zone", default="")
+@click.option("--unit", "unit_code", default=None)
+def service_add(code: str, name: str, name_en: str, prefix: str, block: str | None, days: str,
+                windows: str, cutoff: int, cap: int | None, zone: str, unit_code: str | None) -> None:
+    """Create a field with its numbering, days, hours and cap."""
+    from onestop.queueing.models import Service
+
+    start = end = None
+    if block:
+        try:
+            start, end = (int(x) for x in block.split("-"))
+        except ValueError as exc:
+            raise click.BadParameter("use START-END, e.g. 1001-1999", param_hint="--block") from exc
+        if not 0 < start <= end:
+            raise click.BadParameter("START must be positive and not above END", param_hint="--block")
+    with _db().transaction() as session:
+        unit = _unit(session, unit_code)
+        if session.scalar(select(Service).where(Service.unit_id == unit.id, Service.code == code)):
+            raise click.ClickException(f"field {code} already exists in unit {unit.code}")
+        session.add(Service(unit_id=unit.id, code=code, name=name, name_en=name_en, prefix=prefix,
+                            block_start=start, block_end=end, weekdays=_weekdays(days),
+                            windows=_windows(windows), cutoff_minutes=cutoff, daily_cap=cap,
+                            zone=zone, active=True))
+    click.echo(f"field {code} created")
+
+
+@main.group("counter")
+def counter_group() -> None:
+    """Counters (quầy) of a unit."""
+
+
+@counter_group.command("add")
+@click.option("--number", type=click.IntRange(1, 999), required=True,
+              help="the number citizens see")
+@click.option("--name", default=None, help="default 'Quầy N'")
+@click.option("--services", required=True, help="field codes served, in order: TPHT,NV")
+@click.option("--mode", type=click.Choice(["fifo", "order", "weighted"]), default="fifo",
+              show_default=True, help="how the fields are mixed when calling")
+@click.option("--zone", default="")
+@click.option("--unit", "unit_code", default=None)
+def counter_add(number: int, name: str | None, services: str, mode: str, zone: str,
+                unit_code: str | None) -> None:
+    """Create a counter serving the given fields."""
+    from onestop.queueing.models import Counter, CounterService, Service
+
+    codes = [c.strip() for c in services.split(",") if c.strip()]
+    with _db().transaction() as session:
+        unit = _unit(session, unit_code)
+        if session.scalar(select(Counter).where(Counter.unit_id == unit.id, Counter.number == number)):
+            raise click.ClickException(f"counter {number} already exists in unit {unit.code}")
+        found = {s.code: s for s in session.scalars(
+            select(Service).where(Service.unit_id == unit.id, Service.code.in_(codes)))}
+        missing = [c for c in codes if c not in found]
+        if missing or not codes:
+            raise click.ClickException(f"unknown field code(s): {', '.join(missing) or '(none given)'}")
+        counter = Counter(unit_id=unit.id, number=number, name=name or f"Quầy {number}", zone=zone,
+                          state="closed", service_mode=mode)
+        counter.links = [CounterService(service_id=found[c].id, position=i) for i, c in enumerate(codes)]
+        session.add(counter)
+    click.echo(f"counter {number} created")
+
+
 @main.group("device")
 def device_group() -> None:
     """Paired devices: kiosks, displays, counter displays, tablets, print agents."""
