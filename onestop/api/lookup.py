@@ -54,7 +54,8 @@ def find_public(code: str, token: str | None, phone4: str | None) -> tuple[Dossi
     if dossier is None or unit is None:
         raise NotFound("dossier_not_found")
     view = public_view(dossier, now(), unit.tz)
-    view["state_label"] = gettext(view["state_label"])
+    label = view["state_label"]  # marked with N_() in onestop/dossiers/lookup.py
+    view["state_label"] = gettext(label)
     return dossier, view
 
 
