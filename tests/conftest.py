@@ -8,10 +8,13 @@ ONESTOP_REQUIRE_BROWSER=1.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
+import queue
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -135,9 +138,10 @@ def app_config(tmp_path: Path, **extra: Any) -> dict[str, Any]:
             "RATELIMIT_ENABLED": False, "QUEUE_EVENT_INTERVAL_S": 0, **extra}
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Any]:
-    application = create_app(app_config(tmp_path, ALWAYS_OPEN=True))
+@contextmanager
+def demo_app(tmp_path: Path, **extra: Any) -> Iterator[Any]:
+    """An app on a fresh SQLite file with the demo centre loaded."""
+    application = create_app(app_config(tmp_path, ALWAYS_OPEN=True, **extra))
     create_schema(application.config["DATABASE_URL"])
     with application.app_context():
         demo.load(db.session())
@@ -146,6 +150,40 @@ def app(tmp_path: Path) -> Iterator[Any]:
     db.session.remove()
     assert db.engine is not None
     db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Any]:
+    with demo_app(tmp_path) as application:
+        yield application
+
+
+def race_processes(target: Callable[..., None], arg_rows: list[tuple[Any, ...]],
+                   timeout: float = 120.0) -> list[dict[str, Any]]:
+    """Run ``target(*row, barrier, results, index)`` in one spawned process per row, all
+    released by one barrier; return their reports (dicts with ``index`` and ``errors``)."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(len(arg_rows))
+    results = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*row, barrier, results, i), daemon=True)
+             for i, row in enumerate(arg_rows)]
+    for proc in procs:
+        proc.start()
+    out: list[dict[str, Any]] = []
+    try:
+        for _ in procs:
+            out.append(results.get(timeout=timeout))
+    except queue.Empty:
+        pytest.fail(f"only {len(out)} of {len(procs)} workers reported within {timeout} s")
+    finally:
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+    errors = [e for row in out for e in row["errors"]]
+    assert not errors, "\n".join(errors)
+    assert all(proc.exitcode == 0 for proc in procs), [p.exitcode for p in procs]
+    return sorted(out, key=lambda row: row["index"])
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@ PostgreSQL; every code is distinct and the day's numbers are consecutive (DESIGN
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -15,13 +12,12 @@ from sqlalchemy.orm import Session
 from onestop import demo
 from onestop.db import make_engine
 from onestop.dossiers.models import Dossier, DossierEvent, Procedure
-from tests.conftest import MONDAY_9, create_schema
+from tests.conftest import MONDAY_9, create_schema, race_processes
 from tests.dossiers import _workers
 from tests.dossiers.conftest import THREE_DAYS
 
 PROCESSES = 4
 PER_PROCESS = 25
-RESULT_TIMEOUT = 90.0
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -37,36 +33,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-def _race(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(len(rows))
-    results = ctx.Queue()
-    procs = [ctx.Process(target=_workers.receive_worker, args=(*row, barrier, results, i), daemon=True)
-             for i, row in enumerate(rows)]
-    for proc in procs:
-        proc.start()
-    out: list[dict[str, Any]] = []
-    try:
-        for _ in procs:
-            out.append(results.get(timeout=RESULT_TIMEOUT))
-    except queue.Empty:
-        pytest.fail(f"only {len(out)} of {len(procs)} workers reported within {RESULT_TIMEOUT} s")
-    finally:
-        for proc in procs:
-            proc.join(timeout=10)
-            if proc.is_alive():
-                proc.kill()
-    errors = [e for row in out for e in row["errors"]]
-    assert not errors, "\n".join(errors)
-    return out
-
-
 def test_parallel_receipt_codes_are_distinct_and_consecutive(db_url: str) -> None:
     engine = make_engine(db_url)
     with Session(engine) as session:
         proc = session.scalars(select(Procedure).where(Procedure.code == THREE_DAYS)).one()
         unit_id, proc_id = proc.unit_id, proc.id
-    results = _race([(db_url, unit_id, proc_id, PER_PROCESS, MONDAY_9.isoformat())] * PROCESSES)
+    results = race_processes(_workers.receive_worker,
+                             [(db_url, unit_id, proc_id, PER_PROCESS, MONDAY_9.isoformat())] * PROCESSES)
 
     total = PROCESSES * PER_PROCESS
     codes = [c for row in results for c in row["codes"]]

@@ -6,10 +6,7 @@ ticket, start at a barrier and work on one SQLite file or one PostgreSQL schema.
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 from collections import Counter as Tally
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +21,7 @@ from onestop.migrate import upgrade
 from onestop.queueing.engine import SYSTEM, issue_ticket, open_counter
 from onestop.queueing.models import Counter, CounterService, Service, Ticket, TicketEvent
 from onestop.units.models import Unit
-from tests.conftest import MONDAY_9
+from tests.conftest import MONDAY_9, race_processes
 from tests.system import _workers
 
 pytestmark = pytest.mark.slow
@@ -33,7 +30,6 @@ PROCESSES = 4
 PER_PROCESS = 50
 CALL_TICKETS = 200
 COUNTERS = (1, 2, 3, 4)
-RESULT_TIMEOUT = 90.0
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -65,32 +61,6 @@ class _session:
         self.engine.dispose()
 
 
-def _race(target: Callable[..., None], arg_rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """Run ``target(*row, barrier, results, index)`` in one spawned process per row."""
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(len(arg_rows))
-    results = ctx.Queue()
-    procs = [ctx.Process(target=target, args=(*row, barrier, results, i), daemon=True)
-             for i, row in enumerate(arg_rows)]
-    for proc in procs:
-        proc.start()
-    out: list[dict[str, Any]] = []
-    try:
-        for _ in procs:
-            out.append(results.get(timeout=RESULT_TIMEOUT))
-    except queue.Empty:
-        pytest.fail(f"only {len(out)} of {len(procs)} workers reported within {RESULT_TIMEOUT} s")
-    finally:
-        for proc in procs:
-            proc.join(timeout=10)
-            if proc.is_alive():
-                proc.kill()
-    errors = [e for row in out for e in row["errors"]]
-    assert not errors, "\n".join(errors)
-    assert all(proc.exitcode == 0 for proc in procs), [p.exitcode for p in procs]
-    return sorted(out, key=lambda row: row["index"])
-
-
 def _demo_ids(session: Session) -> tuple[int, int]:
     unit = session.scalars(select(Unit).where(Unit.code == demo.UNIT_CODE)).one()
     service = session.scalars(
@@ -102,7 +72,7 @@ def test_parallel_issue_numbers_are_distinct_and_consecutive(db_url: str) -> Non
     with _session(db_url) as session:
         unit_id, service_id = _demo_ids(session)
     rows = [(db_url, unit_id, service_id, PER_PROCESS, MONDAY_9.isoformat())] * PROCESSES
-    results = _race(_workers.issue_worker, rows)
+    results = race_processes(_workers.issue_worker, rows)
 
     total = PROCESSES * PER_PROCESS
     handed_out = [n for row in results for n in row["numbers"]]
@@ -151,7 +121,7 @@ def test_parallel_call_next_calls_every_ticket_exactly_once(db_url: str) -> None
     unit_id, pairs, ticket_ids = _prepare_counters(db_url)
     rows = [(db_url, unit_id, counter_id, user_id, MONDAY_9.isoformat())
             for counter_id, user_id in pairs]
-    results = _race(_workers.call_worker, rows)
+    results = race_processes(_workers.call_worker, rows)
 
     print("calls per counter", [len(row["called"]) for row in results],
           "busy retries", [row["retries"] for row in results])

@@ -22,15 +22,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from onestop import demo
-from onestop.app import create_app
 from onestop.db import utcnow
 from onestop.extensions import db
 from onestop.webhooks.config import WebhookConfig
 from onestop.webhooks.delivery import PassResult, run_pass
 from onestop.webhooks.models import WebhookDelivery
 from tests.api.helpers import in_db
-from tests.conftest import app_config, bearer, create_schema, token_for
+from tests.conftest import bearer, demo_app, token_for
 
 
 @dataclass
@@ -126,15 +124,8 @@ def self_signed(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Any]:
     """The demo centre, with webhooks to the loopback receiver allowed."""
-    application = create_app(app_config(tmp_path, ALWAYS_OPEN=True, WEBHOOK_ALLOW_LOOPBACK=True))
-    create_schema(application.config["DATABASE_URL"])
-    with application.app_context():
-        demo.load(db.session())
-        db.session.commit()
-    yield application
-    db.session.remove()
-    assert db.engine is not None
-    db.engine.dispose()
+    with demo_app(tmp_path, WEBHOOK_ALLOW_LOOPBACK=True) as application:
+        yield application
 
 
 @pytest.fixture
