@@ -67,8 +67,10 @@ def _display_clients(base: str, count: int, ready: Any, stop: Any, results: Any,
 
 
 def _raw_display_clients(base: str, count: int, ready: Any, stop: Any, results: Any, index: int) -> None:
-    """The same, speaking Engine.IO 4 / Socket.IO 5 directly over websocket-client, all
-    sockets in one select() loop: a client side cheap enough that the server is measured."""
+    """A client process speaking Engine.IO 4 / Socket.IO 5 directly over websocket-client:
+    ``count`` sockets on ``/display`` in one select() loop, a client side cheap enough that
+    the server is measured; reports every ``ticket.called`` receipt as (ticket id,
+    time.time()), and counts sockets the server closed instead of failing."""
     import select
 
     import websocket
@@ -86,19 +88,27 @@ def _raw_display_clients(base: str, count: int, ready: Any, stop: Any, results: 
             sockets[ws.sock] = ws
         except Exception:  # noqa: BLE001 - counted and reported
             errors += 1
-    ready.put((index, len(sockets), errors))
+    connected = len(sockets)
+    ready.put((index, connected, errors))
     received: list[tuple[int, float]] = []
+    dropped = 0
     prefix = '42/display,["ticket.called",'
-    while not stop.is_set():
+    while not stop.is_set() and sockets:
         readable, _, _ = select.select(list(sockets), [], [], 0.2)
         for sock in readable:  # websocket-client reads exact frame sizes: no hidden buffer
             ws = sockets[sock]
-            msg = str(ws.recv())
-            if msg.startswith(prefix):
-                received.append((json.loads(msg[len("42/display,"):])[1]["ticket"]["id"], time.time()))
-            elif msg == "2":
-                ws.send("3")
-    results.put({"index": index, "received": received, "connected": len(sockets), "errors": errors})
+            try:
+                msg = str(ws.recv())
+                if msg.startswith(prefix):
+                    received.append((json.loads(msg[len("42/display,"):])[1]["ticket"]["id"],
+                                     time.time()))
+                elif msg == "2":
+                    ws.send("3")
+            except Exception:  # noqa: BLE001 - a closed socket is counted, not fatal
+                dropped += 1
+                del sockets[sock]
+    results.put({"index": index, "received": received, "connected": connected,
+                 "errors": errors, "dropped": dropped})
     for ws in sockets.values():
         with contextlib.suppress(Exception):
             ws.close()

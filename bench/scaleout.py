@@ -21,7 +21,6 @@ Needs PostgreSQL on 127.0.0.1:5432 (db ``test``, user ``postgres``, trust) and R
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import multiprocessing
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ONESTOP, Server, free_port, latency_summary, machine_info, write_json
-from bench.display_latency import Clerk
+from bench.display_latency import Clerk, _raw_display_clients
 
 PG_URL = os.environ.get("ONESTOP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("ONESTOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -49,50 +48,7 @@ CONNECT_TIMEOUT_S = 240.0
 TARGETS = {"cross_instance_p99_ms": 100.0}
 
 
-def _clients(base: str, count: int, ready: Any, stop: Any, results: Any, index: int) -> None:
-    """A client process: ``count`` raw Engine.IO websockets on ``/display``, one select()
-    loop; reports every ``ticket.called`` receipt as (ticket id, time.time())."""
-    import select
 
-    import websocket
-
-    url = base.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    sockets: dict[Any, Any] = {}
-    errors = 0
-    for _ in range(count):
-        try:
-            ws = websocket.create_connection(url, timeout=30)
-            ws.recv()  # "0{sid, pingInterval, ...}"
-            ws.send("40/display,")
-            while not str(ws.recv()).startswith("40/display"):
-                pass
-            sockets[ws.sock] = ws
-        except Exception:  # noqa: BLE001 - counted and reported
-            errors += 1
-    connected = len(sockets)
-    ready.put((index, connected, errors))
-    received: list[tuple[int, float]] = []
-    dropped = 0
-    prefix = '42/display,["ticket.called",'
-    while not stop.is_set() and sockets:
-        readable, _, _ = select.select(list(sockets), [], [], 0.2)
-        for sock in readable:  # websocket-client reads exact frame sizes: no hidden buffer
-            ws = sockets[sock]
-            try:
-                msg = str(ws.recv())
-                if msg.startswith(prefix):
-                    received.append((json.loads(msg[len("42/display,"):])[1]["ticket"]["id"],
-                                     time.time()))
-                elif msg == "2":
-                    ws.send("3")
-            except Exception:  # noqa: BLE001 - a closed socket is counted, not fatal
-                dropped += 1
-                del sockets[sock]
-    results.put({"index": index, "received": received, "connected": connected,
-                 "errors": errors, "dropped": dropped})
-    for ws in sockets.values():
-        with contextlib.suppress(Exception):
-            ws.close()
 
 
 class Fleet:
@@ -112,7 +68,7 @@ class Fleet:
         self.procs = []
         for index, (name, count) in enumerate(rows):
             self.instance.append(name)
-            self.procs.append(ctx.Process(target=_clients, daemon=True, args=(
+            self.procs.append(ctx.Process(target=_raw_display_clients, daemon=True, args=(
                 bases[name], count, self.ready, self.stop, self.results, index)))
         self.started = time.monotonic()
         for proc in self.procs:
