@@ -72,7 +72,8 @@ def prepare_centre(data_dir: Path) -> dict[str, Any]:
 def server_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONESTOP_")}
     env.update(ONESTOP_DATA_DIR=str(data_dir), ONESTOP_SECRET_KEY=secrets.token_hex(32),
-               ONESTOP_ALWAYS_OPEN="1", ONESTOP_LOGIN_RATE_LIMIT="1000 per minute")
+               ONESTOP_ALWAYS_OPEN="1", ONESTOP_LOGIN_RATE_LIMIT="1000 per minute",
+               ONESTOP_TICKET_RATE_LIMIT="1000000 per minute")
     return env
 
 

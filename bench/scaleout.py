@@ -210,7 +210,8 @@ def run(levels: tuple[int, ...] = LEVELS) -> dict[str, Any]:
             env.update(ONESTOP_DATABASE_URL=url, ONESTOP_MESSAGE_QUEUE_URL=REDIS_URL,
                        ONESTOP_MESSAGE_QUEUE_CHANNEL=channel,
                        ONESTOP_SECRET_KEY=secrets.token_hex(32), ONESTOP_ALWAYS_OPEN="1",
-                       ONESTOP_LOGIN_RATE_LIMIT="1000 per minute")
+                       ONESTOP_LOGIN_RATE_LIMIT="1000 per minute",
+                       ONESTOP_TICKET_RATE_LIMIT="1000000 per minute")
             try:
                 for name in ("a", "b"):
                     servers[name] = PgServer(Path(tmp) / name, free_port(), env)

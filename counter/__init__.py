@@ -190,3 +190,6 @@ def book_page() -> str:
 
 def _fmt(when: dt.datetime | None) -> str:
     return when.strftime("%d/%m/%Y %H:%M") if when else ""
+
+
+from counter import tablet  # noqa: E402,F401  (the rating tablet's routes on this blueprint)

@@ -15,7 +15,7 @@ from flask import current_app, render_template, request
 from kiosk import bp
 from kiosk.pages import MAX_ID, lang
 from kiosk.texts import TICKET_STATES, date, number, ticket_state
-from onestop.extensions import db
+from onestop.extensions import db, limiter
 from onestop.queueing.errors import NotFound
 from onestop.queueing.models import Ticket
 from onestop.queueing.state import ticket_dict
@@ -26,6 +26,7 @@ TERMINAL = ("done", "cancelled", "expired")  # missed and transferred tickets ca
 
 
 @bp.get("/t/<int:ticket_id>")
+@limiter.limit(lambda: str(current_app.config["TICKET_PAGE_RATE_LIMIT"]))
 def public_ticket(ticket_id: int) -> tuple[str, int, dict[str, str]]:
     token = request.args.get("k")
     # the token first: without the secret, every id answers the same

@@ -64,18 +64,22 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
 def _register(app: APIFlask) -> None:
     from counter import bp as counter_bp
     from kiosk import bp as kiosk_bp
-    from onestop import lookup_pages, ops, web
+    from onestop import lookup_pages, ops, security, web
     from onestop.accounts import auth
     from onestop.admin import printers as admin_printers
     from onestop.api import bp as api_bp
     from onestop.api import errors
+    from onestop.backoffice import bp as backoffice_bp
+    from onestop.manager import bp as manager_bp
     from onestop.printing import dispatch as printing
+    from onestop.ratings import realtime as ratings_realtime
     from onestop.realtime import hub
     from onestop.webhooks import worker as webhooks
     from queue_display import bp as display_bp
 
     auth.init_app(app)
     errors.init_app(app)
+    security.init_app(app)  # CSP and other headers, cookie flags, body limits
     app.register_blueprint(api_bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(lookup_pages.bp)
@@ -83,7 +87,10 @@ def _register(app: APIFlask) -> None:
     app.register_blueprint(display_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(admin_printers.bp)
+    app.register_blueprint(backoffice_bp)
+    app.register_blueprint(manager_bp)
     hub.init_app(app)
     printing.init_app(app)
+    ratings_realtime.init_app(app)  # rating.requested / rating.created, webhook
     webhooks.init_app(app)
     ops.init_app(app)  # /readyz, /metrics, request ids, JSON logs, ProxyFix (last: outermost)

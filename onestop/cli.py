@@ -111,12 +111,19 @@ def user_group() -> None:
 @click.option("--full-name", default="")
 @click.option("--unit", "unit_code", default=None, help="unit code (default: the first unit)")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="at least 8 characters (prompted when omitted)")
+              help="at least 10 characters, not only digits, not the user name (prompted when omitted)")
 def user_add(username: str, role: str, full_name: str, unit_code: str | None,
              password: str) -> None:
     """Create a user."""
     from onestop.accounts.engine import add_user
+    from onestop.accounts.passwords import check_password_rules
 
+    problems = check_password_rules(password)
+    if password.strip().lower() == username.strip().lower():
+        problems.append("Mật khẩu không được trùng tên đăng nhập (the password is the user name).")
+    if problems:
+        code = "password_too_short" if len(password) < 10 else "weak_password"
+        raise click.ClickException(f"{code}: " + " ".join(problems))
     with _db().transaction() as session:
         unit = _unit(session, unit_code) if (unit_code or role != "admin") else None
         try:
@@ -332,6 +339,62 @@ def day_close(unit_code: str | None, all_units: bool, day: dt.datetime | None, y
                              else day.date() if day else None)
             count = close_day(session, unit, now=now, business_date=business_date)
         click.echo(f"{count} ticket(s) expired" + (f" in {code}" if all_units else ""))
+        with database.transaction() as session:  # the nightly privacy purge (onestop/privacy.py)
+            from onestop import privacy
+
+            erased = privacy.purge(session, utcnow(), unit=_unit(session, code)).count
+        if erased:
+            click.echo(f"{erased} dossier(s): personal data erased (retention)"
+                       + (f" in {code}" if all_units else ""))
+
+
+@main.group("privacy")
+def privacy_group() -> None:
+    """Applicants' personal data: retention purge and export on request (NĐ 13/2023)."""
+
+
+@privacy_group.command("purge")
+@click.option("--unit", "unit_code", default=None, help="only this unit (default: every unit)")
+@click.option("--dry-run", is_flag=True, help="list what would be erased, change nothing")
+def privacy_purge(unit_code: str | None, dry_run: bool) -> None:
+    """Erase applicants' personal fields from dossiers closed longer than the unit's
+    personal_data_retention_days (default 365); the statistics stay."""
+    from onestop import privacy
+
+    with _db().transaction() as session:
+        unit = _unit(session, unit_code) if unit_code else None
+        result = privacy.purge(session, utcnow(), unit=unit, dry_run=dry_run)
+    for code, dossiers in result.codes.items():
+        for dossier_code in dossiers:
+            click.echo(f"{code}\t{dossier_code}")
+    verb = "would be erased (dry run)" if dry_run else "erased"
+    click.echo(f"{result.count} dossier(s): personal data {verb}")
+
+
+@privacy_group.command("export")
+@click.option("--id-number", required=True, help="the applicant's CMND/CCCD number")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              default=None, help="write the JSON to this file (default: standard output)")
+def privacy_export(id_number: str, out: Path | None) -> None:
+    """Every dossier held about one person, as JSON (the data subject's copy)."""
+    from onestop import privacy
+    from onestop.audit import engine as audit
+
+    id_number = id_number.strip()
+    if not (id_number.isascii() and id_number.isdigit() and 9 <= len(id_number) <= 12):
+        raise click.BadParameter("9 or 12 digits (CMND / CCCD)", param_hint="--id-number")
+    with _db().transaction() as session:
+        data = privacy.export_person(session, id_number, utcnow())
+        audit.record(session, action="export", entity="person",
+                     entity_id=privacy.mask_id_number(id_number), actor_name="onestop privacy export",
+                     after={"dossiers": [d["code"] for d in data["dossiers"]]})
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        os.chmod(out, 0o600)  # personal data: readable by its owner only
+        click.echo(f"{out}: {len(data['dossiers'])} dossier(s)", err=True)
 
 
 @main.group("webhooks")
@@ -476,7 +539,9 @@ def serve(host: str, port: int) -> None:
 @click.option("--data-dir", default=None, help="where the SQLite file lives (default .data)")
 @click.option("--always-open", is_flag=True,
               help="lift every field's weekday schedule and hours, to try the demo at any hour")
-def demo(host: str, port: int, data_dir: str | None, always_open: bool) -> None:
+@click.option("--history-weeks", type=click.IntRange(min=0, max=52), default=4, show_default=True,
+              help="weeks of past activity seeded into a fresh demo database (0: none)")
+def demo(host: str, port: int, data_dir: str | None, always_open: bool, history_weeks: int) -> None:
     """Create or upgrade the demo centre on SQLite, print its URLs, and serve it."""
     from onestop import demo as demo_data
     from onestop.migrate import upgrade
@@ -493,8 +558,14 @@ def demo(host: str, port: int, data_dir: str | None, always_open: bool) -> None:
     with _db(overrides).transaction() as session:
         unit = demo_data.load(session)
         unit_name = unit.name
+        history = demo_data.seed_history(session, unit, weeks=history_weeks, now=utcnow())
     base = f"http://{host}:{port}"
     _print_demo(base, unit_name, always_open)
+    if history.tickets:
+        click.echo(f"Lịch sử demo / demo history: {history.days} ngày làm việc / working days, "
+                   f"{history.tickets} phiếu / tickets, {history.dossiers} hồ sơ / dossiers "
+                   f"({history.seconds:.1f} s)")
+        sys.stdout.flush()
     public = os.environ.get("ONESTOP_PUBLIC_BASE_URL") or base
     run(host, port, {**overrides, "PUBLIC_BASE_URL": public})
 

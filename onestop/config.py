@@ -30,6 +30,15 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "10 per minute",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # security (onestop/security.py, onestop/accounts/lockout.py, docs/security.md)
+    "UPLOAD_MAX_CONTENT_LENGTH": 5 * 1024 * 1024,  # routes marked @large_body (procedure import)
+    "LOGIN_LOCKOUT_ATTEMPTS": 5,  # wrong passwords in a row that lock an account
+    "LOGIN_LOCKOUT_MINUTES": 15,  # how long the lock lasts
+    "TICKET_RATE_LIMIT": "30 per minute",  # tickets per kiosk (key: the device), or per address
+    "TICKET_PAGE_RATE_LIMIT": "60 per minute",  # public ticket pages /t/<id> per address
+    # a lost Redis must not stop the kiosks: limits then count in memory, per instance
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     # printing (onestop/printing/dispatch.py)
     "PRINT_TIMEOUT_S": 3.0,  # longest a kiosk request waits for its printer
     "PRINT_JOB_TTL_S": 120,  # how long a job waits for an offline print agent, then expires
@@ -74,4 +83,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     settings["DATA_DIR"] = str(data_dir)
     if not settings.get("DATABASE_URL"):
         settings["DATABASE_URL"] = f"sqlite:///{data_dir / 'onestop.sqlite3'}"
+    queue_url = str(settings.get("MESSAGE_QUEUE_URL") or "")
+    if settings.get("RATELIMIT_STORAGE_URI") in (None, "", "memory://") and queue_url.startswith(
+            ("redis://", "rediss://")):
+        # scaled out: every instance counts in the same Redis, else a limit is per instance
+        settings["RATELIMIT_STORAGE_URI"] = queue_url
     return settings

@@ -5,7 +5,8 @@ Only ever loaded by ``onestop demo``; the accounts all use the password ``demo``
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,9 @@ from onestop.accounts.models import User
 from onestop.dossiers.models import Procedure
 from onestop.queueing.models import Counter, CounterService, Service
 from onestop.units.models import Unit
+
+if TYPE_CHECKING:
+    from onestop.demo_history import HistorySummary
 
 DEMO_PASSWORD = "demo"
 UNIT_CODE = "H56.12.3"
@@ -140,3 +144,11 @@ def accounts() -> list[dict[str, Any]]:
                                   {"username": "manager", "role": "manager"}]
     rows += [{"username": f"clerk{n}", "role": "clerk", "counter": n} for n in COUNTERS]
     return rows
+
+
+def seed_history(session: Session, unit: Unit, *, weeks: int, now: dt.datetime) -> HistorySummary:
+    """Weeks of past activity before today, on a fresh demo database only (see
+    ``onestop.demo_history``); a database that has tickets or dossiers is left alone."""
+    from onestop.demo_history import seed_history as seed
+
+    return seed(session, unit, weeks=weeks, today=unit.business_date(now))

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from onestop.api.lookup import address_limit, code_key, code_limit, find_public, not_phone_lookup
+from onestop.api.ratings import dossier_rating_form
 from onestop.dossiers.lookup import parse_scanned
 from onestop.extensions import limiter
 from onestop.queueing.errors import NotFound
@@ -34,10 +35,12 @@ def _private(response: Any) -> Any:
 
 def _render_result(code: str, token: str | None, phone4: str | None) -> tuple[str, int]:
     try:
-        _dossier, view = find_public(code, token, phone4)
+        dossier, view = find_public(code, token, phone4)
     except NotFound:
         return render_template("lookup/form.html", code=code, not_found=True), 404
-    return render_template("lookup/view.html", view=view), 200
+    # the QR page (code and key) may rate the dossier once (onestop/ratings, docs/ratings.md)
+    rating = dossier_rating_form(dossier, token) if token else None
+    return render_template("lookup/view.html", view=view, rating=rating), 200
 
 
 @bp.get("/")

@@ -1,6 +1,7 @@
 """Import every model so that the metadata is complete (Alembic, create_all)."""
 
 from onestop.accounts.models import ApiToken, Device, User
+from onestop.audit.models import AuditEntry
 from onestop.db import Base, DailyCounter
 from onestop.dossiers.models import Dossier, DossierEvent, Procedure
 from onestop.printing.models import PrintJob
@@ -12,6 +13,7 @@ from onestop.queueing.models import (
     Ticket,
     TicketEvent,
 )
+from onestop.ratings.models import Rating
 from onestop.units.models import Unit, UnitDay
 from onestop.webhooks.models import Webhook, WebhookDelivery
 
@@ -19,5 +21,5 @@ __all__ = [
     "ApiToken", "Base", "Counter", "CounterEvent", "CounterService", "DailyCounter", "Device", "Procedure",
     "Service", "Ticket", "TicketEvent", "Unit", "User",
     "Dossier", "DossierEvent", "UnitDay", "PrintJob",
-    "Webhook", "WebhookDelivery",
+    "Webhook", "WebhookDelivery", "Rating", "AuditEntry",
 ]

@@ -99,9 +99,18 @@ class ImportSummary:
 # --- reading -----------------------------------------------------------------------------
 
 
+def _too_large() -> ProcedureImportError:
+    return ProcedureImportError([f"tệp quá lớn (file too large, > {MAX_BYTES // 1024 // 1024} MB)"])
+
+
 def _decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
-        raise ProcedureImportError([f"tệp quá lớn (file too large, > {MAX_BYTES // 1024 // 1024} MB)"])
+        raise _too_large()
+    head = data[:200]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) >= 4 and head.count(0) * 3 >= len(head)):
+        # what spreadsheets save as "Unicode text": every other byte of a Latin letter is 0
+        raise ProcedureImportError(["dòng 1: tệp mã hóa UTF-16; hãy lưu lại với mã hóa UTF-8 "
+                                    "(the file is UTF-16; save it as UTF-8)"])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -284,6 +293,8 @@ def parse_file(path: Path, data: bytes | None = None) -> list[ProcedureRow]:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
         raise ProcedureImportError([f"{path.name}: cần tệp .csv hoặc .json (expected .csv or .json)"])
+    if data is None and path.stat().st_size > MAX_BYTES:  # refuse before reading it into memory
+        raise _too_large()
     raw = path.read_bytes() if data is None else data
     return parse_csv(raw) if suffix == ".csv" else parse_json(raw)
 

@@ -15,6 +15,7 @@ queue_changed          unit_id, service_ids (list[int])
 day_closed             unit_id, business_date, expired (int)
 dossier_received       dossier
 dossier_changed        dossier, action (str: state, apology), from_state (str)
+rating_created         rating
 =====================  ==============================================================
 """
 
@@ -30,3 +31,4 @@ queue_changed = _ns.signal("queue-changed")
 day_closed = _ns.signal("day-closed")
 dossier_received = _ns.signal("dossier-received")
 dossier_changed = _ns.signal("dossier-changed")
+rating_created = _ns.signal("rating-created")

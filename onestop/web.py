@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from onestop.accounts.models import User
+from onestop.api.errors import MESSAGES
+from onestop.db import utcnow
 from onestop.extensions import db, limiter
+from onestop.queueing.errors import DomainError
 
 bp = Blueprint("web", __name__)
 
@@ -40,15 +42,22 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: str(current_app.config["LOGIN_RATE_LIMIT"]), methods=["POST"])
 def login() -> Any:
+    from onestop.api.auth import sign_in  # lockout and audit: the same path as the API
+
     error = None
+    status = 200
     if request.method == "POST":
         username = request.form.get("username", "")[:64]
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user and user.active and user.check_password(request.form.get("password", "")[:200]):
+        try:
+            user = sign_in(db.session(), username, request.form.get("password", "")[:200], utcnow())
+        except DomainError as failure:
+            status = failure.status
+            error = str(failure.details.get("message") or MESSAGES["invalid_credentials"])
+        else:
+            db.session.commit()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        error = True
-    return render_template("login.html", error=error), (401 if error else 200)
+    return render_template("login.html", error=error), status
 
 
 @bp.post("/logout")

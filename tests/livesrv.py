@@ -18,14 +18,17 @@ ONESTOP = str(Path(sys.executable).with_name("onestop"))
 
 
 @contextmanager
-def demo_server(data_dir: Path, **env: str) -> Iterator[str]:
-    """Run ``onestop demo --always-open`` on a free port; yield its base URL."""
+def demo_server(data_dir: Path, history_weeks: int = 0, **env: str) -> Iterator[str]:
+    """Run ``onestop demo --always-open`` on a free port; yield its base URL.
+
+    No past history by default: it is not what these tests look at, and it slows the start."""
     port = free_port()
     environ = {**os.environ, "ONESTOP_SECRET_KEY": SECRET, "ONESTOP_DATA_DIR": str(data_dir),
                **env}
     environ.pop("ONESTOP_DATABASE_URL", None)
     log = (data_dir / "server.log").open("wb")
-    proc = subprocess.Popen([ONESTOP, "demo", "--always-open", "--port", str(port)],
+    proc = subprocess.Popen([ONESTOP, "demo", "--always-open", "--port", str(port),
+                             "--history-weeks", str(history_weeks)],
                             env=environ, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

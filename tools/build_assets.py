@@ -28,6 +28,9 @@ FILES = {
     "zxing-wasm/dist/reader/zxing_reader.wasm": "barcode-detector/zxing_reader.wasm",
     "barcode-detector/LICENSE": "barcode-detector/LICENSE.barcode-detector.txt",
     "zxing-wasm/LICENSE": "barcode-detector/LICENSE.zxing-wasm.txt",
+    # the manager's dashboard and reports draw their charts with Chart.js (UMD build)
+    "chart.js/dist/chart.umd.min.js": "chart.js/chart.umd.min.js",
+    "chart.js/LICENSE.md": "chart.js/LICENSE.md",
 }
 FONT = "@fontsource/be-vietnam-pro/files"
 WEIGHTS = (400, 700)

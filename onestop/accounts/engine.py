@@ -73,3 +73,31 @@ def pair_device(session: Session, code: str, *, now: dt.datetime) -> tuple[Devic
     device.last_seen_at = now
     session.flush()
     return device, token
+
+
+def _pairing_code() -> str:
+    return "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(8))
+
+
+def revoke_device(session: Session, device: Device, *, now: dt.datetime) -> Device:
+    """Revoke a device for good (idempotent): its token and pending pairing code stop working."""
+    if device.revoked_at is None:
+        device.revoked_at = now
+    device.pairing_code_hash = None
+    device.pairing_expires_at = None
+    session.flush()
+    return device
+
+
+def rotate_device_token(session: Session, device: Device, *, now: dt.datetime) -> tuple[str, str]:
+    """Give a device a new token and a new one-time pairing code (24 h); the old token stops
+    working at once. Returns ``(token, pairing_code)``, shown once, stored hashed. A revoked
+    device stays revoked (``device_revoked``)."""
+    if device.revoked_at is not None:
+        raise DomainError("device_revoked")
+    token, code = new_token("osd"), _pairing_code()
+    device.token_hash = hash_token(token)
+    device.pairing_code_hash = hash_token(code)
+    device.pairing_expires_at = now + PAIRING_TTL
+    session.flush()
+    return token, code

@@ -46,16 +46,21 @@ def _commit(response: Any) -> Any:
 
 
 from onestop.api import (  # noqa: E402,F401
+    audit,
     auth,
     counters,
+    dashboard,
     devices,
     display,
     dossier_docs,
     dossiers,
     lookup,
     printing,
+    privacy,
     procedures,
     queue,
+    ratings,
+    reports,
     services,
     tickets,
     webhooks,

@@ -85,7 +85,7 @@ def close_counter(counter_id: int) -> dict[str, Any]:
 @bp.post("/counters/<int:counter_id>/pause")
 @bp.input(PauseIn, arg_name="body")
 @bp.output(CounterOut)
-@bp.doc(summary="Pause the counter with a reason", responses=[401, 403, 404, 409, 422])
+@bp.doc(summary="Pause the counter with a reason", responses=[400, 401, 403, 404, 409, 422])
 def pause(counter_id: int, body: PauseIn) -> dict[str, Any]:
     return _counter_action(counter_id, lambda c: engine.pause_counter(
         db.session(), c, actor=current_actor(), now=now(), reason=body.reason))
@@ -112,7 +112,7 @@ def call_next(counter_id: int) -> dict[str, Any]:
 @bp.input(CallTicketIn, arg_name="body")
 @bp.output(TicketOut)
 @bp.doc(summary="Call one ticket directly (missed, parked here, or waiting)",
-        responses=[401, 403, 404, 409, 422])
+        responses=[400, 401, 403, 404, 409, 422])
 def call_ticket(counter_id: int, body: CallTicketIn) -> dict[str, Any]:
     return _act(counter_id, lambda u, c: engine.call_ticket(
         db.session(), c, body.ticket_id, actor=current_actor(), now=now()))
@@ -148,7 +148,7 @@ def skip(counter_id: int) -> dict[str, Any]:
 @bp.post("/counters/<int:counter_id>/finish")
 @bp.input(FinishIn, arg_name="body")
 @bp.output(TicketOut)
-@bp.doc(summary="Finish the current ticket with an outcome", responses=[401, 403, 404, 409, 422])
+@bp.doc(summary="Finish the current ticket with an outcome", responses=[400, 401, 403, 404, 409, 422])
 def finish(counter_id: int, body: FinishIn) -> dict[str, Any]:
     return _act(counter_id, lambda u, c: engine.finish(
         db.session(), c, actor=current_actor(), now=now(), outcome=body.outcome))
@@ -158,7 +158,7 @@ def finish(counter_id: int, body: FinishIn) -> dict[str, Any]:
 @bp.input(TransferIn, arg_name="body")
 @bp.output(TicketOut)
 @bp.doc(summary="Transfer the current ticket to a field (service_id) or a counter (counter_id)",
-        responses=[401, 403, 404, 409, 422])
+        responses=[400, 401, 403, 404, 409, 422])
 def transfer(counter_id: int, body: TransferIn) -> dict[str, Any]:
     return _act(counter_id, lambda u, c: engine.transfer(
         db.session(), u, c, actor=current_actor(), now=now(),
@@ -168,7 +168,7 @@ def transfer(counter_id: int, body: TransferIn) -> dict[str, Any]:
 @bp.post("/counters/<int:counter_id>/park")
 @bp.input(ParkIn, arg_name="body")
 @bp.output(TicketOut)
-@bp.doc(summary="Hold the current ticket at this counter", responses=[401, 403, 404, 409, 422])
+@bp.doc(summary="Hold the current ticket at this counter", responses=[400, 401, 403, 404, 409, 422])
 def park(counter_id: int, body: ParkIn) -> dict[str, Any]:
     return _act(counter_id, lambda u, c: engine.park(
         db.session(), c, actor=current_actor(), now=now(), note=body.note))

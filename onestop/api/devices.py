@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, jsonify
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from onestop.accounts import engine as accounts
-from onestop.accounts.auth import DEVICE_COOKIE
+from onestop.accounts.auth import DEVICE_COOKIE, require_user
 from onestop.api import bp
 from onestop.api.common import now
 from onestop.api.schemas import Strict
@@ -32,3 +32,65 @@ def pair(body: PairIn) -> Any:
     response.set_cookie(DEVICE_COOKIE, token, max_age=10 * 365 * 86400, httponly=True,
                         samesite="Lax", secure=current_app.config["PUBLIC_BASE_URL"].startswith("https"))
     return response
+
+
+# -- admin: revoke a device, or rotate its token (docs/backoffice.md) -----------------------
+
+
+class DeviceRotatedOut(BaseModel):
+    id: int
+    token: str
+    pairing_code: str
+    pairing_expires_at: str | None
+
+
+class DeviceRevokedOut(BaseModel):
+    id: int
+    revoked_at: str | None
+
+
+def _admin_device(device_id: int) -> Any:
+    from onestop.accounts.models import Device
+    from onestop.api.common import resolve_unit
+    from onestop.queueing.errors import NotFound
+
+    device = db.session.get(Device, device_id) if 0 < device_id < 2**31 else None
+    if device is None or device.unit_id != resolve_unit().id:
+        raise NotFound("device_not_found")
+    return device
+
+
+@bp.post("/devices/<int:device_id>/revoke")
+@require_user("admin")
+@bp.output(DeviceRevokedOut)
+@bp.doc(summary="Revoke a device: its token and pairing code stop working (admin)",
+        responses=[401, 403, 404])
+def device_revoke(device_id: int) -> Any:
+    from onestop.audit.engine import changed_only, record_request, snapshot
+    from onestop.queueing.state import iso
+
+    device = _admin_device(device_id)
+    before = snapshot(device)
+    accounts.revoke_device(db.session(), device, now=now())
+    old, new = changed_only(before, snapshot(device))
+    record_request(db.session(), action="revoke", entity="device", entity_id=device.id,
+                   before=old, after=new, unit_id=device.unit_id)
+    return {"id": device.id, "revoked_at": iso(device.revoked_at)}
+
+
+@bp.post("/devices/<int:device_id>/rotate")
+@require_user("admin")
+@bp.output(DeviceRotatedOut)
+@bp.doc(summary="A new token and a new one-time pairing code, shown once; the old token "
+        "stops working (admin)", description="409 device_revoked.", responses=[401, 403, 404, 409])
+def device_rotate(device_id: int) -> Any:
+    from onestop.audit.engine import record_request
+    from onestop.queueing.state import iso
+
+    device = _admin_device(device_id)
+    token, code = accounts.rotate_device_token(db.session(), device, now=now())
+    record_request(db.session(), action="rotate_token", entity="device", entity_id=device.id,
+                   before=None, after={"token": "(mới / new)", "pairing_code": "(mới / new)"},
+                   unit_id=device.unit_id)
+    return {"id": device.id, "token": token, "pairing_code": code,
+            "pairing_expires_at": iso(device.pairing_expires_at)}

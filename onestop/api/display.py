@@ -19,6 +19,7 @@ def parse_zones(raw: str | None) -> list[str] | None:
 @bp.get("/display/state")
 @bp.input(DisplayQuery, location="query", arg_name="query")
 @bp.doc(summary="Counters, recent calls and people waiting, as a hall display shows them",
-        responses=[404])
+        responses={200: "The display state (the same object as the Socket.IO `state` snapshot)",
+                   404: "unit_not_found"})
 def state(query: DisplayQuery) -> dict[str, Any]:
     return display_state(db.session(), resolve_unit(), now(), parse_zones(query.zone))

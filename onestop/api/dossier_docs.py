@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask_babel import gettext
 from pydantic import Field
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from onestop.accounts.models import User
 from onestop.api import bp
 from onestop.api.common import now, resolve_unit
 from onestop.api.schemas import Strict
+from onestop.audit import engine as audit
 from onestop.dossiers import book, forms
 from onestop.dossiers.engine import find_dossier
 from onestop.dossiers.lookup import lookup_url
@@ -101,10 +102,16 @@ def supplement_items(note: str) -> tuple[list[str], str]:
 
 
 def _dossier(code: str) -> tuple[Unit, Dossier]:
+    """The dossier of a form; the read is written to the audit log (the forms print the
+    applicant's personal data)."""
     unit = resolve_unit()
     if len(code) > MAX_CODE:
         raise NotFound("dossier_not_found")
-    return unit, find_dossier(db.session(), code, unit.id)
+    dossier = find_dossier(db.session(), code, unit.id)
+    form = (request.endpoint or "").rsplit(".", 1)[-1]
+    audit.record_request(db.session(), action="read", entity="dossier", entity_id=dossier.code,
+                         unit_id=dossier.unit_id, after={"form": form})
+    return unit, dossier
 
 
 def ascii_filename(form: str, code: str) -> str:
@@ -231,6 +238,9 @@ def book_xlsx(query: BookQuery) -> Response:
     year = query.year or unit.business_date(at).year
     rows = book.book_rows(db.session(), unit, year=year, service_id=service.id if service else None,
                           now=at)
+    audit.record_request(db.session(), action="read", entity="book",
+                         entity_id=f"{service.code if service else 'all'}/{year}", unit_id=unit.id,
+                         after={"dossiers": len(rows)})
     data = book.book_xlsx(rows, title=book_title(service, year), subtitle=unit.name, translate=gettext)
     code = re.sub(r"[^A-Za-z0-9_-]+", "_", service.code if service else "all")
     response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -20,6 +20,7 @@ from onestop.accounts.models import User
 from onestop.api import bp
 from onestop.api.common import now, resolve_unit
 from onestop.api.schemas import Strict
+from onestop.audit import engine as audit
 from onestop.dossiers import engine
 from onestop.dossiers.lookup import STATE_LABELS, lookup_url
 from onestop.dossiers.models import Dossier, DossierEvent, Procedure
@@ -184,7 +185,7 @@ def _dossier(code: str) -> Dossier:
 @bp.output(DossierOut, status_code=201)
 @bp.doc(summary="Receive a dossier: code, appointment, lookup URL (QR) and receipt URL",
         description="404 procedure_not_found, ticket_not_found; 409 procedure_inactive; "
-        "422 invalid_applicant (with field).", responses=[401, 403, 404, 409, 422])
+        "422 invalid_applicant (with field).", responses=[400, 401, 403, 404, 409, 422])
 def receive(body: DossierIn) -> dict[str, Any]:
     unit = resolve_unit()
     session = db.session()
@@ -207,7 +208,11 @@ def receive(body: DossierIn) -> dict[str, Any]:
 @bp.output(DossierOut)
 @bp.doc(summary="A dossier with its applicant, documents and history", responses=[401, 403, 404])
 def get_dossier(code: str) -> dict[str, Any]:
-    return dossier_dict(_dossier(code))
+    dossier = _dossier(code)
+    # who read whose personal data (Nghị định 13/2023/NĐ-CP): the audit log
+    audit.record_request(db.session(), action="read", entity="dossier", entity_id=dossier.code,
+                         unit_id=dossier.unit_id)
+    return dossier_dict(dossier)
 
 
 @bp.post("/dossiers/<code>/status")
@@ -216,7 +221,7 @@ def get_dossier(code: str) -> dict[str, Any]:
 @bp.output(DossierOut)
 @bp.doc(summary="Move a dossier to another state",
         description="409 invalid_transition, supplement_already_requested; 422 note_required "
-        "(supplement_requested and rejected need a note).", responses=[401, 403, 404, 409, 422])
+        "(supplement_requested and rejected need a note).", responses=[400, 401, 403, 404, 409, 422])
 def change_status(code: str, body: StatusIn) -> dict[str, Any]:
     dossier = _dossier(code)
     engine.change_state(db.session(), dossier, body.state, actor=current_actor(), now=now(),
@@ -230,7 +235,7 @@ def change_status(code: str, body: StatusIn) -> dict[str, Any]:
 @bp.output(DossierOut)
 @bp.doc(summary="Apologise for a late dossier and set a new appointment date (once)",
         description="409 apology_already_given, apology_not_due; 422 invalid_new_appointment.",
-        responses=[401, 403, 404, 409, 422])
+        responses=[400, 401, 403, 404, 409, 422])
 def apologise(code: str, body: ApologyIn) -> dict[str, Any]:
     try:
         new_date = dt.date.fromisoformat(body.new_appointment)

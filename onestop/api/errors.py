@@ -36,6 +36,7 @@ MESSAGES: dict[str, Any] = {
     "unauthorized": _l("Cần đăng nhập hoặc mã thiết bị hợp lệ."),
     "forbidden": _l("Bạn không có quyền thực hiện thao tác này."),
     "invalid_credentials": _l("Tên đăng nhập hoặc mật khẩu không đúng."),
+    "account_locked": _l("Tài khoản tạm thời bị khoá vì nhập sai mật khẩu nhiều lần liên tiếp. Vui lòng thử lại sau."),
     "not_counter_clerk": _l("Bạn không phải cán bộ đang làm việc tại quầy này."),
     "validation_error": _l("Dữ liệu gửi lên không hợp lệ."),
     "bad_request": _l("Yêu cầu không hợp lệ."),
@@ -92,6 +93,17 @@ MESSAGES: dict[str, Any] = {
     "webhook_not_found": _l("Không tìm thấy webhook."),
     "delivery_not_found": _l("Không tìm thấy lần gửi webhook."),
     "webhook_inactive": _l("Webhook đã bị vô hiệu hoá."),
+    # reports (onestop/reports)
+    "invalid_period": _l("Khoảng thời gian báo cáo không hợp lệ: cần cả ngày bắt đầu và ngày kết thúc, ngày kết thúc không trước ngày bắt đầu, tối đa 3 năm."),
+    "user_not_found": _l("Không tìm thấy cán bộ."),
+    # satisfaction ratings (onestop/ratings)
+    "invalid_level": _l("Mức đánh giá không hợp lệ."),
+    "invalid_reason": _l("Lý do không có trong danh sách của đơn vị."),
+    "not_counter_tablet": _l("Chỉ máy tính bảng đánh giá của quầy đã phục vụ mới được ghi đánh giá này."),
+    "ticket_not_finished": _l("Số thứ tự này chưa được phục vụ xong nên chưa thể đánh giá."),
+    "already_rated": _l("Đã có đánh giá; mỗi lượt phục vụ hoặc hồ sơ chỉ được đánh giá một lần."),
+    # back office (onestop/backoffice, docs/backoffice.md)
+    "device_revoked": _l("Thiết bị đã bị thu hồi; hãy đăng ký thiết bị mới."),
 }
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

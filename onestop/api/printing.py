@@ -158,7 +158,7 @@ def _counter_printer(unit: Unit, counter_id: int) -> Device:
 @bp.doc(summary="Print a ticket again", description="Staff (admin, manager, clerk), or the kiosk that "
         "issued it within a minute. Prints on the issuing kiosk's printer, or on the printer of a "
         "device bound to `counter_id`. 409 `no_printer`, `invalid_state`; 403 `reprint_not_allowed`.",
-        responses=[401, 403, 404, 409, 422])
+        responses=[400, 401, 403, 404, 409, 422])
 def reprint(ticket_id: int, body: ReprintIn) -> dict[str, Any]:
     unit = resolve_unit()
     ticket = _unit_ticket(unit, ticket_id)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from flask import current_app, request
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from onestop.accounts.auth import current_actor, current_device, require_user
+from onestop.accounts.auth import (
+    DEVICE_COOKIE,
+    bearer_token,
+    current_actor,
+    current_device,
+    require_user,
+)
 from onestop.api import bp
 from onestop.api.common import always_open, now, resolve_unit
 from onestop.api.counters import MAX_ID
 from onestop.api.schemas import TicketIn, TicketOut
-from onestop.extensions import db
+from onestop.extensions import db, limiter
 from onestop.queueing import engine
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.models import Service, Ticket
@@ -32,14 +41,31 @@ def _issue_source() -> str:
     raise DomainError("unauthorized", status=401)
 
 
+def _issue_limit() -> str:
+    return str(current_app.config["TICKET_RATE_LIMIT"])
+
+
+def _issuer_key() -> str:
+    """Tickets are counted per credential (a kiosk's device token, a user's token or session
+    cookie), else per client address. Read from the request only, never the database: the
+    limiter may yield to other greenlets, which must not happen while this request holds
+    SQLite's write lock (another greenlet would wait on it without ever letting it go)."""
+    credential = (bearer_token() or request.cookies.get(DEVICE_COOKIE)
+                  or request.cookies.get(current_app.config.get("SESSION_COOKIE_NAME", "session")))
+    if credential:
+        return "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
+    return f"ip:{get_remote_address()}"
+
+
 @bp.post("/tickets")
+@limiter.limit(_issue_limit, key_func=_issuer_key)
 @bp.input(TicketIn, arg_name="body")
 @bp.output(TicketOut, status_code=201)
 @bp.doc(summary="Issue a queue ticket", description="409 codes: service_closed, outside_hours "
         "(with reason), daily_cap_reached. With a kiosk's device token the ticket is also printed on "
         "the kiosk's printer: `print_state` (printed, sent, queued_for_agent, failed; none without a "
         "printer) and `print_error` {code, message} when it failed; the ticket stands either way.",
-        responses=[401, 403, 404, 409, 422])
+        responses=[400, 401, 403, 404, 409, 422])
 def issue(body: TicketIn) -> dict[str, Any]:
     source = _issue_source()
     unit = resolve_unit()

@@ -8,7 +8,7 @@ there), link-local and the server's own loopback are not (``onestop.webhooks.net
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -49,7 +49,8 @@ STATE_LABELS: dict[str, Any] = {
 
 class WebhookIn(Strict):
     url: str = Field(min_length=8, max_length=MAX_URL, description="http:// or https://")
-    events: list[str] = Field(min_length=1, max_length=len(EVENTS), description=", ".join(EVENTS))
+    events: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=len(EVENTS),
+                                                               description=", ".join(EVENTS))
 
 
 class DeliveryQuery(Strict):
@@ -150,7 +151,7 @@ def list_webhooks() -> dict[str, Any]:
 @bp.output(WebhookCreatedOut, status_code=201)
 @bp.doc(summary="Subscribe a URL to events; the answer holds the signing secret, shown only once",
         description="422 invalid_webhook_url (reason), invalid_webhook_events (unknown); "
-        "409 webhook_limit_reached.", responses=[401, 403, 409, 422])
+        "409 webhook_limit_reached.", responses=[400, 401, 403, 409, 422])
 def create_webhook(body: WebhookIn) -> dict[str, Any]:
     allow_loopback = WebhookConfig.of(current_app.config).allow_loopback
     webhook = engine.create_webhook(db.session(), resolve_unit(), body.url, body.events, now=now(),

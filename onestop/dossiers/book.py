@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from onestop.dossiers.engine import is_overdue
 from onestop.dossiers.models import Dossier
+from onestop.reports.exports import FORMULA_STARTS, safe_cell  # noqa: F401 - one rule
 from onestop.units.models import Unit
 
 
@@ -45,7 +46,6 @@ COLUMNS: tuple[tuple[str, float], ...] = (
     (N_("Thủ tục hành chính"), 44), (N_("Ngày tiếp nhận"), 17), (N_("Ngày hẹn trả kết quả"), 17),
     (N_("Trạng thái"), 17), (N_("Ngày trả kết quả"), 17), (N_("Quá hạn"), 13),
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "DD/MM/YYYY HH:MM"
 
 
@@ -108,10 +108,9 @@ def book_years(session: Session, unit: Unit) -> list[int]:
 
 
 def defuse(value: Any) -> Any:
-    """A text that a spreadsheet would evaluate gets a leading apostrophe; others pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """A text that a spreadsheet would evaluate gets a leading apostrophe; others pass. One
+    rule for every export: :func:`onestop.reports.exports.safe_cell`."""
+    return safe_cell(value)
 
 
 def _naive(when: dt.datetime | None) -> dt.datetime | None:

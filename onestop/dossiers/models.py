@@ -91,6 +91,8 @@ class Dossier(Base):
     apology_reason: Mapped[str] = mapped_column(String(1000), default="")
     note: Mapped[str] = mapped_column(String(1000), default="")
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # privacy retention: when the applicant's personal fields were erased (statistics stay)
+    personal_erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     procedure: Mapped[Procedure] = relationship(lazy="joined")
 
     @property

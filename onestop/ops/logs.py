@@ -32,6 +32,36 @@ ACCESS_FORMAT = ('%(h)s "%({x-forwarded-for}i)s" "%(r)s" %(s)s %(b)s %(M)sms "%(
                  'rid=%({' + ENVIRON_KEY + '}e)s')
 
 
+# query parameters whose values never reach a log line: lookup and ticket tokens, the last
+# digits of a phone, bearer tokens, ID numbers (docs/security.md, "Privacy")
+SECRET_PARAMS = ("k", "phone4", "token", "id_number", "phone", "password")
+_SECRET_QUERY = re.compile(r"([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&\s\"#]*", re.IGNORECASE)
+_BARE_QUERY = re.compile(r"(^|&)((?:" + "|".join(SECRET_PARAMS) + r")=)[^&\s#]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``/lookup/X?k=abc&lang=en`` -> ``/lookup/X?k=***&lang=en``."""
+    return _SECRET_QUERY.sub(r"\1***", text) if "=" in text else text
+
+
+class RedactFilter(logging.Filter):
+    """Masks secret query values in gunicorn's access atoms and in string arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, dict):
+            for key in ("r", "U", "{raw_uri}e", "{raw_uri}"):
+                if isinstance(args.get(key), str):
+                    args[key] = redact(args[key])
+            if isinstance(args.get("q"), str):
+                args["q"] = _BARE_QUERY.sub(r"\1\2***", args["q"])
+        elif isinstance(args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
 def current_request_id() -> str | None:
     if has_request_context():
         return g.get("request_id")
@@ -153,8 +183,9 @@ def logging_config(fmt: str, level: str) -> dict[str, Any]:
             "engineio.server": {"level": "ERROR"},
         },
         "handlers": {"onestop": {"class": "logging.StreamHandler", "formatter": "onestop",
-                                 "stream": "ext://sys.stderr"}},
+                                 "filters": ["redact"], "stream": "ext://sys.stderr"}},
         "formatters": {"onestop": {"()": formatter}},
+        "filters": {"redact": {"()": "onestop.ops.logs.RedactFilter"}},
     }
 
 

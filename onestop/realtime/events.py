@@ -28,6 +28,12 @@ job.print           /agent (server -> agent)    {job_id, kind, ticket_id, label,
                                                  (ESC/POS, base64), expires_in (seconds)}
 job.ack             /agent (agent -> server)    {job_id, state: printed|sent|failed|expired,
                                                  error, detail}; answered {recorded: bool}
+rating.requested    /counter (room c{id})       {ticket: {id, label, service, service_id},
+                                                 counter: {id, number, name}, clerk: {id,
+                                                 name}, scale, levels, timeout_seconds, at}:
+                                                 the counter's tablet shows the rating screen
+rating.created      /counter                    {rating: {id, ticket_id, dossier_id, level,
+                                                 score, counter_id, service_id, source}, at}
 agent.status        /agent (agent -> server)    {state: online|paper_near_end|paper_out|
                                                  offline|unknown, detail}
 ==================  ==========================  ==============================================
@@ -49,6 +55,8 @@ PRINTER_ALARM = "printer.alarm"
 JOB_PRINT = "job.print"
 JOB_ACK = "job.ack"
 AGENT_STATUS = "agent.status"
+RATING_REQUESTED = "rating.requested"
+RATING_CREATED = "rating.created"
 
 DISPLAY_NS = "/display"
 COUNTER_NS = "/counter"

@@ -54,25 +54,34 @@ def _display_rooms(unit_id: int, zone: str) -> list[str]:
     return rooms + [ev.zone_room(unit_id, zone)] if zone else rooms
 
 
-def _ticket_brief(ticket: Ticket) -> dict[str, Any]:
-    return {"id": ticket.id, "label": ticket.label, "service": ticket.service.name,
+def _service(session: Session, ticket: Ticket) -> Service:
+    """The ticket's service from the identity map when it is there: a ticket claimed by
+    ``UPDATE ... RETURNING`` has no eager-loaded relationship, and a lazy load costs more."""
+    service = session.get(Service, ticket.service_id)
+    assert service is not None  # a foreign key
+    return service
+
+
+def _ticket_brief(session: Session, ticket: Ticket) -> dict[str, Any]:
+    return {"id": ticket.id, "label": ticket.label, "service": _service(session, ticket).name,
             "service_id": ticket.service_id}
 
 
 def on_called(session: Session, ticket: Ticket, counter: Counter, recall: bool) -> None:
-    payload = {"ticket": _ticket_brief(ticket),
+    service = _service(session, ticket)
+    payload = {"ticket": _ticket_brief(session, ticket),
                "counter": {"id": counter.id, "number": counter.number, "name": counter.name},
                "recall": recall, "at": iso(utcnow())}
     # call-next finished the previous ticket first: no "idle" flash on the displays
     _drop_display_counter(session, counter.id)
     _freed(session).discard(counter.id)
     _queue(session, ev.TICKET_CALLED, payload, ev.DISPLAY_NS,
-           _display_rooms(ticket.unit_id, ticket.service.zone))
+           _display_rooms(ticket.unit_id, service.zone))
     _queue(session, ev.TICKET_CALLED, payload, ev.COUNTER_NS, [ev.unit_room(ticket.unit_id)])
 
 
 def on_issued(session: Session, ticket: Ticket) -> None:
-    payload = {"ticket": {**_ticket_brief(ticket), "priority": ticket.priority},
+    payload = {"ticket": {**_ticket_brief(session, ticket), "priority": ticket.priority},
                "at": iso(ticket.issued_at)}
     _queue(session, ev.TICKET_ISSUED, payload, ev.COUNTER_NS, [ev.unit_room(ticket.unit_id)])
 

@@ -22,6 +22,7 @@ from onestop.realtime import events as ev
 from onestop.units.models import Unit
 
 MAX_ZONES = 20
+DISPLAY_KINDS = ("display", "counter-display")
 
 
 def _arg(auth: Any, key: str) -> str | None:
@@ -48,6 +49,8 @@ class DisplayNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         device = _device(auth)
         unit = db.session.get(Unit, device.unit_id) if device else _unit(_arg(auth, "unit"))
+        if device is not None and device.kind not in DISPLAY_KINDS:
+            device = None  # a kiosk or tablet watches its unit like anyone, without display settings
         if unit is None:
             raise ConnectionRefusedError("unit_not_found")
         zones = [z.strip() for z in (_arg(auth, "zone") or "").split(",") if z.strip()][:MAX_ZONES]

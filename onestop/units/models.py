@@ -39,6 +39,26 @@ UNIT_DEFAULTS: dict[str, Any] = {
     # lobby kiosk (kiosk/): seconds without a touch before a kiosk screen goes back home
     # (and back to Vietnamese); a ticket whose print failed stays three times as long
     "kiosk_idle_seconds": 20,
+    # satisfaction ratings (onestop/ratings/): "3" = the three levels of Thông tư
+    # 01/2018/TT-VPCP; "5" = five levels. The lowest level asks for one of these reasons.
+    "rating_scale": "3",
+    "rating_reasons": [
+        "Thời gian chờ lâu",
+        "Thái độ phục vụ chưa tốt",
+        "Hướng dẫn chưa rõ ràng",
+        "Yêu cầu bổ sung giấy tờ nhiều lần",
+        "Cơ sở vật chất chưa tốt",
+    ],
+    "rating_timeout_seconds": 30,  # the tablet goes back to idle and records "not rated"
+    # reports and staffing advice (onestop/reports/): the wait a citizen should not exceed
+    "target_wait_minutes": 15,
+    # manager dashboard (onestop/reports/live.py): device kinds that report in regularly, and
+    # how long one may stay silent before it is an alarm (today only print agents report in)
+    "device_heartbeat_kinds": ["agent"],
+    "device_stale_minutes": 5,
+    # privacy (onestop/privacy.py, Nghị định 13/2023/NĐ-CP): days after a dossier is returned,
+    # rejected or withdrawn before the applicant's personal fields are erased (stats stay)
+    "personal_data_retention_days": 365,
 }
 
 

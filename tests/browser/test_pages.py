@@ -66,12 +66,12 @@ def test_kiosk_issues_a_ticket_and_display_shows_the_call(server: tuple[str, Pat
     display = browser.new_page(viewport={"width": 1920, "height": 1080})
     display.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
     display.goto(f"{base}/display/")
-    display.wait_for_function("document.getElementById('unit-name').textContent.length > 0")
+    display.wait_for_function("() => document.getElementById('unit-name').textContent.length > 0")
     token = _token(base, "clerk1")
     headers = {"Authorization": f"Bearer {token}"}
     assert requests.post(f"{base}/api/v1/counters/1/open", headers=headers, timeout=5).ok
     assert requests.post(f"{base}/api/v1/counters/1/call-next", headers=headers, timeout=5).ok
     display.wait_for_function(
-        "document.getElementById('called').textContent.includes('A001')", timeout=5000)
+        "() => document.getElementById('called').textContent.includes('A001')", timeout=5000)
     assert "quầy số 1" in display.inner_text("#called")
     assert outside == [], f"requests left the server: {outside}"

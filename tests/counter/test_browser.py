@@ -49,7 +49,7 @@ def _sign_in(page: Any, base: str, username: str) -> None:
 
 
 def _label_is(page: Any, label: str) -> None:
-    page.wait_for_function(f"document.getElementById('current-label').textContent === {label!r}",
+    page.wait_for_function(f"() => document.getElementById('current-label').textContent === {label!r}",
                            timeout=LIVE_MS)
     page.wait_for_selector("#actions [data-act='recall']:not([disabled])")  # the action is over
 

@@ -36,7 +36,8 @@ class Server:
 
     def start(self) -> None:
         with (self.data_dir / "server.log").open("ab") as log:
-            self.proc = subprocess.Popen([ONESTOP, "demo", "--always-open", "--port", str(self.port)],
+            self.proc = subprocess.Popen([ONESTOP, "demo", "--always-open", "--port", str(self.port),
+                                          "--history-weeks", "0"],
                                          env=self.env, stdout=log, stderr=subprocess.STDOUT)
         wait_healthy(self.base, self.proc)
 
@@ -90,7 +91,7 @@ def open_page(browser: Any, url: str, base: str, outside: list[str], size: tuple
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
     page.goto(url)
-    page.wait_for_function("document.querySelector('[data-snapshots]')?.dataset.snapshots >= 1")
+    page.wait_for_function("() => document.querySelector('[data-snapshots]')?.dataset.snapshots >= 1")
     return page
 
 
@@ -120,13 +121,13 @@ def test_a_call_is_shown_highlighted_and_announced(server: Server, browser: Any)
     api.post("/counters/1/open")
     ticket = api.issue(1)
     api.post("/counters/1/call-next")
-    page.wait_for_function("window.__announcements.length === 1", timeout=5000)
+    page.wait_for_function("() => window.__announcements.length === 1", timeout=5000)
     assert announcements(page)[0]["text"] == spoken_sentence(ticket["label"], 1)
     assert "quầy số 1" in page.inner_text("#called") and ticket["label"] in page.inner_text("#called")
     assert page.locator("#called.flash").count() == 1
     row = page.locator('.row.flash[data-counter-id="1"]')
     assert ticket["label"] in row.inner_text()
-    page.wait_for_function("window.__announcements[0].voice !== null", timeout=15000)
+    page.wait_for_function("() => window.__announcements[0].voice !== null", timeout=15000)
     assert announcements(page)[0]["voice"] == "espeak"  # played to the end
     assert [r.status for r in wavs] == [200] and wavs[0].headers["content-type"] == "audio/wav"
     waiting = page.inner_text("#waiting")
@@ -145,7 +146,7 @@ def test_two_quick_calls_are_both_shown_and_announced_in_order(server: Server, b
     api.post("/counters/2/call-next")
     time.sleep(0.1)
     api.post("/counters/3/call-next")
-    page.wait_for_function("window.__announcements.length === 2", timeout=10000)
+    page.wait_for_function("() => window.__announcements.length === 2", timeout=10000)
     said = announcements(page)
     assert [(a["label"], a["counter"]) for a in said] == [(first["label"], 2), (second["label"], 3)]
     assert said[0]["voice"] == "chime"  # the first had finished before the second began
@@ -164,8 +165,8 @@ def test_counter_display_follows_its_counter(server: Server, browser: Any) -> No
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server.base) else None)
     page.goto(f"{server.base}/display/pair?code={code}")  # pairs, then opens its counter
     page.wait_for_url(f"{server.base}/display/counter/5", timeout=5000)
-    page.wait_for_function("document.getElementById('counter-screen').dataset.snapshots >= 1")
-    view = "document.getElementById('counter-screen').dataset.view === '{}'"
+    page.wait_for_function("() => document.getElementById('counter-screen').dataset.snapshots >= 1")
+    view = "() => document.getElementById('counter-screen').dataset.view === '{}'"
     page.wait_for_function(view.format("closed"))
     api = Api(server.base)
     api.post("/counters/5/open")
@@ -194,13 +195,13 @@ def test_display_recovers_after_a_server_restart_without_reannouncing(
     api.post("/counters/1/open")
     before = api.issue(1)
     api.post("/counters/1/call-next")
-    page.wait_for_function("window.__announcements.length === 1", timeout=5000)
+    page.wait_for_function("() => window.__announcements.length === 1", timeout=5000)
     assert page.inner_text('.row[data-counter-id="1"] .c-label') == before["label"]
     server.stop()
     page.wait_for_selector("#offline", state="visible", timeout=10000)
     server.cli("day-close")  # while it is down, the day's open tickets expire
     server.start()
-    page.wait_for_function("document.getElementById('hall').dataset.snapshots >= 2", timeout=20000)
+    page.wait_for_function("() => document.getElementById('hall').dataset.snapshots >= 2", timeout=20000)
     page.wait_for_selector("#offline", state="hidden")
     assert page.inner_text('.row[data-counter-id="1"] .c-label') == ""  # no stale number
     assert page.inner_text('.row[data-counter-id="2"] .c-label') == ""
@@ -209,7 +210,7 @@ def test_display_recovers_after_a_server_restart_without_reannouncing(
     api = Api(server.base)
     ticket = api.issue(1)
     api.post("/counters/1/call-next")
-    page.wait_for_function("window.__announcements.length === 2", timeout=8000)
+    page.wait_for_function("() => window.__announcements.length === 2", timeout=8000)
     assert announcements(page)[1]["label"] == ticket["label"]
     page.close()
     assert outside == []

@@ -95,11 +95,11 @@ def test_pair_take_a_ticket_follow_it_and_go_home(server, browser):
     page.click('[data-priority="elderly"]')
     page.get_by_role("radio", name="Đăng ký khai sinh").click()
     page.click("#go")
-    page.wait_for_function("document.getElementById('t-number').textContent.length > 0")
+    page.wait_for_function("() => document.getElementById('t-number').textContent.length > 0")
     assert re.fullmatch(r"A\d{3}", page.inner_text("#t-number"))
     assert "Người cao tuổi" in page.inner_text("#t-priority")
     assert "Giấy chứng sinh" in page.inner_text("#t-docs")
-    page.wait_for_function("(q => q.complete && q.naturalWidth > 0)(document.getElementById('t-qr'))")
+    page.wait_for_function("() => (q => q.complete && q.naturalWidth > 0)(document.getElementById('t-qr'))")
     qr = page.request.get(base + (page.get_attribute("#t-qr", "src") or ""))
     assert qr.ok and qr.headers["content-type"].startswith("image/svg+xml")
     assert qr.text().startswith("<svg")
@@ -110,14 +110,14 @@ def test_pair_take_a_ticket_follow_it_and_go_home(server, browser):
     watch(phone, base, outside)
     phone.goto(qr.headers["x-ticket-url"])
     assert "Đang chờ" in phone.inner_text("#tp-state")
-    phone.wait_for_function("document.getElementById('tp-updated').textContent.includes(':')")
+    phone.wait_for_function("() => document.getElementById('tp-updated').textContent.includes(':')")
     token = requests.post(f"{base}/api/v1/auth/token", json={"username": "clerk1", "password": "demo"},
                           timeout=5).json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
     assert requests.post(f"{base}/api/v1/counters/1/open", headers=auth, timeout=5).ok
     assert requests.post(f"{base}/api/v1/counters/1/call-next", headers=auth, timeout=5).ok
     phone.wait_for_function(
-        "document.getElementById('tp-state').textContent.includes('mời đến quầy số 1')", timeout=8000)
+        "() => document.getElementById('tp-state').textContent.includes('mời đến quầy số 1')", timeout=8000)
     phone.screenshot(path="/tmp/kiosk_phone.png")
 
     # nobody touches the kiosk: it goes home by itself
@@ -152,8 +152,8 @@ def test_catalogue_keyboard_and_language(server, browser):
     # English on request; Vietnamese again after the idle time
     page.goto(f"{base}/kiosk/")
     page.click('[data-action="lang"]')
-    page.wait_for_function("document.getElementById('kiosk').dataset.lang === 'en'")
-    page.wait_for_function("document.getElementById('kiosk').dataset.lang === 'vi'",
+    page.wait_for_function("() => document.getElementById('kiosk').dataset.lang === 'en'")
+    page.wait_for_function("() => document.getElementById('kiosk').dataset.lang === 'vi'",
                            timeout=(IDLE + 6) * 1000)
     assert outside == [], f"requests left the server: {outside}"
     context.close()

@@ -251,7 +251,7 @@ def test_scan_type_and_read_the_result(server, browser):
     late = _dossier(base, auth)
     _make_overdue(data_dir, late["code"])
     _scan(page, late["lookup_url"])
-    page.wait_for_function(f"document.getElementById('r-code').textContent === {late['code']!r}")
+    page.wait_for_function(f"() => document.getElementById('r-code').textContent === {late['code']!r}")
     assert page.inner_text("#r-badge") == "Đã quá hạn"
     assert page.is_visible("#r-apology")
     page.screenshot(path="/tmp/kiosk_lookup_overdue.png")
@@ -270,7 +270,7 @@ def test_scan_type_and_read_the_result(server, browser):
         return window.kioskLookup.scanImage(blob);
     }""", _qr_png(url))
     assert raw == url
-    page.wait_for_function(f"document.getElementById('r-code').textContent === {code!r}")
+    page.wait_for_function(f"() => document.getElementById('r-code').textContent === {code!r}")
     assert {u.split(VENDOR)[1]: s for u, s in vendor} == {"barcode-detector.js": 200,
                                                           "zxing_reader.wasm": 200}
 

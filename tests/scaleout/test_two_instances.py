@@ -42,7 +42,8 @@ def _serve(url: str, redis: str, channel: str, data_dir: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "ONESTOP_DATABASE_URL": url, "ONESTOP_MESSAGE_QUEUE_URL": redis,
            "ONESTOP_MESSAGE_QUEUE_CHANNEL": channel, "ONESTOP_SECRET_KEY": SECRET,
-           "ONESTOP_ALWAYS_OPEN": "1", "ONESTOP_DATA_DIR": str(data_dir)}
+           "ONESTOP_ALWAYS_OPEN": "1", "ONESTOP_DATA_DIR": str(data_dir),
+           "ONESTOP_TICKET_RATE_LIMIT": "100000 per minute"}
     log = (data_dir / f"serve-{port}.log").open("wb")
     proc = subprocess.Popen([ONESTOP, "serve", "--port", str(port)], env=env, stdout=log,
                             stderr=subprocess.STDOUT)

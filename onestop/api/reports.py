@@ -1,0 +1,251 @@
+"""Reports for managers and admins: summary, breakdowns, heat map, staffing, exports.
+
+``GET /reports/summary?from=YYYY-MM-DD&to=YYYY-MM-DD[&service_id][&counter_id][&clerk_id]``
+(DESIGN §4), or ``?preset=month|quarter|half|year[&anchor=YYYY-MM-DD][&basis=calendar|nd09]``
+instead of the dates (without either: the current month). Dates are business dates in the
+unit's timezone. Definitions of every figure: docs/reports.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from flask import Response
+from flask_babel import gettext
+from pydantic import ConfigDict, Field
+from sqlalchemy import select
+
+from onestop.accounts.auth import require_user
+from onestop.accounts.models import User
+from onestop.api import bp
+from onestop.api.common import now, resolve_unit
+from onestop.api.schemas import Strict
+from onestop.extensions import db
+from onestop.queueing.errors import DomainError, NotFound
+from onestop.queueing.models import Counter, CounterService, Service
+from onestop.ratings import scales
+from onestop.reports import exports, figures, periods, staffing
+from onestop.reports.queries import Filters, reading
+from onestop.units.calendar import load_calendar
+from onestop.units.models import Unit
+
+READERS = ("manager", "admin")
+MAX_ID = 2**31 - 1
+Id = Field(default=None, ge=1, le=MAX_ID)
+
+
+class ReportQuery(Strict):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+    date_from: dt.date | None = Field(default=None, alias="from")
+    date_to: dt.date | None = Field(default=None, alias="to")
+    preset: Literal["month", "quarter", "half", "year"] | None = None
+    anchor: dt.date | None = None
+    basis: Literal["calendar", "nd09"] = "calendar"
+    service_id: int | None = Id
+    counter_id: int | None = Id
+    clerk_id: int | None = Id
+    unit: str | None = Field(default=None, max_length=40)
+    lang: str | None = Field(default=None, max_length=8)
+
+
+class BreakdownQuery(ReportQuery):
+    by: Literal["service", "counter", "clerk"] = "service"
+
+
+class ExportQuery(ReportQuery):
+    format: Literal["xlsx", "csv", "pdf"] = "xlsx"
+
+
+def period_of(unit: Unit, query: ReportQuery) -> periods.Period:
+    """The period asked for; 422 ``invalid_period`` when half given, reversed or too long."""
+    if query.date_from or query.date_to:
+        if not (query.date_from and query.date_to) or query.preset:
+            raise DomainError("invalid_period", status=422)
+        try:
+            return periods.checked(query.date_from, query.date_to)
+        except ValueError:
+            raise DomainError("invalid_period", status=422) from None
+    anchor = query.anchor or unit.business_date(now())
+    return periods.preset(query.preset or "month", anchor, query.basis)
+
+
+def filters_of(unit: Unit, query: ReportQuery) -> Filters:
+    """The filters, each checked to be the unit's (404 otherwise)."""
+    session = db.session()
+    if query.service_id is not None:
+        svc = session.get(Service, query.service_id)
+        if svc is None or svc.unit_id != unit.id:
+            raise NotFound("service_not_found")
+    if query.counter_id is not None:
+        counter = session.get(Counter, query.counter_id)
+        if counter is None or counter.unit_id != unit.id:
+            raise NotFound("counter_not_found")
+    if query.clerk_id is not None:
+        user = session.get(User, query.clerk_id)
+        if user is None or user.unit_id not in (unit.id, None):
+            raise NotFound("user_not_found")
+    return Filters(query.service_id, query.counter_id, query.clerk_id)
+
+
+def names(unit: Unit) -> dict[str, dict[int, str]]:
+    """Display names of the breakdown keys: fields, counters, clerks."""
+    session = db.session()
+    services = {s.id: s.name for s in session.scalars(select(Service).where(Service.unit_id == unit.id))}
+    counters = {c.id: (c.name or gettext("Quầy %(n)s", n=c.number))
+                for c in session.scalars(select(Counter).where(Counter.unit_id == unit.id))}
+    users = {u.id: (u.full_name or u.username) for u in session.scalars(
+        select(User).where((User.unit_id == unit.id) | User.unit_id.is_(None)))}
+    return {"service": services, "counter": counters, "clerk": users}
+
+
+def level_labels(unit: Unit) -> dict[str, str]:
+    labels = {level.code: gettext(level.label) for scale in scales.SCALES.values() for level in scale}
+    labels[scales.NOT_RATED] = gettext(scales.NOT_RATED_LABEL)
+    return labels
+
+
+def compute(unit: Unit, query: ReportQuery) -> dict[str, Any]:
+    period = period_of(unit, query)
+    chosen = filters_of(unit, query)
+    assert db.engine is not None
+    db.session.commit()  # the report reads on its own connection; hold no lock meanwhile
+    with reading(db.engine) as conn:
+        return figures.build(conn, unit, period, chosen, now())
+
+
+def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    return {"from": report["period"]["from"], "to": report["period"]["to"],
+            "target_wait_minutes": report["target_wait_minutes"], **report["summary"],
+            "ratings": report["ratings"], "dossiers": report["dossiers"]}
+
+
+def _rows(report: dict[str, Any], dim: str, labels: dict[int, str]) -> list[dict[str, Any]]:
+    rows = [{"id": int(key), "name": labels.get(int(key), f"#{key}"), **values}
+            for key, values in report["breakdown"][dim].items()]
+    return sorted(rows, key=lambda r: str(r["name"]))
+
+
+@bp.get("/reports/summary")
+@require_user(*READERS)
+@bp.input(ReportQuery, location="query", arg_name="query")
+@bp.doc(summary="Queue and dossier figures of a period (managers, admins)",
+        description="issued, served, missed, transferred, expired; average and p90 wait and service "
+        "minutes; service level (share of waits within the unit's target_wait_minutes); ratings by "
+        "level and satisfaction rate; dossiers received, finished early / on time / late, overdue, "
+        "apologies. Computed from the event trails; see docs/reports.md.",
+        responses=[200, 401, 403, 404, 422])
+def report_summary(query: ReportQuery) -> dict[str, Any]:
+    return _summary(compute(resolve_unit(), query))
+
+
+@bp.get("/reports/breakdown")
+@require_user(*READERS)
+@bp.input(BreakdownQuery, location="query", arg_name="query")
+@bp.doc(summary="The ticket figures per field, counter or clerk (by=service|counter|clerk)",
+        responses=[200, 401, 403, 404, 422])
+def report_breakdown(query: BreakdownQuery) -> dict[str, Any]:
+    unit = resolve_unit()
+    report = compute(unit, query)
+    return {"from": report["period"]["from"], "to": report["period"]["to"], "by": query.by,
+            "rows": _rows(report, query.by, names(unit)[query.by])}
+
+
+@bp.get("/reports/heatmap")
+@require_user(*READERS)
+@bp.input(ReportQuery, location="query", arg_name="query")
+@bp.doc(summary="Tickets issued per weekday (0 = Monday) and local hour (0-23)",
+        responses=[200, 401, 403, 404, 422])
+def report_heatmap(query: ReportQuery) -> dict[str, Any]:
+    report = compute(resolve_unit(), query)
+    return {"from": report["period"]["from"], "to": report["period"]["to"],
+            "weekday_hour": report["heatmap"]}
+
+
+@bp.get("/reports/data")
+@require_user(*READERS)
+@bp.input(ReportQuery, location="query", arg_name="query")
+@bp.doc(summary="Everything the reports page shows, in one answer", responses=[200, 401, 403, 404, 422])
+def report_data(query: ReportQuery) -> dict[str, Any]:
+    unit = resolve_unit()
+    report = compute(unit, query)
+    labels = names(unit)
+    report["breakdown"] = {dim: _rows(report, dim, labels[dim]) for dim in figures.DIMENSIONS}
+    report["level_labels"] = level_labels(unit)
+    return report
+
+
+@bp.get("/reports/staffing")
+@require_user(*READERS)
+@bp.input(ReportQuery, location="query", arg_name="query")
+@bp.doc(summary="Counters needed per field and hour (Erlang C) beside the counters open",
+        description="Needed: the smallest number of counters that keeps the share of citizens "
+        "waiting longer than target_wait_minutes at or under 20 %.", responses=[200, 401, 403, 422])
+def report_staffing(query: ReportQuery) -> dict[str, Any]:
+    unit = resolve_unit()
+    return staffing_of(unit, period_of(unit, query), query.service_id)
+
+
+def staffing_of(unit: Unit, period: periods.Period, service_id: int | None = None) -> dict[str, Any]:
+    session = db.session()
+    services = [{"id": s.id, "name": s.name, "weekdays": list(s.weekdays or [])}
+                for s in session.scalars(select(Service).where(Service.unit_id == unit.id)
+                                         .order_by(Service.sort_order, Service.id))
+                if service_id is None or s.id == service_id]
+    links: dict[int, list[int]] = {}
+    for counter_id, sid in session.execute(
+            select(CounterService.counter_id, CounterService.service_id).join(
+                Counter, Counter.id == CounterService.counter_id).where(Counter.unit_id == unit.id)):
+        links.setdefault(int(counter_id), []).append(int(sid))
+    calendar = load_calendar(session, unit, since=period.start)
+    assert db.engine is not None
+    db.session.commit()
+    with reading(db.engine) as conn:
+        return staffing.advice(conn, unit, period, now(), calendar, services, links)
+
+
+EXPORT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+EXPORT_RESPONSES: dict[int, Any] = {
+    200: {"description": "the report file", "content": {t: {} for t in EXPORT_TYPES.values()}},
+    401: {"description": "sign in"}, 403: {"description": "role"},
+    404: {"description": "service_not_found, counter_not_found, user_not_found"},
+    422: {"description": "validation_error, invalid_period"},
+}
+
+
+def _date(value: str) -> str:
+    return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+
+
+@bp.get("/reports/export")
+@require_user(*READERS)
+@bp.input(ExportQuery, location="query", arg_name="query")
+@bp.doc(summary="The report as XLSX, CSV or PDF (format=xlsx|csv|pdf)",
+        description="Texts that a spreadsheet would evaluate are written with a leading apostrophe.",
+        responses=EXPORT_RESPONSES)
+def report_export(query: ExportQuery) -> Response:
+    unit = resolve_unit()
+    report = compute(unit, query)
+    parts = exports.tables(report, names(unit), level_labels(unit), gettext)
+    start, end = report["period"]["from"], report["period"]["to"]
+    title = gettext("BÁO CÁO TÌNH HÌNH PHỤC VỤ TỪ %(start)s ĐẾN %(end)s", start=_date(start), end=_date(end))
+    subtitle = unit.name
+    if query.format == "xlsx":
+        body = exports.xlsx(title, subtitle, parts)
+    elif query.format == "csv":
+        body = exports.csv_bytes(title, subtitle, parts)
+    else:
+        target = exports.number(report["target_wait_minutes"])
+        footer = gettext("Chờ đạt chuẩn: không quá %(n)s phút. Số liệu tính từ nhật ký sự kiện; "
+                         "xem định nghĩa trong tài liệu báo cáo.", n=target)
+        body = exports.pdf(title, subtitle, parts, footer)
+    code = re.sub(r"[^A-Za-z0-9_.-]+", "_", unit.code)
+    response = Response(body, mimetype=EXPORT_TYPES[query.format].split(";")[0])
+    if query.format == "csv":
+        response.headers["Content-Type"] = EXPORT_TYPES["csv"]
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="bao-cao-{code}-{start}-{end}.{query.format}"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,57 @@
+"""``/admin/audit``: the audit log, newest first, filtered by entity, user and dates, with
+each entry's before / after values side by side. Read-only (the JSON twin is
+``GET /api/v1/audit``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import render_template, request
+from sqlalchemy import select
+
+from onestop.accounts.models import User
+from onestop.backoffice import bp
+from onestop.backoffice.auditlog import Filters, diff, entities, search
+from onestop.backoffice.common import ACTION_LABELS, ENTITY_LABELS, session, unit
+from onestop.backoffice.forms import AuditFilterForm
+
+PAGE = 50
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        value = int(text or "")
+    except ValueError:
+        return None
+    return value if 0 < value < 2**31 else None
+
+
+@bp.get("/audit")
+def audit() -> Any:
+    u = unit()
+    form = AuditFilterForm(request.args)
+    form.entity.choices = [("", "—")] + [(e, str(ENTITY_LABELS.get(e, e)))
+                                         for e in entities(session(), u)]
+    users = session().scalars(select(User).order_by(User.username))
+    form.user_id.choices = [("", "—")] + [(str(x.id), f"{x.username} — {x.full_name}") for x in users]
+    valid = form.validate()
+    before_id, user_id = _int(request.args.get("before_id")), _int(form.user_id.data)
+    filters = Filters(entity=form.entity.data or None, user_id=user_id,
+                      date_from=form.date_from.data if valid else None,
+                      date_to=form.date_to.data if valid else None)
+    rows = search(session(), u, filters, limit=PAGE, before_id=before_id)
+    args = {k: v for k, v in request.args.items() if k != "before_id" and v}
+    older = dict(args, before_id=rows[-1].id) if len(rows) == PAGE else None
+    return render_template("backoffice/audit.html", form=form, rows=rows, diff=diff, value=_value,
+                           entity_labels=ENTITY_LABELS, action_labels=ACTION_LABELS,
+                           when=lambda v: u.local(v).strftime("%d/%m/%Y %H:%M:%S"),
+                           older=older, newest=args if before_id else None), 200 if valid else 422

@@ -1,0 +1,61 @@
+"""Helpers shared by the back-office views: the unit managed, the audit entry, the commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestop.api.common import now, resolve_unit
+from onestop.audit.engine import changed_only, record_request, snapshot
+from onestop.extensions import db
+from onestop.units.models import Unit
+
+__all__ = ["audit", "done", "now", "session", "snapshot", "unit", "unit_choices"]
+
+# what the audit page and the flash messages call each kind of row
+ENTITY_LABELS: dict[str, Any] = {
+    "unit": _l("Đơn vị"), "unit_settings": _l("Cài đặt đơn vị"), "service": _l("Lĩnh vực"),
+    "counter": _l("Quầy"), "user": _l("Người dùng"), "device": _l("Thiết bị"),
+    "procedure": _l("Thủ tục hành chính"), "unit_day": _l("Ngày nghỉ / ngày làm bù"),
+    "webhook": _l("Webhook"), "dossier": _l("Hồ sơ"),
+}
+ACTION_LABELS: dict[str, Any] = {
+    "create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xoá"), "disable": _l("Khoá"),
+    "enable": _l("Mở khoá"), "reset_password": _l("Đặt lại mật khẩu"), "revoke": _l("Thu hồi"),
+    "rotate_token": _l("Cấp lại mã"), "import": _l("Nhập tệp"), "deactivate": _l("Vô hiệu hoá"),
+    "read": _l("Xem"), "login": _l("Đăng nhập"),
+}
+
+
+def session() -> Session:
+    return db.session()
+
+
+def unit() -> Unit:
+    """The unit this admin manages: their own, else the default one."""
+    return resolve_unit()
+
+
+def unit_choices() -> list[tuple[int, str]]:
+    return [(u.id, f"{u.name} ({u.code})")
+            for u in session().scalars(select(Unit).order_by(Unit.name))]
+
+
+def audit(action: str, entity: str, entity_id: Any, before: dict[str, Any] | None,
+          after: dict[str, Any] | None, *, unit_id: int | None, diff: bool = True) -> None:
+    """Write the audit entry in the current transaction (with ``diff``: changed keys only)."""
+    if diff and before is not None and after is not None:
+        before, after = changed_only(before, after)
+    record_request(session(), action=action, entity=entity, entity_id=entity_id, before=before,
+                   after=after, unit_id=unit_id)
+
+
+def done(message: Any, endpoint: str, **values: Any) -> Any:
+    """Commit the request's one transaction, say so, and go back to a list page."""
+    session().commit()
+    flash(str(message), "ok")
+    return redirect(url_for(endpoint, **values))

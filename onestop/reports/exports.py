@@ -1,0 +1,239 @@
+"""Report exports: XLSX (openpyxl), CSV and PDF (fpdf2), from one list of tables.
+
+Every text cell goes through :func:`safe_cell`: a text a spreadsheet would evaluate (it
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading
+apostrophe, so a counter or clerk named ``=HYPERLINK(...)`` stays a name (CSV / formula
+injection). Numbers stay numbers. Labels are Vietnamese msgids marked with ``N_``; the
+caller passes ``translate`` (the web layer's ``gettext``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+Translate = Callable[[str], str]
+
+
+def N_(text: str) -> str:
+    """Mark a text for the translation catalogue without translating it here."""
+    return text
+
+
+def safe_cell(value: Any) -> Any:
+    """The value as a spreadsheet cell: texts that would be taken for a formula get a
+    leading apostrophe; numbers and None pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str  # msgid
+    key: str
+    kind: str = "int"  # int, minutes, share, text
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str  # already translated
+    columns: Sequence[Column]
+    rows: Sequence[Sequence[Any]]
+
+
+TICKET_COLUMNS: tuple[Column, ...] = (
+    Column(N_("Số phiếu cấp"), "issued"), Column(N_("Đã phục vụ"), "served"),
+    Column(N_("Vắng mặt"), "missed"), Column(N_("Chuyển"), "transferred"),
+    Column(N_("Chờ TB (phút)"), "avg_wait_minutes", "minutes"),
+    Column(N_("Chờ P90 (phút)"), "p90_wait_minutes", "minutes"),
+    Column(N_("Phục vụ TB (phút)"), "avg_service_minutes", "minutes"),
+    Column(N_("Phục vụ P90 (phút)"), "p90_service_minutes", "minutes"),
+    Column(N_("Tỷ lệ chờ đạt chuẩn"), "service_level", "share"),
+)
+BREAKDOWNS = (("service", N_("Theo lĩnh vực"), N_("Lĩnh vực")),
+              ("counter", N_("Theo quầy"), N_("Quầy")),
+              ("clerk", N_("Theo cán bộ"), N_("Cán bộ")))
+DOSSIER_ROWS = (("received", N_("Hồ sơ tiếp nhận")), ("finished", N_("Hồ sơ đã có kết quả")),
+                ("early", N_("Trước hạn")), ("on_time", N_("Đúng hạn")), ("late", N_("Trễ hạn")),
+                ("on_time_rate", N_("Tỷ lệ đúng hạn")), ("overdue", N_("Đang quá hạn")),
+                ("apologies", N_("Phiếu xin lỗi đã phát hành")))
+WEEKDAYS = (N_("Thứ Hai"), N_("Thứ Ba"), N_("Thứ Tư"), N_("Thứ Năm"), N_("Thứ Sáu"),
+            N_("Thứ Bảy"), N_("Chủ nhật"))
+
+
+def tables(report: dict[str, Any], names: dict[str, dict[int, str]], level_labels: dict[str, str],
+           translate: Translate) -> list[Table]:
+    """The report as tables: summary, one per breakdown, ratings, dossiers, heat map."""
+    t = translate
+    out = [Table(t(N_("Tổng hợp")), [Column(t(N_("Toàn đơn vị")), "name", "text"),
+                                     *(Column(t(c.label), c.key, c.kind) for c in TICKET_COLUMNS)],
+                 [[report["unit"]["name"], *_values(report["summary"])]])]
+    for dim, title, head in BREAKDOWNS:
+        rows = [[names.get(dim, {}).get(int(key), f"#{key}"), *_values(figures)]
+                for key, figures in report["breakdown"][dim].items()]
+        rows.sort(key=lambda r: str(r[0]))
+        out.append(Table(t(title), [Column(t(head), "name", "text"),
+                                    *(Column(t(c.label), c.key, c.kind) for c in TICKET_COLUMNS)],
+                         rows))
+    ratings = report["ratings"]
+    rating_rows: list[list[Any]] = [[level_labels.get(code, code), n]
+                                    for code, n in ratings["by_level"].items()]
+    rating_rows.append([t(N_("Tỷ lệ hài lòng")), ratings["satisfaction_rate"]])
+    out.append(Table(t(N_("Đánh giá mức độ hài lòng")),
+                     [Column(t(N_("Mức đánh giá")), "level", "text"), Column(t(N_("Số lượt")), "n", "mixed")],
+                     rating_rows))
+    if report.get("dossiers"):
+        dossiers = report["dossiers"]
+        out.append(Table(t(N_("Hồ sơ")), [Column(t(N_("Chỉ tiêu")), "name", "text"),
+                                          Column(t(N_("Số lượng")), "n", "mixed")],
+                         [[t(label), dossiers.get(key)] for key, label in DOSSIER_ROWS]))
+    heat_cols = [Column(t(N_("Ngày")), "day", "text"),
+                 *(Column(f"{h}h", str(h)) for h in range(24))]
+    out.append(Table(t(N_("Số phiếu cấp theo giờ")), heat_cols,
+                     [[t(day), *report["heatmap"][i]] for i, day in enumerate(WEEKDAYS)]))
+    return out
+
+
+def _values(figures: dict[str, Any]) -> list[Any]:
+    return [figures.get(c.key) for c in TICKET_COLUMNS]
+
+
+def _kind(column: Column, value: Any) -> str:
+    if column.kind == "mixed":
+        return "share" if isinstance(value, float) else "int"
+    return column.kind
+
+
+def xlsx(title: str, subtitle: str, parts: Sequence[Table]) -> bytes:
+    """One sheet per table, a title and subtitle on each; numbers stay numbers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    used: set[str] = set()
+    for part in parts:
+        name = _sheet_name(part.title, used)
+        sheet = book.create_sheet(name)
+        sheet.append([safe_cell(title)])
+        sheet.append([safe_cell(subtitle)])
+        sheet.append([safe_cell(part.title)])
+        sheet.append([safe_cell(c.label) for c in part.columns])
+        sheet["A1"].font = Font(bold=True, size=14)
+        for col in range(1, len(part.columns) + 1):
+            cell = sheet.cell(row=4, column=col)
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="E8EEF4")
+        sheet.column_dimensions["A"].width = 32
+        for col in range(2, len(part.columns) + 1):
+            sheet.column_dimensions[get_column_letter(col)].width = 14
+        for row in part.rows:
+            sheet.append([safe_cell(v) for v in row])
+            for col, (column, value) in enumerate(zip(part.columns, row, strict=True), start=1):
+                kind = _kind(column, value)
+                if kind == "share" and value is not None:
+                    sheet.cell(row=sheet.max_row, column=col).number_format = "0.0%"
+                elif kind == "minutes" and value is not None:
+                    sheet.cell(row=sheet.max_row, column=col).number_format = "0.0"
+        sheet.freeze_panes = "B5"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    base = "".join(c for c in title if c not in "[]:*?/\\")[:28] or "Sheet"
+    name, n = base, 2
+    while name in used:
+        name, n = f"{base[:26]} {n}", n + 1
+    used.add(name)
+    return name
+
+
+def csv_bytes(title: str, subtitle: str, parts: Sequence[Table]) -> bytes:
+    """All tables in one CSV (UTF-8 with BOM so that Excel reads Vietnamese), one blank line
+    between tables, each introduced by its title row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(title)])
+    writer.writerow([safe_cell(subtitle)])
+    for part in parts:
+        writer.writerow([])
+        writer.writerow([safe_cell(part.title)])
+        writer.writerow([safe_cell(c.label) for c in part.columns])
+        for row in part.rows:
+            writer.writerow(["" if v is None else safe_cell(v) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def number(value: Any, decimals: int = 0) -> str:
+    """Vietnamese number text: "." between thousands, "," before decimals; "—" for none."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def _cell_text(column: Column, value: Any) -> str:
+    kind = _kind(column, value)
+    if kind == "text":
+        return str(value)
+    if kind == "share":
+        return "—" if value is None else number(value * 100, 1) + " %"
+    if kind == "minutes":
+        return number(value, 1)
+    return number(value)
+
+
+def pdf(title: str, subtitle: str, parts: Sequence[Table], footer: str) -> bytes:
+    """A4 landscape: the title, then each table (fpdf2 ``table``), in a Vietnamese font."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    from onestop.dossiers.fonts import charset, find_pdf_fonts
+
+    fonts = find_pdf_fonts()
+    drawable = charset(fonts.regular) & charset(fonts.bold)
+
+    def clean(value: str) -> str:
+        return "".join(c if ord(c) in drawable else "?" for c in value.replace("\n", " "))
+
+    doc = FPDF(orientation="L", unit="mm", format="A4")
+    doc.add_font("Report", "", fonts.regular)
+    doc.add_font("Report", "B", fonts.bold)
+    doc.set_title(clean(title))
+    doc.set_creator("onestop")
+    doc.set_auto_page_break(True, margin=12)
+    doc.add_page()
+    doc.set_font("Report", "B", 14)
+    doc.multi_cell(0, 7, clean(title), new_x="LMARGIN", new_y="NEXT")
+    doc.set_font("Report", "", 10)
+    doc.multi_cell(0, 5, clean(subtitle), new_x="LMARGIN", new_y="NEXT")
+    for part in parts:
+        wide = len(part.columns) > 12
+        if doc.will_page_break(30):  # keep a table's title with its first rows
+            doc.add_page()
+        doc.ln(3)
+        doc.set_font("Report", "B", 11)
+        doc.multi_cell(0, 6, clean(part.title), new_x="LMARGIN", new_y="NEXT")
+        doc.set_font("Report", "", 6 if wide else 8)
+        first = 22 if wide else 60
+        rest = (doc.epw - first) / max(1, len(part.columns) - 1)
+        with doc.table(col_widths=(first, *([rest] * (len(part.columns) - 1))),
+                       headings_style=FontFace(emphasis="BOLD", fill_color=(232, 238, 244)),
+                       line_height=4 if wide else 5,
+                       text_align=tuple("LEFT" if c.kind == "text" else "RIGHT" for c in part.columns),
+                       ) as table:
+            table.row([clean(c.label) for c in part.columns])
+            for row in part.rows:
+                table.row([clean(_cell_text(c, v)) for c, v in zip(part.columns, row, strict=True)])
+    doc.ln(3)
+    doc.set_font("Report", "", 8)
+    doc.multi_cell(0, 4, clean(footer), new_x="LMARGIN", new_y="NEXT")
+    return bytes(doc.output())

@@ -1,0 +1,183 @@
+"""The report queries: pair ticket events into waits and services in the database.
+
+Reports read through :func:`reading`: on SQLite a separate connection that starts a
+*deferred* transaction (the app's sessions start ``BEGIN IMMEDIATE``, which would hold the
+write lock for the whole report and stall the kiosks); in WAL mode such a reader never
+blocks a writer. On PostgreSQL it is an ordinary connection of the app's engine.
+
+The heavy lifting is one statement per kind of fact: the unit's tickets of the business
+dates asked for (the ``ix_tickets_queue`` index), their events (``ticket_id`` index), each
+spell's start paired with its end by an indexed look-up, and the durations in seconds
+computed by the database. What comes back is one short numeric row per
+fact; percentiles are taken in Python (neither SQLite nor portable SQL has them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, String, create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from onestop.db import UTCDateTime
+from onestop.reports.periods import Period
+
+_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+# the events counted, or that open a waiting spell
+COUNTED = ("issue", "requeue", "transfer", "finish", "skip", "expire")
+
+
+def _sqlite_reader(engine: Engine) -> Engine:
+    reader = _READERS.get(engine)
+    if reader is None:
+        reader = create_engine(engine.url, poolclass=NullPool,
+                               connect_args={"check_same_thread": False, "timeout": 10})
+
+        @event.listens_for(reader, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we say BEGIN ourselves, deferred
+            dbapi_conn.execute("PRAGMA busy_timeout = 10000")
+            dbapi_conn.execute("PRAGMA query_only = ON")
+
+        @event.listens_for(reader, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        _READERS[engine] = reader
+    return reader
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only connection for a report (one consistent snapshot on both back ends)."""
+    source = _sqlite_reader(engine) if engine.dialect.name == "sqlite" else engine
+    with source.connect() as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield conn
+
+
+def epoch(conn: Connection, column: str) -> str:
+    """SQL for the Unix time (seconds, float) of a stored UTC timestamp column."""
+    if conn.dialect.name == "sqlite":  # naive UTC text, see onestop.db.UTCDateTime
+        # julianday() is a double: round to the millisecond, so 08:00:00 stays 08:00:00
+        return f"ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"
+    return f"EXTRACT(EPOCH FROM {column})"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a report is narrowed to (``None``: everything of the unit)."""
+
+    service_id: int | None = None
+    counter_id: int | None = None
+    clerk_id: int | None = None
+
+
+def _in(values: Sequence[str]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
+    """One row per counted event of the unit's tickets of ``period`` (business dates).
+
+    Columns: ``action`` (issue, requeue, transfer, finish, skip, expire), ``ticket_id``,
+    ``service_id`` (for a transfer: the field it left), ``counter_id``, ``clerk_id`` (who
+    finished, marked absent or transferred), ``ts`` (Unix time of the event; for a finish
+    the start of the service), ``service_s`` (finish: the service in seconds), then the
+    waiting spell the event opens, if it was called from the queue: ``wait_s``,
+    ``wait_service_id`` (the field waited for), ``wait_counter_id``, ``wait_clerk_id`` (who
+    called). Spells are paired by correlated look-ups on the ``ticket_id`` index, which
+    SQLite runs faster than ``LAG``/``LEAD`` windows.
+    """
+    def t(column: str) -> str:
+        return epoch(conn, column)
+
+    # the spell's end: the first later event that leaves the queue; the service's start: the
+    # last call or start before the finish (the event id index is (ticket_id, id) in effect)
+    sql = f"""
+    WITH ev AS (
+      SELECT e.id, e.ticket_id, e.action, e.from_state, e.to_state, e.counter_id, e.service_id,
+        e.actor_user_id, e.at,
+        CASE WHEN e.to_state = 'waiting' AND (e.from_state IS NULL OR e.from_state <> 'waiting')
+          THEN (SELECT MIN(x.id) FROM ticket_events x WHERE x.ticket_id = e.ticket_id
+                AND x.id > e.id AND x.from_state = 'waiting') END AS n_id,
+        CASE WHEN e.action IN ('finish', 'transfer')
+          THEN (SELECT MAX(x.id) FROM ticket_events x WHERE x.ticket_id = e.ticket_id
+                AND x.id < e.id AND x.action IN ('start', 'call', 'unpark')) END AS p_id
+      FROM tickets t JOIN ticket_events e ON e.ticket_id = t.id
+      WHERE t.unit_id = :unit AND t.business_date >= :d0 AND t.business_date <= :d1
+        AND e.action IN {_in(COUNTED)}
+    )
+    SELECT ev.action, ev.ticket_id,
+      CASE WHEN ev.action = 'transfer' THEN COALESCE(p.service_id, ev.service_id)
+           ELSE ev.service_id END,
+      ev.counter_id,
+      CASE WHEN ev.action IN ('finish', 'skip', 'transfer') THEN ev.actor_user_id END,
+      {t("COALESCE(p.at, ev.at)")},
+      CASE WHEN ev.action = 'finish' AND p.id IS NOT NULL THEN {t("ev.at")} - {t("p.at")} END,
+      CASE WHEN n.action = 'call' THEN {t("n.at")} - {t("ev.at")} END,
+      ev.service_id, n.counter_id, n.actor_user_id
+    FROM ev LEFT JOIN ticket_events n ON n.id = ev.n_id
+      LEFT JOIN ticket_events p ON p.id = ev.p_id
+    """
+    return list(conn.execute(text(sql), {"unit": unit_id, "d0": period.start, "d1": period.end}))
+
+
+def rating_rows(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> list[Any]:
+    """``(level, score, service_id, counter_id, clerk_id, scale)`` of the unit's ratings
+    given in ``[start, end)`` (UTC)."""
+    sql = text("SELECT level, score, service_id, counter_id, clerk_id, scale FROM ratings "
+               "WHERE unit_id = :unit AND rated_at >= :t0 AND rated_at < :t1")
+    return list(conn.execute(sql, _range(conn, unit_id, start, end)))
+
+
+def _range(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    if conn.dialect.name == "sqlite":  # stored as naive UTC
+        start, end = (t.astimezone(dt.UTC).replace(tzinfo=None) for t in (start, end))
+    return {"unit": unit_id, "t0": start, "t1": end}
+
+
+def dossier_events(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> list[Any]:
+    """``(action, to_state, at, dossier_id, service_id, received_by, appointment_at)`` of
+    the unit's dossier events in ``[start, end)``: receipts, results ready, apologies."""
+    sql = text(
+        "SELECT e.action, e.to_state, e.at, d.id, d.service_id, d.received_by_id, d.appointment_at "
+        "FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id "
+        "WHERE d.unit_id = :unit AND e.at >= :t0 AND e.at < :t1 "
+        "AND (e.action IN ('receive', 'apology') OR (e.action = 'state' AND e.to_state = 'ready'))"
+    ).columns(action=String(), to_state=String(), at=UTCDateTime(), id=Integer(),
+              service_id=Integer(), received_by_id=Integer(), appointment_at=UTCDateTime())
+    return list(conn.execute(sql, _range(conn, unit_id, start, end)))
+
+
+def dossiers_overdue(conn: Connection, unit_id: int, cutoff: dt.datetime) -> list[Any]:
+    """``(dossier_id, service_id, received_by, appointment_at, new_appointment_at)`` of the
+    dossiers still with the office at ``cutoff`` (their last event before it left them
+    ``received`` or ``processing``); the caller compares the appointment in force."""
+    sql = text(
+        "SELECT d.id, d.service_id, d.received_by_id, d.appointment_at, d.new_appointment_at "
+        "FROM dossiers d JOIN dossier_events e ON e.dossier_id = d.id "
+        "WHERE d.unit_id = :unit AND e.id = (SELECT MAX(x.id) FROM dossier_events x "
+        "  WHERE x.dossier_id = d.id AND x.at < :t1) "
+        "AND e.to_state IN ('received', 'processing')"
+    ).columns(id=Integer(), service_id=Integer(), received_by_id=Integer(),
+              appointment_at=UTCDateTime(), new_appointment_at=UTCDateTime())
+    params = _range(conn, unit_id, cutoff, cutoff)
+    return list(conn.execute(sql, params))
+
+
+def counter_events(conn: Connection, unit_id: int, end: dt.datetime) -> list[Any]:
+    """``(counter_id, at, to_state)`` of the unit's counters before ``end``, in order."""
+    sql = text("SELECT e.counter_id, e.at, e.to_state FROM counter_events e "
+               "JOIN counters c ON c.id = e.counter_id WHERE c.unit_id = :unit AND e.at < :t1 "
+               "ORDER BY e.counter_id, e.at, e.id"
+               ).columns(counter_id=Integer(), at=UTCDateTime(), to_state=String())
+    return list(conn.execute(sql, _range(conn, unit_id, end, end)))

@@ -1,0 +1,65 @@
+"""Realtime: the counter's tablet is asked when its clerk finishes; managers see ratings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onestop.extensions import socketio
+from onestop.realtime import events as ev
+from tests.api.helpers import act, issue, ok, user_id
+from tests.conftest import token_for
+from tests.ratings.conftest import rate, served, set_unit, tablet
+
+
+def connect(app: Any, client: Any, token: str) -> Any:
+    sio = socketio.test_client(app, namespace=ev.COUNTER_NS, flask_test_client=client,
+                               auth={"token": token})
+    assert sio.is_connected(ev.COUNTER_NS)
+    sio.get_received(ev.COUNTER_NS)
+    return sio
+
+
+def events(sio: Any, name: str) -> list[dict[str, Any]]:
+    return [e["args"][0] for e in sio.get_received(ev.COUNTER_NS) if e["name"] == name]
+
+
+def test_the_tablet_is_asked_when_its_counter_finishes(app, client):
+    set_unit(app, rating_timeout_seconds=12)
+    three, four = connect(app, client, tablet(app, 3)), connect(app, client, tablet(app, 4))
+    ticket = served(client, 3)
+    [asked] = events(three, ev.RATING_REQUESTED)
+    assert asked["ticket"] == {"id": ticket["id"], "label": ticket["label"], "service": "Đất đai",
+                               "service_id": 2}
+    assert asked["counter"] == {"id": 3, "number": 3, "name": "Quầy 3"}
+    assert asked["clerk"]["id"] == user_id(app, "clerk3") and asked["clerk"]["name"]
+    assert [lv["code"] for lv in asked["levels"]] == ["very_satisfied", "satisfied", "dissatisfied"]
+    assert (asked["scale"], asked["timeout_seconds"]) == ("3", 12)
+    assert events(four, ev.RATING_REQUESTED) == []  # another counter's tablet stays idle
+
+
+def test_call_next_finishes_and_asks_too(app, client):
+    sio = connect(app, client, tablet(app, 3))
+    first = served(client, 3, finish=False)
+    clerk = token_for(client, "clerk3")
+    issue(client, clerk, 2)
+    ok(act(client, clerk, 3, "call-next"))  # finishes the first ticket, calls the next
+    assert [e["ticket"]["id"] for e in events(sio, ev.RATING_REQUESTED)] == [first["id"]]
+
+
+def test_managers_see_rating_created(app, client):
+    token = tablet(app, 3)
+    manager = connect(app, client, token_for(client, "manager"))
+    ticket = served(client, 3)
+    saved = ok(rate(client, token, ticket["id"], "satisfied"), 201)
+    [created] = events(manager, ev.RATING_CREATED)
+    assert created["rating"] == {"id": saved["id"], "ticket_id": ticket["id"], "dossier_id": None,
+                                 "level": "satisfied", "score": 2, "counter_id": 3, "service_id": 2,
+                                 "source": "tablet"}
+    assert created["at"]
+
+
+def test_nothing_is_sent_for_a_refused_rating(app, client):
+    manager = connect(app, client, token_for(client, "manager"))
+    ticket = served(client, 3, finish=False)
+    rate(client, tablet(app, 3), ticket["id"], "satisfied")
+    assert events(manager, ev.RATING_CREATED) == []

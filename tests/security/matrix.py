@@ -1,0 +1,454 @@
+"""The authorization matrix: every HTTP endpoint and Socket.IO handler × every principal.
+
+Each :class:`Case` names the endpoint by the key ``"METHOD rule"`` exactly as Flask's URL
+map spells the rule (``"POST /api/v1/counters/<int:counter_id>/call-next"``), or
+``"SIO /namespace on_handler"`` for Socket.IO, and gives one concrete request (placeholders
+such as ``{c1}`` are filled from :func:`build_world`) with the expected outcome for each
+principal:
+
+``ok``     the request got past authorization: 2xx/3xx (but not to the sign-in page), or a
+           domain answer 400/404/409/422 such as ``queue_empty`` or ``counter_taken``
+``401``    not authenticated (no user and no device that counts)
+``403``    authenticated, not allowed
+``login``  a page redirects to the sign-in page
+``404``    exactly 404: the app hides whether the thing exists (QR tokens, dossier lookups)
+
+Principals: ``anonymous``; devices of the demo unit (``kiosk``, ``display``,
+``counter-display``, ``tablet``, ``agent``; the counter-bound ones at counter 1) calling
+with their device token; users ``clerk`` (clerk1, signed in at counter 1; counter 2 is held
+by clerk2), ``manager``, ``admin``, ``integration``.
+
+Device tokens do not authenticate *users*: a device calling an endpoint meant for users gets
+the same 401 as an anonymous caller (``require_user`` knows no device), and a device opening
+a staff page is sent to the sign-in page.
+
+A new endpoint without a case here fails tests/security/test_matrix.py.
+
+The apps the walk uses never send a webhook (``WEBHOOK_WORKER`` off, targets on loopback
+port 9) and print only to the in-memory ``dummy`` printer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from onestop.accounts import engine as accounts
+from onestop.accounts.models import User
+from onestop.db import utcnow
+from onestop.dossiers import engine as dossiers
+from onestop.dossiers.lookup import lookup_token
+from onestop.dossiers.models import Procedure
+from onestop.extensions import db
+from onestop.queueing import engine as queue
+from onestop.queueing.engine import Actor
+from onestop.queueing.models import Counter, Service
+from onestop.ratings import scales
+from onestop.tokens import ticket_token
+from onestop.units.models import Unit
+
+DEVICES = ("kiosk", "display", "counter-display", "tablet", "agent")
+USERS = ("clerk", "manager", "admin", "integration")
+PRINCIPALS = ("anonymous", *DEVICES, *USERS)
+STAFF = ("clerk", "manager", "admin")
+USERNAMES = {"clerk": "clerk1", "manager": "manager", "admin": "admin", "integration": "bridge"}
+INTEGRATION_PASSWORD = "integration-pass-1"
+OUTCOMES = ("ok", "401", "403", "login", "404")
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str  # "METHOD rule" as in app.url_map, or "SIO /ns on_handler"
+    url: str  # the concrete URL (or the Socket.IO namespace), with {placeholders}
+    expect: dict[str, str]
+    json: Any = None
+    event: str | None = None  # Socket.IO: the event emitted after connecting
+    order: int = 0  # 1: spoils a counter or a device, 2: the session; run after the rest; 3: last
+    form: bool = False  # send ``json`` as an HTML form (with the CSRF token) instead
+    note: str = ""
+    query: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        return self.key.split(" ", 1)[0]
+
+
+# -- expectation builders ---------------------------------------------------------------------
+
+
+def everyone(outcome: str = "ok") -> dict[str, str]:
+    return {p: outcome for p in PRINCIPALS}
+
+
+def users(*roles: str) -> dict[str, str]:
+    """API for signed-in users with one of ``roles``: 401 without a user, 403 for other roles."""
+    out = {p: "401" for p in ("anonymous", *DEVICES)}
+    out.update({u: "ok" if u in roles else "403" for u in USERS})
+    return out
+
+
+def pages(*roles: str) -> dict[str, str]:
+    """A staff page: the sign-in page without a user, 403 for other roles."""
+    out = {p: "login" for p in ("anonymous", *DEVICES)}
+    out.update({u: "ok" if u in roles else "403" for u in USERS})
+    return out
+
+
+def but(base: dict[str, str], **over: str) -> dict[str, str]:
+    """``base`` with some principals changed (``counter_display`` for ``counter-display``)."""
+    out = dict(base)
+    for name, outcome in over.items():
+        key = name.replace("_", "-")
+        assert key in PRINCIPALS, key
+        out[key] = outcome
+    return out
+
+
+def for_roles(roles: Iterable[str], outcome: str, base: dict[str, str]) -> dict[str, str]:
+    return {**base, **{r: outcome for r in roles}}
+
+
+API = "/api/v1"
+COUNTER_ACTIONS: list[tuple[str, Any]] = [
+    ("pause", {"reason": "Nghỉ giải lao"}), ("resume", None), ("call-next", None),
+    ("call", {"ticket_id": "{t}"}), ("recall", None), ("start", None), ("skip", None),
+    ("finish", {"outcome": "served"}), ("transfer", {"service_id": "{svc}"}),
+    ("park", {"note": "Chờ bổ sung giấy tờ"}),
+]
+
+
+def _counter_cases() -> list[Case]:
+    cases = [Case(f"GET {API}/counters", f"{API}/counters", everyone(),
+                  note="public: the hall sees who works where")]
+    rule = API + "/counters/<int:counter_id>/"
+    for action, body in COUNTER_ACTIONS:
+        # a clerk acts only at the counter they signed in at; managers and admins anywhere
+        cases.append(Case(f"POST {rule}{action}", f"{API}/counters/{{c1}}/{action}", users(*STAFF),
+                          json=body))
+        cases.append(Case(f"POST {rule}{action}", f"{API}/counters/{{c2}}/{action}",
+                          but(users(*STAFF), clerk="403"), json=body, note="another clerk's counter"))
+    cases += [
+        Case(f"POST {rule}open", f"{API}/counters/{{c1}}/open", users(*STAFF)),
+        Case(f"POST {rule}open", f"{API}/counters/{{c2}}/open", users(*STAFF),
+             note="409 counter_taken for the clerk: held by clerk2"),
+        Case(f"GET {rule}queue", f"{API}/counters/{{c1}}/queue", users(*STAFF)),
+        Case(f"GET {rule}queue", f"{API}/counters/{{c2}}/queue", users(*STAFF),
+             note="reading another counter's queue is fine"),
+        Case(f"POST {rule}close", f"{API}/counters/{{c2}}/close", but(users(*STAFF), clerk="403"),
+             order=1),
+        Case(f"POST {rule}close", f"{API}/counters/{{c1}}/close", users(*STAFF), order=1),
+    ]
+    return cases
+
+
+def _dossier_cases() -> list[Case]:
+    readers = users("clerk", "manager", "admin", "integration")
+    code = f"{API}/dossiers/<code>"
+    applicant = {"name": "Nguyễn Văn Bình", "id_number": "001090012345", "phone": "0912345678"}
+    cases = [
+        Case(f"POST {API}/dossiers", f"{API}/dossiers", readers,
+             json={"procedure_code": "{proc_code}", "applicant": applicant}),
+        Case(f"GET {code}", f"{API}/dossiers/{{dossier}}", readers),
+        Case(f"POST {code}/status", f"{API}/dossiers/{{dossier}}/status", readers,
+             json={"state": "processing"}, note="integration pushes statuses (DESIGN §4)"),
+        Case(f"POST {code}/apology", f"{API}/dossiers/{{dossier}}/apology", readers,
+             json={"new_appointment": "2030-01-07", "reason": "Chờ xác minh"}),
+        Case(f"GET {API}/dossiers/book.xlsx", f"{API}/dossiers/book.xlsx", users(*STAFF)),
+    ]
+    for form in ("receipt", "supplement", "refusal", "apology"):
+        cases.append(Case(f"GET {code}/{form}.pdf", f"{API}/dossiers/{{dossier}}/{form}.pdf", readers))
+    return cases
+
+
+def _ticket_cases() -> list[Case]:
+    tid = f"{API}/tickets/<int:ticket_id>"
+    issuers = but(users(*STAFF, "integration"), kiosk="ok", display="403", counter_display="403",
+                  tablet="403", agent="403")
+    devices_refused = {d: "403" for d in DEVICES}
+    return [
+        Case(f"POST {API}/tickets", f"{API}/tickets", issuers, json={"service_id": "{svc}"},
+             note="kiosks and staff issue; other devices may not"),
+        Case(f"GET {tid}", f"{API}/tickets/{{t}}", everyone(), note="public: id, label, state only"),
+        Case(f"POST {tid}/requeue", f"{API}/tickets/{{t}}/requeue", users(*STAFF)),
+        Case(f"POST {tid}/reprint", f"{API}/tickets/{{t}}/reprint",
+             {**users(*STAFF), **devices_refused}, json={},
+             note="a device may reprint only a ticket its own kiosk issued"),
+        Case(f"POST {tid}/reprint", f"{API}/tickets/{{t_kiosk}}/reprint",
+             {**users(*STAFF), **devices_refused, "kiosk": "ok"}, json={},
+             note="the issuing kiosk, within a minute"),
+    ]
+
+
+def _other_api_cases() -> list[Case]:
+    admins = users("manager", "admin")
+    hook = f"{API}/webhooks/<int:webhook_id>"
+    return [
+        Case(f"POST {API}/auth/token", f"{API}/auth/token", everyone(),
+             json={"username": "clerk3", "password": "demo"}),
+        Case(f"GET {API}/auth/me", f"{API}/auth/me", users(*USERS)),
+        Case(f"POST {API}/auth/revoke", f"{API}/auth/revoke", users(*USERS), order=2),
+        Case(f"POST {API}/devices/pair", f"{API}/devices/pair", everyone(), json={"code": "ZZZZZZZZ"},
+             note="400 invalid_pairing_code for everyone"),
+        Case(f"GET {API}/display/state", f"{API}/display/state", everyone()),
+        Case(f"GET {API}/lookup", f"{API}/lookup", everyone(),
+             query={"code": "{dossier}", "k": "{dossier_k}"}),
+        Case(f"GET {API}/lookup", f"{API}/lookup", everyone("404"),
+             query={"code": "{dossier}", "k": "AAAAAAAA"}, note="a forged QR token"),
+        Case(f"GET {API}/procedures", f"{API}/procedures", everyone(), query={"q": "khai sinh"}),
+        Case(f"GET {API}/procedures/<code>", f"{API}/procedures/{{proc_code}}", everyone()),
+        Case(f"GET {API}/services", f"{API}/services", everyone()),
+        Case(f"GET {API}/printers", f"{API}/printers", admins),
+        Case(f"POST {API}/printers/check", f"{API}/printers/check", admins),
+        Case(f"POST {API}/printers/<int:device_id>/test", f"{API}/printers/{{printer}}/test", admins),
+        Case(f"GET {API}/webhooks", f"{API}/webhooks", users("admin")),
+        Case(f"POST {API}/webhooks", f"{API}/webhooks", users("admin"),
+             json={"url": "http://127.0.0.1:9/matrix", "events": ["ticket.issued"]}),
+        Case(f"GET {hook}/deliveries", f"{API}/webhooks/{{hook}}/deliveries", users("admin")),
+        Case(f"POST {hook}/deliveries/<int:delivery_id>/retry",
+             f"{API}/webhooks/{{hook}}/deliveries/{{delivery}}/retry", users("admin")),
+        Case(f"DELETE {hook}", f"{API}/webhooks/{{hook}}", users("admin"), order=1),
+        Case(f"GET {API}/openapi.json", f"{API}/openapi.json", everyone()),
+        Case(f"GET {API}/docs", f"{API}/docs", everyone()),
+        Case("GET /docs/oauth2-redirect", "/docs/oauth2-redirect", everyone()),
+    ]
+
+
+def _page_cases() -> list[Case]:
+    staff_pages = pages(*STAFF)
+    return [
+        Case("GET /", "/", everyone()),
+        Case("GET /healthz", "/healthz", everyone()),
+        Case("GET /readyz", "/readyz", everyone()),
+        Case("GET /metrics", "/metrics", everyone("403"),
+             note="loopback or the metrics token only; the walk calls from a LAN address"),
+        Case("GET /login", "/login", everyone()),
+        Case("POST /login", "/login", everyone(), json={"username": "clerk4", "password": "demo"}, form=True,
+             order=3, note="signs the walking client in as clerk4: the very last request"),
+        Case("POST /logout", "/logout", everyone(), order=2),
+        Case("GET /admin/printers", "/admin/printers", pages("manager", "admin")),
+        Case("GET /counter/", "/counter/", staff_pages),
+        Case("GET /counter/book", "/counter/book", staff_pages),
+        Case("POST /counter/lease", "/counter/lease", staff_pages,
+             json={"counter_id": "{c1}", "tab": "tab-matrix-1"}),
+        Case("GET /display/", "/display/", everyone()),
+        Case("GET /display/counter/", "/display/counter/",
+             but(everyone("404"), counter_display="ok", tablet="ok"),
+             note="a device bound to a counter opens that counter's screen; 404 for the rest"),
+        Case("GET /display/counter/<int:number>", "/display/counter/1", everyone()),
+        Case("GET /display/config.json", "/display/config.json", everyone()),
+        Case("GET /display/announcement.json", "/display/announcement.json", everyone(),
+             query={"ticket": "{t}", "counter": "{c1}"}),
+        Case("GET /display/voice.wav", "/display/voice.wav", everyone(),
+             query={"ticket": "{t}", "counter": "{c1}"}, note="503 without a voice back end"),
+        Case("GET /display/chime.wav", "/display/chime.wav", everyone()),
+        Case("GET /display/pair", "/display/pair", everyone()),
+        Case("GET /kiosk/", "/kiosk/", everyone()),
+        Case("GET /kiosk/field/<int:service_id>", "/kiosk/field/{svc}", everyone()),
+        Case("GET /kiosk/lookup", "/kiosk/lookup", everyone()),
+        Case("GET /kiosk/pair", "/kiosk/pair", everyone()),
+        Case("GET /kiosk/procedures", "/kiosk/procedures", everyone()),
+        Case("GET /kiosk/procedures/<int:procedure_id>", "/kiosk/procedures/{proc_id}", everyone()),
+        Case("GET /kiosk/qr/<int:ticket_id>.svg", "/kiosk/qr/{t}.svg", everyone(),
+             query={"k": "{t_k}"}),
+        Case("GET /kiosk/qr/<int:ticket_id>.svg", "/kiosk/qr/{t_kiosk}.svg", but(everyone("404"), kiosk="ok"),
+             note="without the token only the issuing kiosk gets the QR"),
+        Case("GET /t/<int:ticket_id>", "/t/{t}", everyone(), query={"k": "{t_k}"}),
+        Case("GET /t/<int:ticket_id>", "/t/{t}", everyone("404"), query={"k": "AAAAAAAA"}),
+        Case("GET /lookup/", "/lookup/", everyone()),
+        Case("GET /lookup/<code>", "/lookup/{dossier}", everyone(), query={"k": "{dossier_k}"}),
+        Case("GET /lookup/<code>", "/lookup/{dossier}", everyone("404"), query={"k": "AAAAAAAA"}),
+    ]
+
+
+def _socket_cases() -> list[Case]:
+    counter_ok = but(for_roles(STAFF, "ok", everyone("401")), tablet="ok", counter_display="ok")
+    agent_ok = but(everyone("401"), agent="ok")
+    return [
+        Case("SIO /display on_connect", "/display", everyone(), note="public, read-only"),
+        Case("SIO /display on_connect", "/display", everyone(), event="ticket.called",
+             note="emitting anything changes nothing and reaches no one"),
+        Case("SIO /counter on_connect", "/counter", counter_ok),
+        Case("SIO /counter on_connect", "/counter", counter_ok, event="counter.call_next",
+             note="no state-changing events: actions go through the HTTP API"),
+        Case("SIO /agent on_connect", "/agent", agent_ok),
+        Case("SIO /agent on_job_ack", "/agent", agent_ok, event="job.ack"),
+        Case("SIO /agent on_agent_status", "/agent", agent_ok, event="agent.status"),
+        Case("SIO /agent on_disconnect", "/agent", agent_ok, note="connect, then leave"),
+    ]
+
+
+def _new_api_cases() -> list[Case]:
+    """Ratings, reports, dashboard, audit, privacy and the admin's device calls."""
+    managers = users("manager", "admin")
+    period = {"from": "2026-11-01", "to": "2026-11-30"}
+    tablet_only = {**everyone("403"), "anonymous": "401", "tablet": "ok"}
+    cases = [
+        Case(f"GET {API}/ratings/scale", f"{API}/ratings/scale", everyone()),
+        Case(f"POST {API}/ratings", f"{API}/ratings", tablet_only,
+             json={"ticket_id": "{t_done}", "level": "{best_level}"},
+             note="the tablet of the counter that served the ticket only; never a user"),
+        Case(f"POST {API}/lookup/rating", f"{API}/lookup/rating", everyone(),
+             json={"code": "{dossier}", "k": "{dossier_k}", "level": "very_satisfied"},
+             note="public with the receipt's QR token"),
+        Case(f"POST {API}/lookup/rating", f"{API}/lookup/rating", everyone("404"),
+             json={"code": "{dossier}", "k": "AAAAAAAA", "level": "very_satisfied"},
+             note="a forged QR token"),
+        Case(f"GET {API}/dashboard", f"{API}/dashboard", managers),
+        Case(f"GET {API}/audit", f"{API}/audit", users("admin")),
+        Case(f"GET {API}/privacy/person", f"{API}/privacy/person", users("admin"),
+             query={"id_number": "001190054321"}),
+        Case(f"POST {API}/devices/<int:device_id>/rotate", f"{API}/devices/{{spare_rotate}}/rotate",
+             users("admin")),
+        Case(f"POST {API}/devices/<int:device_id>/revoke", f"{API}/devices/{{spare_revoke}}/revoke",
+             users("admin"), order=1),
+    ]
+    for name in ("summary", "breakdown", "heatmap", "data", "staffing", "export"):
+        cases.append(Case(f"GET {API}/reports/{name}", f"{API}/reports/{name}", managers, query=period))
+    return cases
+
+
+def _backoffice_cases() -> list[Case]:
+    """/admin/...: the administrator only (the printers page also the manager)."""
+    admin = pages("admin")
+    gets = ["/admin/", "/admin/audit", "/admin/calendar", "/admin/counters", "/admin/devices",
+            "/admin/procedures", "/admin/services", "/admin/units", "/admin/users", "/admin/webhooks"]
+    cases = [Case(f"GET {url}", url, admin) for url in gets]
+    forms = [("/admin/counters/new", "/admin/counters/new"),
+             ("/admin/counters/<int:counter_id>", "/admin/counters/{c3}"),
+             ("/admin/devices/new", "/admin/devices/new"), ("/admin/display", "/admin/display"),
+             ("/admin/ratings", "/admin/ratings"), ("/admin/services/new", "/admin/services/new"),
+             ("/admin/services/<int:service_id>", "/admin/services/{svc}"),
+             ("/admin/units/new", "/admin/units/new"), ("/admin/units/<int:unit_id>", "/admin/units/{unit}"),
+             ("/admin/users/new", "/admin/users/new"),
+             ("/admin/users/<int:user_id>", "/admin/users/{spare_user}"),
+             ("/admin/webhooks/new", "/admin/webhooks/new")]
+    for rule, url in forms:  # GET shows the form; an empty POST only re-shows it with errors
+        cases += [Case(f"GET {rule}", url, admin), Case(f"POST {rule}", url, admin, json={}, form=True)]
+    posts = [("/admin/calendar", "/admin/calendar", 0), ("/admin/procedures", "/admin/procedures", 0),
+             ("/admin/calendar/<int:day_id>/delete", "/admin/calendar/999999/delete", 0),
+             ("/admin/users/<int:user_id>/password", "/admin/users/{spare_user}/password", 0),
+             ("/admin/users/<int:user_id>/disable", "/admin/users/{spare_user}/disable", 1),
+             ("/admin/users/<int:user_id>/enable", "/admin/users/{spare_user}/enable", 1),
+             ("/admin/devices/<int:device_id>/rotate", "/admin/devices/{spare_rotate}/rotate", 1),
+             ("/admin/devices/<int:device_id>/revoke", "/admin/devices/{spare_revoke}/revoke", 1),
+             ("/admin/webhooks/<int:webhook_id>/deactivate", "/admin/webhooks/{hook}/deactivate", 1)]
+    cases += [Case(f"POST {rule}", url, admin, json={}, form=True, order=order) for rule, url, order in posts]
+    cases.append(Case("GET /admin/procedures/export.<fmt>", "/admin/procedures/export.csv", admin))
+    return cases
+
+
+def _tablet_page_cases() -> list[Case]:
+    managers = pages("manager", "admin")
+    return [
+        Case("GET /manager/", "/manager/", managers),
+        Case("GET /manager/reports", "/manager/reports", managers),
+        Case("GET /manager/staffing", "/manager/staffing", managers),
+        Case("GET /counter/tablet", "/counter/tablet", everyone(),
+             note="the rating screen for the tablet, the pairing screen for anyone else"),
+        Case("GET /counter/tablet/pair", "/counter/tablet/pair", everyone()),
+        Case("GET /counter/tablet/state.json", "/counter/tablet/state.json",
+             {**everyone("403"), "tablet": "ok"}),
+    ]
+
+
+MATRIX: list[Case] = [*_counter_cases(), *_dossier_cases(), *_ticket_cases(), *_other_api_cases(),
+                      *_page_cases(), *_socket_cases(), *_new_api_cases(), *_backoffice_cases(),
+                      *_tablet_page_cases()]
+
+# Endpoints the walk does not need: files served as they are.
+STATIC_ENDPOINTS = ("static",)
+
+
+def is_static(endpoint: str) -> bool:
+    return endpoint in STATIC_ENDPOINTS or endpoint.endswith(".static")
+
+
+# -- the world the concrete URLs point into ---------------------------------------------------
+
+
+def build_world(app: Any) -> dict[str, Any]:
+    """Devices, an integration account, tickets, a dossier and a webhook delivery in the demo
+    unit; counter 1 held by clerk1 and counter 2 by clerk2. Returns the placeholders and the
+    device tokens (``token:<kind>``)."""
+    secret = str(app.config["SECRET_KEY"])
+    with app.app_context():
+        session = db.session()
+        now = utcnow()
+        unit = session.scalars(select(Unit).order_by(Unit.id)).one()
+        world: dict[str, Any] = {}
+        kiosk_device = None
+        for kind in DEVICES:
+            counter = 1 if kind in ("counter-display", "tablet") else None
+            printer = "dummy://matrix" if kind == "kiosk" else None
+            device, token, _code = accounts.add_device(session, unit, kind, f"matrix {kind}", now=now,
+                                                       counter_number=counter, printer_uri=printer)
+            world[f"token:{kind}"] = token
+            if kind == "kiosk":
+                kiosk_device = device
+                world["printer"] = device.id
+        for spare in ("spare_rotate", "spare_revoke"):
+            device, _token, _code = accounts.add_device(session, unit, "display", spare, now=now)
+            world[spare] = device.id
+        accounts.add_user(session, unit, USERNAMES["integration"], INTEGRATION_PASSWORD, "integration")
+        counters = {c.number: c for c in session.scalars(select(Counter).where(Counter.unit_id == unit.id))}
+        clerks = {u.username: u for u in session.scalars(select(User))}
+        queue.open_counter(session, counters[1], clerks["clerk1"].id, now=now)
+        queue.open_counter(session, counters[2], clerks["clerk2"].id, now=now)
+        svc = session.scalars(select(Service).where(Service.unit_id == unit.id, Service.code == "TPHT")).one()
+        staff = Actor(user_id=clerks["clerk1"].id)
+        done = queue.issue_ticket(session, unit, svc, actor=staff, now=now, source="counter",
+                                  always_open=True)
+        queue.call_ticket(session, counters[1], done.id, actor=staff, now=now)
+        queue.finish(session, counters[1], actor=staff, now=now)
+        tickets = [queue.issue_ticket(session, unit, svc, actor=staff, now=now, source="counter",
+                                      always_open=True) for _ in range(6)]
+        kiosk_ticket = queue.issue_ticket(session, unit, svc, actor=Actor(device_id=kiosk_device.id),
+                                          now=now, source="kiosk", always_open=True)
+        kiosk_ticket.device_id = kiosk_device.id
+        proc = session.scalars(select(Procedure).where(Procedure.unit_id == unit.id,
+                                                       Procedure.code == "1.001193")).one()
+        dossier = dossiers.receive_dossier(
+            session, unit, proc, dossiers.Applicant(name="Trần Thị Hoa", id_number="001190054321",
+                                                    phone="0987654321"),
+            [{"name": "Tờ khai", "count": 1}], None, actor=staff, now=now)
+        session.commit()
+        world.update(t_done=done.id, unit=unit.id,
+                     best_level=scales.levels(unit.setting("rating_scale"))[0].code,
+                     spare_user=clerks["clerk8"].id, c3=counters[3].id,
+                     c1=counters[1].id, c2=counters[2].id, svc=svc.id, t=tickets[0].id,
+                     t_kiosk=kiosk_ticket.id, t_k=ticket_token(secret, tickets[0].id),
+                     dossier=dossier.code, dossier_k=lookup_token(secret, dossier.code),
+                     proc_code=proc.code, proc_id=proc.id, now=now)
+    return world
+
+
+def add_webhook(app: Any, client: Any, admin_token: str, world: dict[str, Any]) -> None:
+    """A webhook on ticket.issued and one delivery of it (the admin's API, then one ticket)."""
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    res = client.post(f"{API}/webhooks", headers=auth,
+                      json={"url": "http://127.0.0.1:9/onestop", "events": ["ticket.issued"]})
+    assert res.status_code == 201, res.get_json()
+    world["hook"] = res.get_json()["id"]
+    res = client.post(f"{API}/tickets", headers=auth, json={"service_id": world["svc"]})
+    assert res.status_code == 201, res.get_json()
+    res = client.get(f"{API}/webhooks/{world['hook']}/deliveries", headers=auth)
+    deliveries = res.get_json()["deliveries"]
+    assert deliveries, "issuing a ticket queued no webhook delivery"
+    world["delivery"] = deliveries[0]["id"]
+
+
+def fill(value: Any, world: dict[str, Any]) -> Any:
+    """``value`` with every ``{placeholder}`` string filled; a whole ``"{x}"`` keeps x's type."""
+    if isinstance(value, str):
+        if value.startswith("{") and value.endswith("}") and value[1:-1] in world:
+            return world[value[1:-1]]
+        return value.format(**world)
+    if isinstance(value, dict):
+        return {k: fill(v, world) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, world) for v in value]
+    return value
+

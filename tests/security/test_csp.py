@@ -1,0 +1,163 @@
+"""Every page works under the strict Content-Security-Policy: Chromium reports no violation.
+
+A real server (with markup in its names, see live.py) serves each page to Debian's Chromium
+as the right person or device; the page's ``securitypolicyviolation`` events and console are
+collected and must stay empty. A page that is added to the app without being listed here
+fails ``test_every_page_is_walked``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.security.live import Site, hostile_site, new_page, sign_in, violations
+
+pytestmark = pytest.mark.browser
+SETTLE_MS = 800  # scripts load, sockets connect, first fetches answer
+
+# (who, path): who is None (anonymous), a device kind (its cookie) or a user name
+ANONYMOUS = ["/", "/login", "/kiosk/", "/kiosk/procedures", "/kiosk/procedures/1", "/kiosk/lookup",
+             "/kiosk/pair", "/kiosk/field/1", "/display/", "/display/pair", "/display/counter/1",
+             "/lookup/", "/api/v1/docs", "/counter/tablet/pair", "{ticket_page}", "{lookup_page}"]
+DEVICES = [("kiosk", "/kiosk/"), ("kiosk", "/kiosk/field/1"), ("kiosk", "/kiosk/lookup"),
+           ("display", "/display/"), ("counter-display", "/display/counter/"),
+           ("tablet", "/counter/tablet")]
+STAFF = [("clerk1", "/counter/"), ("clerk1", "/counter/book"), ("admin", "/admin/printers"),
+         ("manager", "/manager/"), ("manager", "/manager/reports"), ("manager", "/manager/staffing"),
+         ("admin", "/admin/"), ("admin", "/admin/audit"), ("admin", "/admin/calendar"),
+         ("admin", "/admin/counters"), ("admin", "/admin/counters/1"), ("admin", "/admin/counters/new"),
+         ("admin", "/admin/devices"), ("admin", "/admin/devices/new"), ("admin", "/admin/display"),
+         ("admin", "/admin/procedures"), ("admin", "/admin/ratings"), ("admin", "/admin/services"),
+         ("admin", "/admin/services/1"), ("admin", "/admin/services/new"), ("admin", "/admin/units"),
+         ("admin", "/admin/units/1"), ("admin", "/admin/units/new"), ("admin", "/admin/users"),
+         ("admin", "/admin/users/1"), ("admin", "/admin/users/new"), ("admin", "/admin/webhooks"),
+         ("admin", "/admin/webhooks/new")]
+# GET routes that are not pages (data, images, sound, downloads) or only redirect
+NOT_PAGES = {"/healthz", "/readyz", "/metrics", "/display/config.json", "/display/announcement.json",
+             "/display/chime.wav", "/display/voice.wav", "/counter/tablet/state.json",
+             "/kiosk/qr/<int:ticket_id>.svg", "/admin/procedures/export.<fmt>", "/docs/oauth2-redirect"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, browser: Any,
+         cheap_password_hashing: None) -> Iterator[Site]:
+    with hostile_site(tmp_path_factory.mktemp("csp")) as live:
+        yield live
+
+
+def _url(site: Site, path: str) -> str:
+    if path == "{ticket_page}":
+        from onestop.tokens import ticket_token
+        from tests.conftest import SECRET
+
+        return f"{site.base}/t/{site.ticket['id']}?k={ticket_token(SECRET, int(site.ticket['id']))}"
+    if path == "{lookup_page}":  # the receipt's QR names the public address: keep only the path
+        return site.base + "/" + site.dossier["lookup_url"].split("://", 1)[1].split("/", 1)[1]
+    return site.base + path
+
+
+def _visit(page: Any, url: str) -> int:
+    response = page.goto(url, wait_until="load")
+    page.wait_for_timeout(SETTLE_MS)
+    return int(response.status) if response else 0
+
+
+def _check(page: Any, url: str, failures: list[str]) -> None:
+    status = _visit(page, url)
+    if status != 200:
+        failures.append(f"{url}: HTTP {status}")
+    failures.extend(f"{url}: {v}" for v in violations(page))
+    page.problems.clear()
+
+
+def test_anonymous_pages(site: Site, browser: Any) -> None:
+    failures: list[str] = []
+    for path in ANONYMOUS:
+        page = new_page(browser, site)
+        _check(page, _url(site, path), failures)
+        page.context.close()
+    assert not failures, "\n".join(failures)
+
+
+def test_device_pages(site: Site, browser: Any) -> None:
+    failures: list[str] = []
+    for kind, path in DEVICES:
+        page = new_page(browser, site, device=kind)
+        _check(page, _url(site, path), failures)
+        page.context.close()
+    assert not failures, "\n".join(failures)
+
+
+def test_staff_pages(site: Site, browser: Any) -> None:
+    failures: list[str] = []
+    pages: dict[str, Any] = {}
+    for username, path in STAFF:
+        if username not in pages:
+            pages[username] = new_page(browser, site)
+            sign_in(pages[username], site.base, username)
+        _check(pages[username], site.base + path, failures)
+    for page in pages.values():
+        page.context.close()
+    assert not failures, "\n".join(failures)
+
+
+def test_kiosk_ticket_screen_and_scanner_garbage(site: Site, browser: Any) -> None:
+    """Screens a script builds: the ticket after a tap; a barcode scanner typing garbage gets
+    a clear message (no error, no crash), and a real scan still works after it."""
+    page = new_page(browser, site, device="kiosk", viewport={"width": 1080, "height": 1920})
+    _visit(page, site.base + "/kiosk/field/1")
+    page.click("#go")
+    page.wait_for_function("() => document.getElementById('t-number').textContent.length > 0")
+    _visit(page, site.base + "/kiosk/lookup")
+    lookup_url = site.dossier["lookup_url"]
+    for junk in ("x" * 400, "http://h/lookup/%E0%A4%A?k=1", "]C1\u00a7\u00b0^^~~``||\\//",
+                 "Nguyễn Văn An <script>", lookup_url.replace("?k=", "?k=%%%")):
+        page.keyboard.type(junk, delay=3)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#lk-msg:not(.is-info)", state="visible")
+        message = page.inner_text("#lk-msg").strip()
+        assert message in ("Mã vừa quét không phải mã tra cứu hồ sơ.",
+                           "Không tìm thấy hồ sơ. Vui lòng kiểm tra lại mã hồ sơ hoặc hỏi cán bộ."), message
+        page.wait_for_timeout(200)
+    page.keyboard.type(lookup_url, delay=3)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#lk-result:not([hidden])")
+    assert not violations(page), violations(page)
+    page.context.close()
+
+
+def test_the_probe_sees_a_violation(site: Site, browser: Any) -> None:
+    """The check above can fail: an inline script added at run time is reported."""
+    page = new_page(browser, site)
+    _visit(page, site.base + "/")
+    page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.x = 1';"
+                  " document.body.appendChild(s); }")
+    page.wait_for_timeout(300)
+    assert any("script-src" in v for v in violations(page)), violations(page)
+    assert page.evaluate("window.x") is None
+    page.context.close()
+
+
+def test_every_page_is_walked(tmp_path: Path) -> None:
+    """A new page must be added to the lists above (and so be checked)."""
+    from onestop.app import create_app
+    from tests.conftest import app_config
+
+    app = create_app(app_config(tmp_path))
+    walked = {p for p in ANONYMOUS if not p.startswith("{")} | {p for _w, p in DEVICES} | {
+        p for _w, p in STAFF} | {"/t/<int:ticket_id>", "/lookup/<code>"}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or "static" in rule.endpoint or rule.rule.startswith("/api/"):
+            continue
+        path = rule.rule
+        concrete = path.replace("<int:counter_id>", "1").replace("<int:service_id>", "1").replace(
+            "<int:unit_id>", "1").replace("<int:user_id>", "1").replace("<int:procedure_id>", "1").replace(
+            "<int:number>", "1")
+        if path not in NOT_PAGES and path not in walked and concrete not in walked:
+            missing.append(path)
+    assert not missing, f"pages not walked by the CSP test: {missing}"
