@@ -30,6 +30,14 @@ def test_admin_edits_a_daily_cap_and_sees_the_audit_entry(server: str, browser: 
     page.click("button[type=submit]")
     page.wait_for_url(f"{server}/admin/services")
 
+    # the section menu is one column down the left edge, under the unit's name
+    boxes = [page.locator(".bo-nav li").nth(i).bounding_box() for i in range(3)]
+    unit_box = page.locator(".bo-unit").bounding_box()
+    assert all(b is not None for b in boxes) and unit_box is not None
+    assert [b["x"] for b in boxes] == [boxes[0]["x"]] * 3  # type: ignore[index]
+    assert unit_box["y"] < boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"]  # type: ignore[index]
+    assert boxes[0]["width"] > 200  # type: ignore[index]
+
     page.get_by_role("row", name="Tư pháp – Hộ tịch").get_by_role("link", name="Sửa").click()
     page.fill("input[name=daily_cap]", "0")
     page.get_by_role("button", name="Lưu").click()
