@@ -173,6 +173,10 @@ class Agent:
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._stopping = threading.Event()
         self._report_now = threading.Event()
+        # set by the namespace's connect handler, cleared on disconnect. Not ``sio.connected``:
+        # the server sends waiting jobs before the handshake ends, and the client sets that
+        # flag only after the connect handler ran, so an ack checked against it was dropped
+        self._online = threading.Event()
         self.sio = socketio.Client(reconnection=True, reconnection_attempts=0,
                                    reconnection_delay=RECONNECT_DELAY,
                                    reconnection_delay_max=RECONNECT_DELAY_MAX,
@@ -213,10 +217,12 @@ class Agent:
 
     def _on_connect(self) -> None:
         log.info("connected to %s", self.config.server)
+        self._online.set()
         self._queue.put({"resend": True})  # outcomes the server has not confirmed
         self._report_now.set()
 
     def _on_disconnect(self, reason: Any = None) -> None:
+        self._online.clear()
         if not self._stopping.is_set():
             log.warning("disconnected from the server (%s); reconnecting", reason)
 
@@ -284,8 +290,8 @@ class Agent:
 
     def _ack(self, job_id: int) -> None:
         entry = self.jobs.get(job_id)
-        if entry is None or not self.sio.connected:
-            return
+        if entry is None or not self._online.is_set():
+            return  # offline or mid-handshake: the connect handler queues a resend after this job
         body = {"job_id": job_id, "state": entry["state"], "error": entry.get("error"),
                 "detail": entry.get("detail", "")}
         try:
@@ -307,7 +313,7 @@ class Agent:
             self._report_now.clear()
             if self._stopping.is_set():
                 return
-            if self.sio.connected:
+            if self._online.is_set():
                 self._send_status(self.printer.status())
 
     def _send_status(self, status: PrinterStatus) -> None:

@@ -124,3 +124,29 @@ def test_hardware_does_not_import_the_web_layer():
     source = Path(agent_module.__file__).read_text()
     assert "import flask" not in source and "from flask" not in source
     assert "from onestop" not in source and "import onestop" not in source
+
+
+def test_a_job_pushed_during_the_handshake_is_acknowledged_once_connected(tmp_path, printer: FakePrinter):
+    """The server pushes waiting jobs before its CONNECT packet; the client's ``connected``
+    flag turns true only later. The ack must not be lost in between (it was, once, in CI)."""
+    agent = make_agent(tmp_path, printer.uri)
+    acks: list[tuple[str, int, str]] = []
+
+    class Client:  # stands in for the socket only: no server here
+        connected = False
+
+        def call(self, event: str, body: dict[str, Any], namespace: str, timeout: float) -> Any:
+            acks.append((event, body["job_id"], body["state"]))
+            return {"ok": True}
+
+        def emit(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    agent.sio = Client()  # type: ignore[assignment]
+    agent._on_job(message(5))  # before the connect handler
+    agent._on_connect()
+    agent._queue.put(None)
+    agent._work()
+    assert acks == [(ev.JOB_ACK, 5, "printed")]
+    assert agent.jobs.unacked() == []
+    assert len(printer.wait_for_jobs(1)) == 1
