@@ -99,6 +99,11 @@ class Ticket(Base):
         CheckConstraint(f"priority IN {_in(PRIORITIES)}", name="priority"),
         CheckConstraint(f"source IN {_in(SOURCES)}", name="source"),
         Index("ix_tickets_queue", "unit_id", "business_date", "state", "service_id", "queue_at"),
+        # the heads of each field's queue, per priority class (onestop/queueing/policy.py)
+        Index("ix_tickets_waiting", "unit_id", "business_date", "state", "service_id", "priority",
+              "queue_at"),
+        Index("ix_tickets_target", "target_counter_id", "unit_id", "business_date", "state",
+              "queue_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))

@@ -186,6 +186,28 @@ def test_strict_priority_goes_before_earlier_normal_tickets(centre):
     assert [centre.call_next(1).label for _ in range(3)] == ["A003", "A001", "A002"]
 
 
+def test_deep_queues_the_best_ticket_far_back_is_still_called_first(centre):
+    """Call-next reads only the head of each (field, priority class) queue; a priority ticket
+    behind many normal ones, in another field, or a ticket sent to this very counter, must still
+    win, and a long queue keeps its order."""
+    for minute in range(12):
+        centre.issue("TPHT", now=at(8, minute))  # A001..A012
+    for minute in range(9):
+        centre.issue("LDTBXH", now=at(8, 20 + minute))  # C001..C009
+    centre.issue("LDTBXH", now=at(8, 40), priority="pregnant")  # C010, behind 9 normal
+    centre.issue("TPHT", now=at(8, 41), priority="elderly")  # A013, behind 12 normal
+    for number in (1, 8):
+        centre.open(number)
+    taken = centre.call_next(1, now=at(9))
+    assert taken.label == "A013"
+    engine.transfer(centre.session, centre.unit, centre.counter(1), actor=centre.clerk(1),
+                    now=at(9, 1), to_counter_id=centre.counter(8).id)
+    calls = [centre.call_next(8, now=at(9, 2 + m)).label for m in range(23)]
+    # priority first (strict), the one sent to this counter before the other; then oldest first
+    assert calls == (["A013", "C010"] + [f"A{n:03}" for n in range(1, 13)]
+                     + [f"C{n:03}" for n in range(1, 10)])
+
+
 def test_interleave_mode_calls_n_normal_then_one_priority(centre):
     centre.settings(priority_mode="interleave", interleave_normal=2)
     centre.issue("TPHT", now=at(8), priority="elderly")  # A001
