@@ -140,8 +140,9 @@ def app_config(tmp_path: Path, **extra: Any) -> dict[str, Any]:
 
 @contextmanager
 def demo_app(tmp_path: Path, **extra: Any) -> Iterator[Any]:
-    """An app on a fresh SQLite file with the demo centre loaded."""
-    application = create_app(app_config(tmp_path, ALWAYS_OPEN=True, **extra))
+    """An app on a fresh SQLite file with the demo centre loaded (always open unless
+    ``ALWAYS_OPEN=False`` is given)."""
+    application = create_app(app_config(tmp_path, **{"ALWAYS_OPEN": True, **extra}))
     create_schema(application.config["DATABASE_URL"])
     with application.app_context():
         demo.load(db.session())

@@ -14,11 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from onestop import demo
-from onestop.app import create_app
 from onestop.audit.models import AuditEntry
-from onestop.extensions import db
 from tests.api.helpers import in_db
-from tests.conftest import app_config, create_schema
+from tests.conftest import demo_app
 
 CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -98,17 +96,9 @@ def admin(app: Any) -> Any:
 def scheduled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The demo centre with the fields' schedules enforced; ``scheduled.at(moment)`` sets the
     clock of the ticket API."""
-    application = create_app(app_config(tmp_path, ALWAYS_OPEN=False))
-    create_schema(application.config["DATABASE_URL"])
-    with application.app_context():
-        demo.load(db.session())
-        db.session.commit()
-
     def at(moment: dt.datetime) -> None:
         monkeypatch.setattr("onestop.api.tickets.now", lambda: moment)
 
-    application.at = at  # type: ignore[attr-defined]
-    yield application
-    db.session.remove()
-    assert db.engine is not None
-    db.engine.dispose()
+    with demo_app(tmp_path, ALWAYS_OPEN=False) as application:
+        application.at = at
+        yield application

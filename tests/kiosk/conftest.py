@@ -10,10 +10,7 @@ from typing import Any
 
 import pytest
 
-from onestop import demo
-from onestop.app import create_app
-from onestop.extensions import db
-from tests.conftest import app_config, create_schema, local
+from tests.conftest import demo_app, local
 
 SUNDAY_9 = local(2026, 11, 22, 9, 0)  # no demo field works on Sunday
 MONDAY_9 = local(2026, 11, 23, 9, 0)  # Mon/Wed/Fri and weekday fields open
@@ -24,21 +21,13 @@ TUESDAY_9 = local(2026, 11, 24, 9, 0)  # Tue/Thu and weekday fields open
 @pytest.fixture
 def scheduled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """An app with ALWAYS_OPEN off; ``scheduled.at(moment)`` sets the kiosk's clock."""
-    application = create_app(app_config(tmp_path, ALWAYS_OPEN=False))
-    create_schema(application.config["DATABASE_URL"])
-    with application.app_context():
-        demo.load(db.session())
-        db.session.commit()
-
     def at(moment: dt.datetime) -> None:
         monkeypatch.setattr("onestop.api.common.now", lambda: moment)
 
-    application.at = at  # type: ignore[attr-defined]
-    at(MONDAY_9)
-    yield application
-    db.session.remove()
-    assert db.engine is not None
-    db.engine.dispose()
+    with demo_app(tmp_path, ALWAYS_OPEN=False) as application:
+        application.at = at
+        at(MONDAY_9)
+        yield application
 
 
 def serve_always(app: Any, service_id: int = 1) -> None:
