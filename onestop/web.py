@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import text
 
+from onestop.accounts.auth import sign_in  # lockout and audit: the same path as the API
 from onestop.api.errors import MESSAGES
 from onestop.db import utcnow
 from onestop.extensions import db, limiter
@@ -42,8 +43,6 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: str(current_app.config["LOGIN_RATE_LIMIT"]), methods=["POST"])
 def login() -> Any:
-    from onestop.api.auth import sign_in  # lockout and audit: the same path as the API
-
     error = None
     status = 200
     if request.method == "POST":

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app, request
-from flask_babel import gettext
+from flask import current_app
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from onestop.accounts import lockout
-from onestop.accounts.auth import bearer_token, issue_api_token, require_user
+from onestop.accounts.auth import bearer_token, issue_api_token, require_user, sign_in
 from onestop.accounts.models import ApiToken, User, hash_token
 from onestop.api import bp
 from onestop.api.common import now
 from onestop.api.schemas import OkOut, TokenIn, TokenOut, UserOut
-from onestop.audit import engine as audit
 from onestop.extensions import db, limiter
-from onestop.queueing.errors import DomainError
 from onestop.queueing.state import iso
 
 
@@ -31,41 +25,6 @@ def user_out(user: User) -> dict[str, Any]:
 
 def _login_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
-
-
-def lock_message(until: dt.datetime, timezone: str = "Asia/Ho_Chi_Minh") -> str:
-    """The lockout sentence with the local time the lock ends."""
-    local = until.astimezone(ZoneInfo(timezone))
-    return gettext("Tài khoản tạm thời bị khoá vì nhập sai mật khẩu nhiều lần liên tiếp. "
-                   "Vui lòng thử lại sau %(time)s ngày %(date)s.",
-                   time=f"{local:%H:%M}", date=f"{local:%d/%m/%Y}")
-
-
-def sign_in(session: Session, username: str, password: str, when: dt.datetime) -> User:
-    """Password check with lockout (onestop/accounts/lockout.py), for the API and the login
-    page. The failure count is committed even though the request is refused; a success and
-    a lock are written to the audit log."""
-    config = current_app.config
-    try:
-        user = lockout.authenticate(
-            session, username, password, now=when,
-            max_attempts=int(config["LOGIN_LOCKOUT_ATTEMPTS"]),
-            lock_minutes=int(config["LOGIN_LOCKOUT_MINUTES"]))
-    except DomainError as error:
-        locked = error.details.pop("user", None)
-        if error.code == "account_locked":
-            if error.details.pop("just_locked", False) and isinstance(locked, User):
-                audit.record(session, action="lock", entity="user", entity_id=locked.id,
-                             unit_id=locked.unit_id, actor_name=locked.username,
-                             ip=request.remote_addr or "", at=when)
-            until = dt.datetime.fromisoformat(str(error.details["until"]))
-            error.details["message"] = lock_message(until)
-        session.commit()
-        raise
-    audit.record(session, action="login", entity="user", entity_id=user.id, unit_id=user.unit_id,
-                 actor_user_id=user.id, actor_name=user.full_name or user.username,
-                 ip=request.remote_addr or "", at=when)
-    return user
 
 
 @bp.post("/auth/token")
