@@ -66,6 +66,12 @@ def csp(extra: dict[str, str] | None = None) -> str:
     return "; ".join(parts)
 
 
+# what nearly every response gets, built once rather than per response
+DEFAULT_CSP = csp()
+PERMISSIONS = {False: PERMISSIONS_POLICY,
+               True: PERMISSIONS_POLICY.replace("camera=()", "camera=(self)")}
+
+
 def _inline_hashes(html: str) -> dict[str, str]:
     """'sha256-...' sources for each inline <script> / <style> block of a page we do not own."""
     found: dict[str, list[str]] = {"script-src": [], "style-src": []}
@@ -121,13 +127,12 @@ def _headers(response: Response) -> Response:
     if request.endpoint in DOCS_ENDPOINTS and response.mimetype == "text/html":
         headers["Content-Security-Policy"] = csp(_inline_hashes(response.get_data(as_text=True)))
     elif response.mimetype != "application/pdf":  # a policy on a PDF can stop the browser's viewer
-        headers.setdefault("Content-Security-Policy", csp())
+        headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     # a ?k= token in the address must not leak to another site through Referer
     headers.setdefault("Referrer-Policy", "no-referrer" if "k" in request.args else "same-origin")
-    camera = "camera=(self)" if request.endpoint in CAMERA_ENDPOINTS else "camera=()"
-    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY.replace("camera=()", camera))
+    headers.setdefault("Permissions-Policy", PERMISSIONS[request.endpoint in CAMERA_ENDPOINTS])
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     return response
 
