@@ -24,7 +24,7 @@ from onestop.ratings import scales
 from onestop.ratings.engine import event_payload
 from onestop.ratings.models import Rating
 from onestop.realtime import events as ev
-from onestop.realtime.hub import queue_event
+from onestop.realtime.hub import queue_event, ticket_brief
 from onestop.units.models import Unit
 from onestop.webhooks import engine as webhooks
 
@@ -42,8 +42,7 @@ def clerk_brief(session: Session, user_id: int | None) -> dict[str, Any] | None:
 
 def request_payload(session: Session, unit: Unit, ticket: Ticket, counter: Counter) -> dict[str, Any]:
     """The ``rating.requested`` payload (onestop/realtime/events.py)."""
-    return {"ticket": {"id": ticket.id, "label": ticket.label, "service": ticket.service.name,
-                       "service_id": ticket.service_id},
+    return {"ticket": ticket_brief(session, ticket),
             "counter": {"id": counter.id, "number": counter.number, "name": counter.name},
             "clerk": clerk_brief(session, counter.clerk_id),
             "scale": scales.scale_code(unit.setting("rating_scale")),

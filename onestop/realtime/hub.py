@@ -62,14 +62,15 @@ def _service(session: Session, ticket: Ticket) -> Service:
     return service
 
 
-def _ticket_brief(session: Session, ticket: Ticket) -> dict[str, Any]:
+def ticket_brief(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """``{id, label, service, service_id}``: a ticket as every event carries it."""
     return {"id": ticket.id, "label": ticket.label, "service": _service(session, ticket).name,
             "service_id": ticket.service_id}
 
 
 def on_called(session: Session, ticket: Ticket, counter: Counter, recall: bool) -> None:
     service = _service(session, ticket)
-    payload = {"ticket": _ticket_brief(session, ticket),
+    payload = {"ticket": ticket_brief(session, ticket),
                "counter": {"id": counter.id, "number": counter.number, "name": counter.name},
                "recall": recall, "at": iso(utcnow())}
     # call-next finished the previous ticket first: no "idle" flash on the displays
@@ -81,7 +82,7 @@ def on_called(session: Session, ticket: Ticket, counter: Counter, recall: bool) 
 
 
 def on_issued(session: Session, ticket: Ticket) -> None:
-    payload = {"ticket": {**_ticket_brief(session, ticket), "priority": ticket.priority},
+    payload = {"ticket": {**ticket_brief(session, ticket), "priority": ticket.priority},
                "at": iso(ticket.issued_at)}
     _queue(session, ev.TICKET_ISSUED, payload, ev.COUNTER_NS, [ev.unit_room(ticket.unit_id)])
 
