@@ -1,13 +1,18 @@
 """Database plumbing: declarative base, UTC datetimes, engine/session set-up, sequences.
 
-SQLite runs in WAL mode with a busy timeout, and every transaction starts with
-``BEGIN IMMEDIATE`` so that two writers queue on the lock instead of failing when a read
-lock is upgraded. PostgreSQL (psycopg 3) is selected by the URL alone.
+SQLite runs in WAL mode, and every transaction starts with ``BEGIN IMMEDIATE`` so that two
+writers queue on the lock instead of failing when a read lock is upgraded. The wait for that
+lock is ours, not SQLite's: SQLite's busy handler sleeps inside C, which under gevent stops
+every greenlet, including the one holding the lock (see ``_begin_immediate``). PostgreSQL
+(psycopg 3) is selected by the URL alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -99,20 +104,47 @@ def next_sequence(session: Session, scope: str, business_date: dt.date) -> int:
     return int(row[0])
 
 
+SQLITE_BUSY = 5
+# seconds between two tries at the write lock: short at first (a request holds it ~1 ms)
+LOCK_POLL_S = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02)
+
+
+def _begin_immediate(dbapi_conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Take SQLite's write lock, waiting at most ``timeout_s`` with ``time.sleep``.
+
+    Under gevent ``time.sleep`` yields to the other greenlets, so a request that holds the
+    lock while it waits on a socket or a subprocess can finish and let it go; SQLite's own
+    busy timeout would freeze the whole worker for the full timeout and then fail. In threads
+    and other processes it is an ordinary sleep.
+    """
+    deadline = time.monotonic() + timeout_s
+    for pause in itertools.chain(LOCK_POLL_S, itertools.repeat(LOCK_POLL_S[-1])):
+        try:
+            dbapi_conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) != SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")  # for the pragmas below
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
+        # from here on only BEGIN IMMEDIATE waits (in WAL, readers and a writer holding the
+        # lock never do), and it waits in Python: _begin_immediate
+        cur.execute("PRAGMA busy_timeout = 0")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate(conn.connection.driver_connection, busy_timeout_ms / 1000)
 
 
 def make_engine(url: str, busy_timeout_ms: int = 10000) -> Engine:
@@ -146,6 +178,12 @@ class Database:
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
             self.session.remove()
+
+    def release(self) -> None:
+        """End the current request's transaction before slow work (audio, a printer, the
+        network), so that SQLite's write lock is not held meanwhile; it commits, since a
+        request may have touched something (a device's last-seen time) worth keeping."""
+        self.session.commit()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

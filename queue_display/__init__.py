@@ -155,7 +155,9 @@ def voice_wav() -> Response:
     settings = _repeat(VoiceSettings.from_settings(unit.setting))
     asked = request.args.get("voice", "auto")
     order = tuple(v for v in chain(asked if asked in VOICES else "auto") if v in ("clips", "espeak"))
-    data = voice.render(voice.announcer(unit, settings), voice.spoken(ticket, counter, settings), order)
+    ann, text = voice.announcer(unit, settings), voice.spoken(ticket, counter, settings)
+    db.release()  # espeak-ng may take a second: not while holding the database
+    data = voice.render(ann, text, order)
     if data is None:
         raise DomainError("unavailable", status=503)
     return _wav(data, max_age=300)

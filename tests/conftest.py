@@ -11,6 +11,7 @@ import datetime as dt
 import multiprocessing
 import os
 import queue
+import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -212,3 +213,13 @@ def token_for(client: Any, username: str, password: str = demo.DEMO_PASSWORD) ->
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def espeak() -> str:
+    """espeak-ng with its Vietnamese voice (Debian package ``espeak-ng``; CI installs it)."""
+    binary = shutil.which("espeak-ng")
+    if binary is None:
+        need_service("services", "espeak-ng is not installed (apt-get install espeak-ng)")
+    assert binary is not None
+    return binary
