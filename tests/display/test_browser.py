@@ -113,7 +113,10 @@ def test_a_call_is_shown_highlighted_and_announced(server: Server, browser: Any)
     outside: list[str] = []
     page = hall(browser, server, outside)
     assert page.text_content("#unit-name") == "Trung tâm Phục vụ hành chính công xã Hòa Bình"
-    assert "giữ trật tự" in page.inner_text("#notice")
+    # the notice comes with the display's configuration, fetched beside the first snapshot
+    page.wait_for_function("() => document.getElementById('notice-text').textContent"
+                           ".includes('giữ trật tự')", timeout=5000)
+    assert page.is_visible("#notice")
     assert len(page.inner_text("#clock-date").split(", ")[-1]) == 10  # dd/mm/yyyy
     wavs: list[Any] = []
     page.on("response", lambda r: wavs.append(r) if "/display/voice.wav" in r.url else None)
