@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy import exc as exc_
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -93,15 +94,22 @@ def next_sequence(session: Session, scope: str, business_date: dt.date) -> int:
     PostgreSQL, so concurrent callers never see the same number; the number is only
     consumed if the caller's transaction commits.
     """
-    row = session.execute(
-        text(
-            "INSERT INTO daily_counters (scope, business_date, last) VALUES (:s, :d, 1) "
-            "ON CONFLICT (scope, business_date) DO UPDATE SET last = daily_counters.last + 1 "
-            "RETURNING last"
-        ),
-        {"s": scope, "d": business_date},
-    ).one()
-    return int(row[0])
+    return int(session.execute(_NEXT, {"s": scope, "d": business_date}).one()[0])
+
+
+_NEXT = text(
+    "INSERT INTO daily_counters (scope, business_date, last) VALUES (:s, :d, 1) "
+    "ON CONFLICT (scope, business_date) DO UPDATE SET last = daily_counters.last + 1 "
+    "RETURNING last"
+)
+_GIVE_BACK = text(
+    "UPDATE daily_counters SET last = last - 1 WHERE scope = :s AND business_date = :d")
+
+
+def give_back_sequence(session: Session, scope: str, business_date: dt.date) -> None:
+    """Undo this transaction's ``next_sequence`` (a refused ticket). Safe because the row
+    stays locked until the transaction ends: SQLite's write lock, PostgreSQL's row lock."""
+    session.execute(_GIVE_BACK, {"s": scope, "d": business_date})
 
 
 SQLITE_BUSY = 5
@@ -144,7 +152,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        _begin_immediate(conn.connection.driver_connection, busy_timeout_ms / 1000)
+        try:
+            _begin_immediate(conn.connection.driver_connection, busy_timeout_ms / 1000)
+        except sqlite3.Error as exc:  # as SQLAlchemy's own statements would raise it
+            raise exc_.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
 
 
 def make_engine(url: str, busy_timeout_ms: int = 10000) -> Engine:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, g, request
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from onestop.accounts import lockout
@@ -49,7 +49,7 @@ def issue_api_token(session: Session, user: User, now: dt.datetime, ttl_hours: i
 def user_for_token(session: Session, token: str, now: dt.datetime) -> User | None:
     if not token.startswith(USER_TOKEN_PREFIX):  # a device token: no need to ask the database
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    row = session.scalar(_TOKEN_BY_HASH, {"h": hash_token(token)})
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < now):
         return None
     return row.user if row.user.active else None
@@ -58,10 +58,15 @@ def user_for_token(session: Session, token: str, now: dt.datetime) -> User | Non
 def device_for_token(session: Session, token: str) -> Device | None:
     if not token.startswith(DEVICE_TOKEN_PREFIX):
         return None
-    device = session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
+    device = session.scalar(_DEVICE_BY_HASH, {"h": hash_token(token)})
     if device is None or device.revoked_at is not None:
         return None
     return device
+
+
+# asked on nearly every request: built once
+_TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("h"))
+_DEVICE_BY_HASH = select(Device).where(Device.token_hash == bindparam("h"))
 
 
 def current_device() -> Device | None:

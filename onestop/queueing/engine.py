@@ -12,11 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import Date, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from onestop import signals
-from onestop.db import next_sequence
+from onestop.db import UTCDateTime, give_back_sequence, next_sequence
 from onestop.queueing import policy
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.estimate import estimate_wait_minutes
@@ -87,14 +87,16 @@ def issue_ticket(
     if not state.open:
         raise DomainError(state.code or "service_closed", reason=state.reason)
     business_date = unit.business_date(now)
-    # a savepoint, so that a refused ticket gives its number back even if the caller commits
-    with session.begin_nested():
-        seq = next_sequence(session, f"service:{service.id}", business_date)
-        number = seq if service.block_start is None else service.block_start + seq - 1
-        if (service.daily_cap and seq > service.daily_cap) or (
-            service.block_end is not None and number > service.block_end
-        ):
-            raise DomainError("daily_cap_reached", cap=service.daily_cap)
+    scope = f"service:{service.id}"
+    seq = next_sequence(session, scope, business_date)
+    number = seq if service.block_start is None else service.block_start + seq - 1
+    if (service.daily_cap and seq > service.daily_cap) or (
+        service.block_end is not None and number > service.block_end
+    ):
+        # give the number back even if the caller commits: nobody else can have taken one
+        # since, the counter row stays locked by this transaction until it ends
+        give_back_sequence(session, scope, business_date)
+        raise DomainError("daily_cap_reached", cap=service.daily_cap)
     ticket = Ticket(
         unit_id=unit.id, service_id=service.id, issued_service_id=service.id,
         business_date=business_date, number=number, label=make_label(service, number),
@@ -113,15 +115,18 @@ def waiting_ahead(session: Session, ticket: Ticket) -> int:
     """Waiting tickets of the same service and day that are ahead in the queue."""
     if ticket.state != "waiting":
         return 0
-    # the columns in the order of ix_tickets_queue, so the count walks that index only
-    query = select(func.count()).select_from(Ticket).where(
-        Ticket.unit_id == ticket.unit_id,
-        Ticket.business_date == ticket.business_date,
-        Ticket.state == "waiting",
-        Ticket.service_id == ticket.service_id,
-        tuple_(Ticket.queue_at, Ticket.id) < tuple_(ticket.queue_at, ticket.id),
-    )
-    return int(session.scalar(query) or 0)
+    return int(session.scalar(_AHEAD, {
+        "unit": ticket.unit_id, "day": ticket.business_date, "service": ticket.service_id,
+        "queue_at": ticket.queue_at, "id": ticket.id}) or 0)
+
+
+# On the path of every ticket issued: plain SQL built once (building and keying the
+# expression for the cache cost more than running it). The columns in the order of
+# ix_tickets_queue, so that the count walks that index only.
+_AHEAD = text(
+    "SELECT count(*) FROM tickets WHERE unit_id = :unit AND business_date = :day"
+    " AND state = 'waiting' AND service_id = :service AND (queue_at, id) < (:queue_at, :id)"
+).bindparams(bindparam("day", type_=Date), bindparam("queue_at", type_=UTCDateTime))
 
 
 def estimate_for(session: Session, unit: Unit, ticket: Ticket,

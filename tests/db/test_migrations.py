@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from onestop.db import Database, make_engine, next_sequence
 from onestop.migrate import current_heads, upgrade
@@ -35,12 +37,24 @@ def test_migrations_match_models(backend, tmp_path, request):
 
 
 def test_sqlite_runs_in_wal_with_immediate_transactions(tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.sqlite3'}"
     database = Database()
-    database.engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}", busy_timeout_ms=1234)
+    database.engine = make_engine(url, busy_timeout_ms=400)
     database.session_factory.configure(bind=database.engine)
+    other = make_engine(url, busy_timeout_ms=400)
     with database.transaction() as session:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 1234
+        # SQLite never sleeps in C (see onestop.db._begin_immediate): the wait is ours
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 0
+        # this transaction holds the write lock from its BEGIN: another one waits for it
+        # for the configured time, then gives up with "database is locked"
+        t0 = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"), other.begin():
+            pass
+        assert 0.35 < time.monotonic() - t0 < 2.0
+    with other.begin() as conn:  # free again
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    other.dispose()
     database.engine.dispose()
 
 
