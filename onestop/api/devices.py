@@ -66,15 +66,14 @@ def _admin_device(device_id: int) -> Any:
 @bp.doc(summary="Revoke a device: its token and pairing code stop working (admin)",
         responses=[401, 403, 404])
 def device_revoke(device_id: int) -> Any:
-    from onestop.audit.engine import changed_only, record_request, snapshot
+    from onestop.audit.engine import record_change, snapshot
     from onestop.queueing.state import iso
 
     device = _admin_device(device_id)
     before = snapshot(device)
     accounts.revoke_device(db.session(), device, now=now())
-    old, new = changed_only(before, snapshot(device))
-    record_request(db.session(), action="revoke", entity="device", entity_id=device.id,
-                   before=old, after=new, unit_id=device.unit_id)
+    record_change(db.session(), "revoke", "device", device.id, before, snapshot(device),
+                  unit_id=device.unit_id)
     return {"id": device.id, "revoked_at": iso(device.revoked_at)}
 
 

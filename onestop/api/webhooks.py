@@ -20,6 +20,7 @@ from onestop.accounts.auth import require_user
 from onestop.api import bp
 from onestop.api.common import now, resolve_unit
 from onestop.api.schemas import Strict
+from onestop.audit import engine as audit
 from onestop.extensions import db
 from onestop.queueing.state import iso
 from onestop.webhooks import engine
@@ -156,6 +157,8 @@ def create_webhook(body: WebhookIn) -> dict[str, Any]:
     allow_loopback = WebhookConfig.of(current_app.config).allow_loopback
     webhook = engine.create_webhook(db.session(), resolve_unit(), body.url, body.events, now=now(),
                                     allow_loopback=allow_loopback, created_by_id=int(current_user.id))
+    audit.record_change(db.session(), "create", "webhook", webhook.id, None, audit.snapshot(webhook),
+                        unit_id=webhook.unit_id)
     return {**_webhook_out(webhook, {}), "secret": webhook.secret}
 
 
@@ -166,7 +169,11 @@ def create_webhook(body: WebhookIn) -> dict[str, Any]:
         responses=[401, 403, 404])
 def delete_webhook(webhook_id: int) -> dict[str, Any]:
     session = db.session()
-    webhook = engine.deactivate_webhook(session, _webhook(webhook_id), now=now())
+    webhook = _webhook(webhook_id)
+    before = audit.snapshot(webhook)
+    engine.deactivate_webhook(session, webhook, now=now())
+    audit.record_change(session, "deactivate", "webhook", webhook.id, before, audit.snapshot(webhook),
+                        unit_id=webhook.unit_id)
     return _webhook_out(webhook, engine.delivery_counts(session, [webhook.id])[webhook.id])
 
 

@@ -105,3 +105,14 @@ def entries(
     if before_id:
         query = query.where(AuditEntry.id < before_id)
     return list(session.scalars(query))
+
+
+def record_change(session: Session, action: str, entity: str, entity_id: Any,
+                  before: dict[str, Any] | None, after: dict[str, Any] | None, *,
+                  unit_id: int | None, diff: bool = True) -> AuditEntry:
+    """``record_request`` of a change (with ``diff``: only the keys that changed), for the
+    back office and the API alike."""
+    if diff and before is not None and after is not None:
+        before, after = changed_only(before, after)
+    return record_request(session, action=action, entity=entity, entity_id=entity_id,
+                          before=before, after=after, unit_id=unit_id)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestop.api.common import now, resolve_unit
-from onestop.audit.engine import changed_only, record_request, snapshot
+from onestop.audit.engine import record_change, snapshot
 from onestop.extensions import db
 from onestop.units.models import Unit
 
@@ -48,10 +48,7 @@ def unit_choices() -> list[tuple[int, str]]:
 def audit(action: str, entity: str, entity_id: Any, before: dict[str, Any] | None,
           after: dict[str, Any] | None, *, unit_id: int | None, diff: bool = True) -> None:
     """Write the audit entry in the current transaction (with ``diff``: changed keys only)."""
-    if diff and before is not None and after is not None:
-        before, after = changed_only(before, after)
-    record_request(session(), action=action, entity=entity, entity_id=entity_id, before=before,
-                   after=after, unit_id=unit_id)
+    record_change(session(), action, entity, entity_id, before, after, unit_id=unit_id, diff=diff)
 
 
 def done(message: Any, endpoint: str, **values: Any) -> Any:

@@ -151,3 +151,16 @@ def test_unknown_ids(app, client, admin, receiver):
     res = client.post(f"/api/v1/webhooks/{hook['id']}/deliveries/{ids[other['id']]}/retry", headers=headers)
     assert_error(res, 404, "delivery_not_found")
 
+
+
+def test_subscribing_and_stopping_through_the_api_is_in_the_audit_log(app, client, admin):
+    created = add_webhook(client, admin, "http://10.20.30.40:8080/motcua/hook", ["ticket.called"])
+    ok(client.delete(f"/api/v1/webhooks/{created['id']}", headers=bearer(admin)))
+    entries = ok(client.get("/api/v1/audit?entity=webhook", headers=bearer(admin)))["entries"]
+    by_action = {e["action"]: e for e in entries}
+    assert set(by_action) == {"create", "deactivate"}
+    assert by_action["create"]["after"]["url"] == "http://10.20.30.40:8080/motcua/hook"
+    assert by_action["deactivate"]["before"]["active"] is True
+    assert by_action["deactivate"]["after"]["active"] is False
+    assert all(e["entity_id"] == str(created["id"]) and e["actor_name"] for e in entries)
+    assert created["secret"] not in str(entries)  # the signing secret never reaches the log
