@@ -167,7 +167,7 @@ def claim_lease() -> Any:
 @login_required
 def book_page() -> str:
     """The tracking book of one field and year, in book order, with the XLSX download."""
-    from onestop.api.dossier_docs import book_service, book_title
+    from onestop.api.dossier_docs import audit_book_read, book_service, book_title
 
     _staff_only()
     unit = resolve_unit()
@@ -182,6 +182,7 @@ def book_page() -> str:
     year = min(max(year, 2000), 2100)
     rows = book.book_rows(db.session(), unit, year=year, service_id=service.id if service else None, now=at)
     years = sorted(set(book.book_years(db.session(), unit)) | {this_year, year}, reverse=True)
+    audit_book_read(unit, service, year, len(rows))
     db.session.commit()
     return render_template("counter/book.html", unit=unit, rows=rows, fields=fields, service=service,
                            year=year, years=years, title=book_title(service, year),

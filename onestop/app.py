@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = select_locale
+    app.jinja_env.globals["paired_device"] = _paired_device
     socketio.init_app(
         app,
         message_queue=settings.get("MESSAGE_QUEUE_URL") or None,
@@ -94,3 +95,13 @@ def _register(app: APIFlask) -> None:
     ratings_realtime.init_app(app)  # rating.requested / rating.created, webhook
     webhooks.init_app(app)
     ops.init_app(app)  # /readyz, /metrics, request ids, JSON logs, ProxyFix (last: outermost)
+
+
+def _paired_device() -> Any:
+    """The device this page is shown on (its cookie), for templates: a paired screen's page
+    loads the heartbeat script."""
+    from flask import request
+
+    from onestop.accounts.auth import DEVICE_COOKIE, current_device
+
+    return current_device() if request.cookies.get(DEVICE_COOKIE) else None

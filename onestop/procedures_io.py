@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from onestop.dossiers.models import Procedure
 from onestop.queueing.models import Service
+from onestop.reports.exports import FORMULA_STARTS, safe_cell
 from onestop.units.models import Unit
 
 COLUMNS = ("code", "name", "service_code", "processing_days", "fee", "documents")
@@ -191,6 +192,11 @@ def _check_keys(keys: Iterable[str], line: int, errors: list[str]) -> None:
         errors.append(f"dòng {line}: thiếu cột/khóa (missing): {', '.join(missing)}")
 
 
+def _undefused(cell: str) -> str:
+    """A cell our export defused (``'=...``) reads back as it was written."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS and cell[1:2] else cell
+
+
 def parse_csv(data: bytes) -> list[ProcedureRow]:
     """Rows of a CSV file; raises ``ProcedureImportError`` listing every problem."""
     text = _decode(data)
@@ -215,6 +221,7 @@ def parse_csv(data: bytes) -> list[ProcedureRow]:
                 errors.append(f"dòng {line}: có {len(cells)} cột, tiêu đề có {len(header)} "
                               f"(has {len(cells)} cells, the header {len(header)})")
                 continue
+            cells = [_undefused(c) for c in cells]
             rows.append(_row(dict(zip(header, cells, strict=True)), line, errors))
     except csv.Error as exc:
         errors.append(f"dòng {reader.line_num}: CSV hỏng (malformed CSV): {exc}")
@@ -385,8 +392,9 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([row["code"], row["name"], row["service_code"], row["processing_days"],
-                         row["fee"], SEPARATOR.join(d.replace(SEPARATOR, "/") for d in row["documents"])])
+        cells = [row["code"], row["name"], row["service_code"], row["processing_days"],
+                 row["fee"], SEPARATOR.join(d.replace(SEPARATOR, "/") for d in row["documents"])]
+        writer.writerow([safe_cell(cell) for cell in cells])  # opened in a spreadsheet
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -75,6 +75,21 @@ def pair_device(session: Session, code: str, *, now: dt.datetime) -> tuple[Devic
     return device, token
 
 
+#: a paired screen says it is alive this often (onestop/static/js/heartbeat.js)
+HEARTBEAT_SECONDS = 60
+
+
+def touch_device(device: Device, now: dt.datetime, *, every_s: float = 0) -> bool:
+    """Record that ``device`` was heard from at ``now``; with ``every_s``, only if it was not
+    heard from in that many seconds (a busy kiosk writes once a minute, not every request).
+    True when written. The manager's dashboard reports devices silent for too long."""
+    last = device.last_seen_at
+    if last is not None and (now - last).total_seconds() < every_s:
+        return False
+    device.last_seen_at = now
+    return True
+
+
 def _pairing_code() -> str:
     return "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(8))
 

@@ -34,7 +34,7 @@ def _login_limit() -> str:
 @bp.doc(summary="Exchange a username and password for a bearer token",
         description="401 invalid_credentials (unknown user and wrong password alike); 423 "
         "account_locked with `until` after LOGIN_LOCKOUT_ATTEMPTS wrong passwords in a row.",
-        responses=[401, 422, 423, 429])
+        responses=[400, 401, 422, 423, 429])
 def create_token(body: TokenIn) -> dict[str, Any]:
     session = db.session()
     when = now()

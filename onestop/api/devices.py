@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, jsonify
+from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from onestop.accounts import engine as accounts
@@ -32,6 +33,35 @@ def pair(body: PairIn) -> Any:
     response.set_cookie(DEVICE_COOKIE, token, max_age=10 * 365 * 86400, httponly=True,
                         samesite="Lax", secure=current_app.config["PUBLIC_BASE_URL"].startswith("https"))
     return response
+
+
+class HeartbeatOut(BaseModel):
+    id: int
+    kind: str
+    last_seen_at: str | None
+    every_seconds: int
+
+
+@bp.post("/devices/heartbeat")
+@limiter.limit("30 per minute")
+@bp.output(HeartbeatOut)
+@bp.doc(summary="A paired device says it is alive (its pages do, once a minute)",
+        description="The manager's dashboard raises an alarm for a device of the kinds in the "
+        "unit's `device_heartbeat_kinds` silent for more than `device_stale_minutes`.",
+        responses=[401, 403, 429])
+def device_heartbeat() -> Any:
+    from onestop.accounts.auth import current_device
+    from onestop.queueing.errors import DomainError
+    from onestop.queueing.state import iso
+
+    device = current_device()
+    if device is None:
+        if current_user.is_authenticated:  # a person, not a paired screen
+            raise DomainError("forbidden", status=403)
+        raise DomainError("unauthorized", status=401)
+    accounts.touch_device(device, now())
+    return {"id": device.id, "kind": device.kind, "last_seen_at": iso(device.last_seen_at),
+            "every_seconds": accounts.HEARTBEAT_SECONDS}
 
 
 # -- admin: revoke a device, or rotate its token (docs/backoffice.md) -----------------------

@@ -238,12 +238,18 @@ def book_xlsx(query: BookQuery) -> Response:
     year = query.year or unit.business_date(at).year
     rows = book.book_rows(db.session(), unit, year=year, service_id=service.id if service else None,
                           now=at)
-    audit.record_request(db.session(), action="read", entity="book",
-                         entity_id=f"{service.code if service else 'all'}/{year}", unit_id=unit.id,
-                         after={"dossiers": len(rows)})
+    audit_book_read(unit, service, year, len(rows))
     data = book.book_xlsx(rows, title=book_title(service, year), subtitle=unit.name, translate=gettext)
     code = re.sub(r"[^A-Za-z0-9_-]+", "_", service.code if service else "all")
     response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response.headers["Content-Disposition"] = f'attachment; filename="so-theo-doi-ho-so-{code}-{year}.xlsx"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def audit_book_read(unit: Unit, service: Service | None, year: int, dossiers: int) -> None:
+    """Who read a year of applicants' names (the page or its XLSX) goes to the audit log."""
+    audit.record_request(db.session(), action="read", entity="book",
+                         entity_id=f"{service.code if service else 'all'}/{year}", unit_id=unit.id,
+                         after={"dossiers": dossiers})
+

@@ -36,7 +36,10 @@ def code_limit() -> str:
 
 
 def code_key() -> str:
-    return "lookup-code:" + (request.args.get("code") or "").strip().upper()[:64]
+    """The dossier code asked for, as the lookup will read it: a scanned URL typed into the
+    box (``…/lookup/CODE``) counts against CODE, so varying the prefix buys no more guesses."""
+    code, _token = parse_scanned((request.args.get("code") or "")[:300])
+    return "lookup-code:" + code.strip().upper()[:64]
 
 
 def not_phone_lookup() -> bool:

@@ -14,6 +14,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, jo
 from sqlalchemy import select
 
 from onestop.accounts.auth import device_for_token, user_for_token
+from onestop.accounts.engine import touch_device
 from onestop.accounts.models import Device
 from onestop.db import utcnow
 from onestop.extensions import db
@@ -56,6 +57,8 @@ class DisplayNamespace(Namespace):
         zones = [z.strip() for z in (_arg(auth, "zone") or "").split(",") if z.strip()][:MAX_ZONES]
         if device and device.settings.get("zones"):
             zones = list(device.settings["zones"])
+        if device:
+            touch_device(device, utcnow())
         for room in [ev.zone_room(unit.id, z) for z in zones] or [ev.unit_room(unit.id)]:
             join_room(room)
         snapshot = display_state(db.session(), unit, utcnow(), zones or None)
@@ -82,6 +85,7 @@ class CounterNamespace(Namespace):
             if device is None or device.kind not in ("tablet", "counter-display"):
                 raise ConnectionRefusedError("unauthorized")
             unit_id, counter_id = device.unit_id, device.counter_id
+            touch_device(device, utcnow())
         if unit_id is None:
             raise ConnectionRefusedError("unit_not_found")
         join_room(ev.unit_room(unit_id))

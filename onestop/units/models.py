@@ -54,7 +54,8 @@ UNIT_DEFAULTS: dict[str, Any] = {
     "target_wait_minutes": 15,
     # manager dashboard (onestop/reports/live.py): device kinds that report in regularly, and
     # how long one may stay silent before it is an alarm (today only print agents report in)
-    "device_heartbeat_kinds": ["agent"],
+    # every kind sends a heartbeat (its pages once a minute, the agent with its status)
+    "device_heartbeat_kinds": ["kiosk", "display", "counter-display", "tablet", "agent"],
     "device_stale_minutes": 5,
     # privacy (onestop/privacy.py, Nghị định 13/2023/NĐ-CP): days after a dossier is returned,
     # rejected or withdrawn before the applicant's personal fields are erased (stats stay)

@@ -94,3 +94,19 @@ def test_book_page_for_staff(client, clerk, frozen):
     assert "=HYPERLINK(&#34;" in page  # escaped, never markup
     assert 'href="/api/v1/dossiers/book.xlsx?service_id=1&amp;year=2026"' in page
     assert "<script>" not in page
+
+
+def test_reading_the_book_page_is_in_the_audit_log(app, client, clerk, frozen):
+    """A year of applicants' names on screen: who looked, and when, is kept (NĐ 13/2023)."""
+    from sqlalchemy import select
+
+    from onestop.audit.models import AuditEntry
+    from onestop.extensions import db
+
+    receive(client, clerk, name=NAME)
+    sign_in(client, "clerk2")
+    assert client.get("/counter/book?service_id=1&year=2026").status_code == 200
+    with app.app_context():
+        [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "book")).all()
+        assert (entry.action, entry.entity_id, entry.after) == ("read", "TPHT/2026", {"dossiers": 1})
+        assert entry.actor_name

@@ -169,6 +169,7 @@ def test_counter_display_follows_its_counter(server: Server, browser: Any) -> No
     page.goto(f"{server.base}/display/pair?code={code}")  # pairs, then opens its counter
     page.wait_for_url(f"{server.base}/display/counter/5", timeout=5000)
     page.wait_for_function("() => document.getElementById('counter-screen').dataset.snapshots >= 1")
+    page.wait_for_function("() => window.__heartbeats >= 1", timeout=5000)  # a paired screen beats
     view = "() => document.getElementById('counter-screen').dataset.view === '{}'"
     page.wait_for_function(view.format("closed"))
     api = Api(server.base)

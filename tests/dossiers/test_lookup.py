@@ -260,6 +260,22 @@ def test_phone_guessing_is_limited_per_code_across_addresses(limited):
                   environ_base={"REMOTE_ADDR": "10.0.1.99"}))
 
 
+def test_a_scanned_url_prefix_does_not_reset_the_per_code_budget(limited):
+    """The form reads ``…/lookup/CODE`` typed by a scanner as CODE: so does the limit."""
+    client = limited.test_client()
+    with in_db(limited) as session:
+        code = receive(session, MONDAY_9).code
+    for n in range(5):
+        scanned = {"code": f"http://x{n}/lookup/{code}", "phone4": f"{n:04d}"}
+        res = client.get("/lookup/", query_string=scanned, environ_base={"REMOTE_ADDR": f"10.0.4.{n}"})
+        assert res.status_code == 404
+    res = client.get("/lookup/", query_string={"code": f"y/lookup/{code}", "phone4": "5678"},
+                     environ_base={"REMOTE_ADDR": "10.0.4.99"})
+    assert res.status_code == 429
+    _limited_error(client.get("/api/v1/lookup", query_string={"code": code, "phone4": "5679"},
+                              environ_base={"REMOTE_ADDR": "10.0.4.98"}))
+
+
 def test_lookup_page_is_rate_limited(limited):
     client = limited.test_client()
     env = {"REMOTE_ADDR": "10.0.2.1"}

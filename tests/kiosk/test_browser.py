@@ -86,6 +86,8 @@ def test_pair_take_a_ticket_follow_it_and_go_home(server, browser):
     page.click("#pair-go")
     page.wait_for_url(f"{base}/kiosk/", timeout=10000)
     assert page.get_attribute("#kiosk", "data-paired") == "1"
+    # a paired kiosk tells the server it is alive (the manager's dashboard watches)
+    page.wait_for_function("() => window.__heartbeats >= 1", timeout=10000)
     page.wait_for_timeout(300)  # fonts
     page.screenshot(path="/tmp/kiosk_home.png")
 

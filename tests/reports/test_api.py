@@ -184,17 +184,36 @@ def test_dashboard_follows_issue_call_and_finish(client: Any) -> None:
     assert after["satisfaction"] == {"rated": 0, "satisfied": 0, "by_level": {}, "rate": None}
 
 
-def test_dashboard_raises_silent_agents(app: Any, client: Any) -> None:
+def test_dashboard_raises_silent_devices_until_they_beat(app: Any, client: Any) -> None:
+    """Every kind of paired device sends a heartbeat; one silent for longer than
+    ``device_stale_minutes`` is an alarm, and its next heartbeat clears it."""
     from onestop.accounts.engine import add_device
 
     with app.app_context():
         unit = db.session.scalars(select(Unit)).one()
-        add_device(db.session(), unit, kind="agent", name="Máy in sảnh", now=dt.datetime.now(dt.UTC))
-        add_device(db.session(), unit, kind="display", name="Màn hình sảnh", now=dt.datetime.now(dt.UTC))
+        tokens = {}
+        for kind, name in (("agent", "Máy in sảnh"), ("display", "Màn hình sảnh"),
+                           ("kiosk", "Ki-ốt 1"), ("tablet", "Máy tính bảng quầy 1")):
+            device, tokens[name], _code = add_device(
+                db.session(), unit, kind=kind, name=name, now=dt.datetime.now(dt.UTC),
+                counter_number=1 if kind == "tablet" else None)
+            device.last_seen_at = None  # never heard from
         db.session.commit()
-    alarms = _counts(client, bearer(token_for(client, "manager")))["alarms"]
-    names = [p["name"] for p in alarms["printers"]] + [d["name"] for d in alarms["devices"]]
-    assert "Máy in sảnh" in names and "Màn hình sảnh" not in names
+    manager = bearer(token_for(client, "manager"))
+
+    def silent() -> set[str]:
+        alarms = _counts(client, manager)["alarms"]
+        return ({d["name"] for d in alarms["devices"]}
+                | {p["name"] for p in alarms["printers"] if p["name"] == "Máy in sảnh"})
+
+    assert silent() == {"Máy in sảnh", "Màn hình sảnh", "Ki-ốt 1", "Máy tính bảng quầy 1"}
+    for name in ("Màn hình sảnh", "Ki-ốt 1"):
+        res = client.post("/api/v1/devices/heartbeat", headers=bearer(tokens[name]))
+        assert res.status_code == 200 and res.get_json()["every_seconds"] == 60
+    assert silent() == {"Máy in sảnh", "Máy tính bảng quầy 1"}
+    # a person is not a device, and nobody is not either
+    assert client.post("/api/v1/devices/heartbeat", headers=manager).status_code == 403
+    assert client.post("/api/v1/devices/heartbeat").status_code == 401
 
 
 def test_summary_on_postgresql(tmp_path: Path, pg_url: str) -> None:

@@ -192,6 +192,8 @@ def _other_api_cases() -> list[Case]:
         Case(f"POST {API}/auth/revoke", f"{API}/auth/revoke", users(*USERS), order=2),
         Case(f"POST {API}/devices/pair", f"{API}/devices/pair", everyone(), json={"code": "ZZZZZZZZ"},
              note="400 invalid_pairing_code for everyone"),
+        Case(f"POST {API}/devices/heartbeat", f"{API}/devices/heartbeat",
+             {**users(), **{d: "ok" for d in DEVICES}}, note="paired devices only"),
         Case(f"GET {API}/display/state", f"{API}/display/state", everyone()),
         Case(f"GET {API}/lookup", f"{API}/lookup", everyone(),
              query={"code": "{dossier}", "k": "{dossier_k}"}),
