@@ -102,6 +102,7 @@ MESSAGES: dict[str, Any] = {
     "not_counter_tablet": _l("Chỉ máy tính bảng đánh giá của quầy đã phục vụ mới được ghi đánh giá này."),
     "ticket_not_finished": _l("Số thứ tự này chưa được phục vụ xong nên chưa thể đánh giá."),
     "already_rated": _l("Đã có đánh giá; mỗi lượt phục vụ hoặc hồ sơ chỉ được đánh giá một lần."),
+    "rating_closed": _l("Đã hết thời gian đánh giá lượt phục vụ này."),
     # back office (onestop/backoffice, docs/backoffice.md)
     "device_revoked": _l("Thiết bị đã bị thu hồi; hãy đăng ký thiết bị mới."),
 }

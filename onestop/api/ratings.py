@@ -102,7 +102,8 @@ def rating_scale() -> list[dict[str, Any]]:
         description="Only the rating tablet bound to the counter that served the ticket, with its "
         "device token (bearer or the page's cookie); never a user. level: a code of "
         "GET /ratings/scale, or not_rated when the tablet timed out. 403 not_counter_tablet or "
-        "forbidden; 409 already_rated, ticket_not_finished; 422 invalid_level, invalid_reason, "
+        "forbidden; 409 already_rated, ticket_not_finished, rating_closed (more than 10 "
+        "minutes after the finish); 422 invalid_level, invalid_reason, "
         "reason_required (the lowest level needs a reason or a comment).",
         responses=[400, 401, 403, 404, 409, 422])
 def rate_ticket(body: RatingIn) -> dict[str, Any]:

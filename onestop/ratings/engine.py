@@ -100,6 +100,11 @@ def dossier_rating(session: Session, dossier_id: int) -> Rating | None:
     return session.scalar(select(Rating).where(Rating.dossier_id == dossier_id))
 
 
+#: how long after a ticket is finished its counter's tablet may still answer for it (the
+#: tablet's own timeout is far shorter; this bounds a tablet that lies or was taken away)
+RATING_WINDOW = dt.timedelta(minutes=10)
+
+
 def rate_ticket(session: Session, unit: Unit, device: Device, ticket_id: int, level: str, *,
                 reasons: list[str] | None = None, comment: str | None = None,
                 now: dt.datetime) -> Rating:
@@ -118,6 +123,9 @@ def rate_ticket(session: Session, unit: Unit, device: Device, ticket_id: int, le
         raise DomainError("ticket_not_finished", state=ticket.state)
     if ticket_rating(session, ticket.id) is not None:
         raise DomainError("already_rated")
+    if ticket.finished_at is not None and now - ticket.finished_at > RATING_WINDOW:
+        # the citizen left long ago: whoever holds the tablet now cannot rate for them
+        raise DomainError("rating_closed")
     scale = scales.scale_code(unit.setting("rating_scale"))
     chosen: list[str] = []
     if timed_out:

@@ -177,3 +177,19 @@ def test_rating_created_queues_a_webhook_delivery_without_personal_data(app, cli
         "dissatisfied", 1, "tablet", [REASON])
     assert data["counter"] == {"number": 3}
     assert "0912345678" not in str(payloads[0]) and "comment" not in data
+
+
+def test_a_ticket_finished_long_ago_cannot_be_rated(app, client, tablet3):
+    """The tablet asks for 30 s; the server accepts an answer for 10 minutes, not later: a
+    tablet taken away, or a script holding its token, cannot rate the day's tickets."""
+    import datetime as dt
+
+    from onestop.queueing.models import Ticket
+
+    recent, old = served(client, 3), served(client, 3)
+    with in_db(app) as session:
+        session.get(Ticket, old["id"]).finished_at -= dt.timedelta(minutes=11)
+    assert_error(rate(client, tablet3, old["id"], "very_satisfied"), 409, "rating_closed")
+    assert_error(rate(client, tablet3, old["id"], "not_rated"), 409, "rating_closed")
+    ok(rate(client, tablet3, recent["id"], "satisfied"), 201)
+    assert [r.ticket_id for r in ratings(app)] == [recent["id"]]
