@@ -59,6 +59,7 @@ def texts() -> dict[str, Any]:
         "needed": _("Số quầy cần"), "open_counters": _("Số quầy đã mở"),
         "printer": _("Máy in"), "device_silent": _("Thiết bị mất liên lạc"),
         "failed_prints": _("Lệnh in lỗi hôm nay"), "never": _("chưa bao giờ"),
+        "previous_day": _("Ngày làm việc trước"),
         "weekdays": [_("Thứ Hai"), _("Thứ Ba"), _("Thứ Tư"), _("Thứ Năm"), _("Thứ Sáu"),
                      _("Thứ Bảy"), _("Chủ nhật")],
     }

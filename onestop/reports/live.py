@@ -52,6 +52,20 @@ def today_totals(session: Session, unit: Unit, today: dt.date) -> dict[str, int]
     return {"issued": int(counts.get("issue", 0)), "served": int(counts.get("finish", 0))}
 
 
+def previous_day(session: Session, unit: Unit, today: dt.date) -> dict[str, Any] | None:
+    """The last business date before today that had tickets (within a month): its totals,
+    beside today's, so that a manager reads today against the day before, and the first
+    morning of a fresh demo shows its history."""
+    day = session.scalar(select(Ticket.business_date).where(
+        Ticket.unit_id == unit.id, Ticket.business_date < today,
+        Ticket.business_date >= today - dt.timedelta(days=31))
+        .order_by(Ticket.business_date.desc()).limit(1))
+    if day is None:
+        return None
+    return {"business_date": day.isoformat(), **today_totals(session, unit, day),
+            "satisfaction_rate": satisfaction(session, unit, day)["rate"]}
+
+
 def satisfaction(session: Session, unit: Unit, today: dt.date) -> dict[str, Any]:
     start, end = local_bounds(unit, Period(today, today))
     rows = session.execute(select(Rating.level, func.count()).where(
@@ -93,4 +107,5 @@ def dashboard(session: Session, unit: Unit, now: dt.datetime) -> dict[str, Any]:
         "longest_wait_minutes": longest,
         "today": today_totals(session, unit, today),
         "satisfaction": satisfaction(session, unit, today),
+        "previous": previous_day(session, unit, today),
     }

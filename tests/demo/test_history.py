@@ -300,6 +300,12 @@ def test_a_second_seed_adds_nothing_and_the_api_numbers_today_from_one(app, clie
                       headers=bearer(token_for(client, "clerk3")))
     assert res.status_code == 201, res.get_json()
     assert res.get_json()["number"] == 1 and res.get_json()["label"] == f"{prefix}001"
+    # the first morning: nothing yet today, and the dashboard shows the last working day
+    board = client.get("/api/v1/dashboard", headers=bearer(token_for(client, "manager"))).get_json()
+    previous = board["previous"]
+    assert board["today"]["served"] == 0 and previous is not None
+    assert dt.date.fromisoformat(previous["business_date"]) < today
+    assert previous["issued"] >= previous["served"] > 20 and 0.5 < previous["satisfaction_rate"] <= 1
 
 
 def _fingerprint(tmp_path: Path, seed: int) -> tuple[dict[str, Any], list[tuple[str, dt.datetime]]]:

@@ -59,6 +59,14 @@
     });
   }
 
+  // the last working day with tickets, beside today's figures
+  function previous(p) {
+    var label = p ? T.previous_day + " (" + M.showDate(p.business_date).slice(0, 5) + "): " : "";
+    M.setText("issued-prev", p ? label + M.num(p.issued) : "");
+    M.setText("served-prev", p ? label + M.num(p.served) : "");
+    M.setText("satisfaction-prev", p && p.satisfaction_rate !== null ? label + M.pct(p.satisfaction_rate) : "");
+  }
+
   function render(d) {
     M.setText("dashboard-date", M.showDate(d.business_date));
     M.setText("dashboard-time", new Date(d.at).toLocaleTimeString("vi-VN", { hour12: false }));
@@ -71,6 +79,7 @@
     M.setText("served-today", M.num(d.today.served));
     M.setText("satisfaction-today", M.pct(d.satisfaction.rate));
     M.setText("ratings-today", d.satisfaction.rated ? "(" + M.num(d.satisfaction.satisfied) + "/" + M.num(d.satisfaction.rated) + ")" : "");
+    previous(d.previous);
     var longest = document.getElementById("longest-wait");
     longest.classList.toggle("over-target", d.longest_wait_minutes !== null && d.longest_wait_minutes > d.target_wait_minutes);
     counters(d.counters.list);
