@@ -142,22 +142,31 @@ def estimate_for(session: Session, unit: Unit, ticket: Ticket,
 # --- counters ------------------------------------------------------------------------
 
 
+# Statements on the path of every call, built once: building an expression and keying it
+# for SQLAlchemy's cache cost more than running it.
+_LOCK_COUNTER = (select(Counter).where(Counter.id == bindparam("id")).with_for_update()
+                 .execution_options(populate_existing=True))
+_CURRENT = (select(Ticket).where(Ticket.counter_id == bindparam("counter"),
+                                 Ticket.state.in_(CURRENT_STATES))
+            .order_by(Ticket.called_at.desc()).limit(1))
+_CLAIM = (update(Ticket)
+          .where(Ticket.id == bindparam("ticket"), Ticket.state.in_(bindparam("states", expanding=True)))
+          .values(state="called", counter_id=bindparam("counter"), called_at=bindparam("now"),
+                  serving_at=None, target_counter_id=None, recall_count=0)
+          .returning(Ticket)
+          .execution_options(synchronize_session=False, populate_existing=True))
+
+
 def lock_counter(session: Session, counter_id: int) -> Counter:
     """Load a counter with a row lock (PostgreSQL; SQLite already holds the write lock)."""
-    counter = session.scalar(
-        select(Counter).where(Counter.id == counter_id).with_for_update().execution_options(
-            populate_existing=True)
-    )
+    counter = session.scalar(_LOCK_COUNTER, {"id": counter_id})
     if counter is None:
         raise NotFound("counter_not_found")
     return counter
 
 
 def current_ticket(session: Session, counter: Counter) -> Ticket | None:
-    return session.scalar(
-        select(Ticket).where(Ticket.counter_id == counter.id, Ticket.state.in_(CURRENT_STATES))
-        .order_by(Ticket.called_at.desc()).limit(1)
-    )
+    return session.scalar(_CURRENT, {"counter": counter.id})
 
 
 def _set_counter_state(
@@ -222,14 +231,8 @@ def _claim(session: Session, ticket_id: int, from_states: tuple[str, ...], count
 
     One ``UPDATE ... RETURNING`` statement; the loaded ticket is refreshed from its result.
     """
-    return session.scalars(
-        update(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.state.in_(from_states))
-        .values(state="called", counter_id=counter.id, called_at=now, serving_at=None,
-                target_counter_id=None, recall_count=0)
-        .returning(Ticket)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).one_or_none()
+    return session.scalars(_CLAIM, {"ticket": ticket_id, "states": list(from_states),
+                                    "counter": counter.id, "now": now}).one_or_none()
 
 
 def _finish_current(session: Session, counter: Counter, actor: Actor, now: dt.datetime) -> None:

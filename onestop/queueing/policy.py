@@ -43,12 +43,28 @@ def _heads_sql(services: int) -> TextClause:
     return text(sql).bindparams(bindparam("day", type_=Date))
 
 
-def _pool(session: Session, unit: Unit, counter: Counter, business_date: dt.date) -> Pool:
+def _heads(session: Session, unit: Unit, counter: Counter, business_date: dt.date) -> list[int]:
     params: dict[str, Any] = {"unit": unit.id, "day": business_date, "counter": counter.id}
     params.update({f"s{i}": service_id for i, service_id in enumerate(counter.service_ids)})
     params.update({f"p{j}": priority for j, priority in enumerate(PRIORITIES)})
-    heads = list(session.scalars(_heads_sql(len(counter.service_ids)), params))
+    return list(session.scalars(_heads_sql(len(counter.service_ids)), params))
+
+
+def _pool(session: Session, unit: Unit, counter: Counter, business_date: dt.date) -> Pool:
+    heads = _heads(session, unit, counter, business_date)
     return select(Ticket.id, Ticket.priority).where(Ticket.id.in_(heads))
+
+
+# The common case (strict priority, oldest first), built once: any priority class first,
+# then a ticket sent to this very counter, then the oldest. Same order as ``_ordered``.
+_STRICT_FIFO = (
+    select(Ticket.id, Ticket.priority)
+    .where(Ticket.id.in_(bindparam("heads", expanding=True)))
+    .order_by(case((Ticket.priority != "none", 0), else_=1),
+              case((Ticket.target_counter_id == bindparam("counter"), 0), else_=1),
+              Ticket.queue_at, Ticket.id)
+    .limit(BATCH)
+)
 
 
 def _weighted_service(session: Session, counter: Counter, business_date: dt.date,
@@ -90,8 +106,15 @@ def _ordered(session: Session, query: Pool, counter: Counter, business_date: dt.
 def candidates(session: Session, unit: Unit, counter: Counter,
                business_date: dt.date) -> list[tuple[int, str]]:
     """Up to ``BATCH`` ``(ticket_id, priority)`` pairs, best first."""
+    strict = unit.setting("priority_mode") != "interleave"
+    if strict and (counter.service_mode == "fifo" or not counter.links):
+        heads = _heads(session, unit, counter, business_date)
+        if not heads:
+            return []
+        rows = session.execute(_STRICT_FIFO, {"heads": heads, "counter": counter.id})
+        return [(int(row[0]), str(row[1])) for row in rows]
     pool = _pool(session, unit, counter, business_date)
-    if unit.setting("priority_mode") != "interleave" and counter.service_mode != "weighted":
+    if strict and counter.service_mode != "weighted":
         # strict priority in one query: any priority ticket first, then the rest
         return _ordered(session, pool, counter, business_date,
                         case((Ticket.priority != "none", 0), else_=1))

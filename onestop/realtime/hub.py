@@ -13,8 +13,9 @@ from typing import Any
 
 from blinker import NamedSignal
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from onestop import signals
 from onestop.db import utcnow
@@ -55,11 +56,17 @@ def _display_rooms(unit_id: int, zone: str) -> list[str]:
 
 
 def _service(session: Session, ticket: Ticket) -> Service:
-    """The ticket's service from the identity map when it is there: a ticket claimed by
-    ``UPDATE ... RETURNING`` has no eager-loaded relationship, and a lazy load costs more."""
-    service = session.get(Service, ticket.service_id)
-    assert service is not None  # a foreign key
-    return service
+    """The ticket's service, loaded once per ticket and request: a ticket claimed by
+    ``UPDATE ... RETURNING`` has no relationship loaded, and the identity map holds rows only
+    weakly, so every receiver of the signal (this hub, webhooks, metrics, the API answer)
+    would load it again. Hung on the ticket, it stays. No autoflush: a service is not what
+    the transaction changes."""
+    if "service" in inspect(ticket).unloaded:
+        with session.no_autoflush:
+            service = session.get(Service, ticket.service_id)
+        assert service is not None  # a foreign key
+        set_committed_value(ticket, "service", service)
+    return ticket.service
 
 
 def ticket_brief(session: Session, ticket: Ticket) -> dict[str, Any]:

@@ -27,24 +27,20 @@ from onestop.dossiers.models import Dossier
 from onestop.extensions import db
 from onestop.queueing.models import Counter, Ticket
 from onestop.queueing.state import iso
+from onestop.realtime.hub import ticket_brief
 from onestop.webhooks import worker
 from onestop.webhooks.engine import QUEUED, queue_event
 
 
-def _ticket(ticket: Ticket) -> dict[str, Any]:
-    return {"id": ticket.id, "label": ticket.label, "service": ticket.service.name,
-            "service_id": ticket.service_id}
-
-
 def on_issued(session: Session, ticket: Ticket) -> None:
-    data = {"ticket": _ticket(ticket), "at": iso(ticket.issued_at)}
+    data = {"ticket": ticket_brief(session, ticket), "at": iso(ticket.issued_at)}
     queue_event(session, ticket.unit_id, "ticket.issued", data, now=utcnow())
 
 
 def on_called(session: Session, ticket: Ticket, counter: Counter, recall: bool) -> None:
     now = utcnow()
     at = now if recall else (ticket.called_at or now)
-    data = {"ticket": _ticket(ticket), "counter": {"number": counter.number}, "recall": recall,
+    data = {"ticket": ticket_brief(session, ticket), "counter": {"number": counter.number}, "recall": recall,
             "at": iso(at)}
     queue_event(session, ticket.unit_id, "ticket.called", data, now=now)
 
