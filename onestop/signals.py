@@ -16,6 +16,7 @@ day_closed             unit_id, business_date, expired (int)
 dossier_received       dossier
 dossier_changed        dossier, action (str: state, apology), from_state (str)
 rating_created         rating
+device_disowned        device (revoked, or its token rotated: its open sockets must go)
 =====================  ==============================================================
 """
 
@@ -32,3 +33,4 @@ day_closed = _ns.signal("day-closed")
 dossier_received = _ns.signal("dossier-received")
 dossier_changed = _ns.signal("dossier-changed")
 rating_created = _ns.signal("rating-created")
+device_disowned = _ns.signal("device-disowned")

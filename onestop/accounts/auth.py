@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -108,8 +109,13 @@ def init_app(app: Flask) -> None:
             # An explicit bearer token decides who calls, never the ambient session cookie:
             # bearer calls skip the CSRF check, so the cookie's user must not ride along.
             return user_for_token(db.session(), token, utcnow())
-        user = db.session.get(User, int(user_id))
-        return user if user and user.active else None
+        user_pk, _dot, stamp = user_id.partition(".")
+        if not user_pk.isdigit():
+            return None
+        user = db.session.get(User, int(user_pk))
+        if user is None or not user.active or not hmac.compare_digest(stamp, user.session_stamp()):
+            return None  # disabled, or the password changed since this session signed in
+        return user
 
     @login.request_loader
     def _load_from_request(_request: Any) -> User | None:

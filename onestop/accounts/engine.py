@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onestop import signals
 from onestop.accounts.models import DEVICE_KINDS, ROLES, Device, User, hash_token, new_token
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.models import Counter
@@ -101,6 +102,7 @@ def revoke_device(session: Session, device: Device, *, now: dt.datetime) -> Devi
     device.pairing_code_hash = None
     device.pairing_expires_at = None
     session.flush()
+    signals.device_disowned.send(session, device=device)
     return device
 
 
@@ -115,4 +117,5 @@ def rotate_device_token(session: Session, device: Device, *, now: dt.datetime) -
     device.pairing_code_hash = hash_token(code)
     device.pairing_expires_at = now + PAIRING_TTL
     session.flush()
+    signals.device_disowned.send(session, device=device)
     return token, code

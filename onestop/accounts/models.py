@@ -60,7 +60,13 @@ class User(Base):
         return self.active
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the login session stores: the id and a fingerprint of the password hash, so
+        that a new password (a reset by an admin, a stolen cookie suspected) ends every
+        session signed in with the old one."""
+        return f"{self.id}.{self.session_stamp()}"
+
+    def session_stamp(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

@@ -7,6 +7,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import request
 
+from onestop.accounts.auth import bearer_token
 from onestop.extensions import csrf, db
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
@@ -28,8 +29,10 @@ def _offline_docs(state: Any) -> None:
 
 @bp.before_request
 def _csrf_for_cookie_auth() -> None:
-    """Bearer calls carry no ambient credential; cookie-authenticated changes need CSRF."""
-    if request.method in SAFE or request.headers.get("Authorization"):
+    """Bearer calls carry no ambient credential; cookie-authenticated changes need CSRF.
+    Only a bearer token skips the check: with one, the cookies are never read (see
+    ``onestop.accounts.auth``); any other Authorization header leaves them in charge."""
+    if request.method in SAFE or bearer_token():
         return
     if request.cookies:
         csrf.protect()

@@ -64,6 +64,7 @@ class AgentNamespace(Namespace):
         with self._lock:
             self._agents[request.sid] = device.id  # type: ignore[attr-defined]
         join_room(ev.agent_room(device.id))
+        join_room(ev.device_room(device.id))
         service.set_agent_connected(db.session(), device, True, now)
         messages = service.pending_for_agent(db.session(), device, now)
         db.session.commit()

@@ -39,7 +39,9 @@ agent.status        /agent (agent -> server)    {state: online|paper_near_end|pa
 ==================  ==========================  ==============================================
 
 Rooms: ``u{unit_id}`` (whole unit) and ``u{unit_id}z{zone}`` (one zone) on /display;
-``u{unit_id}`` and ``c{counter_id}`` on /counter; ``a{device_id}`` (one print agent) on /agent.
+``u{unit_id}`` and ``c{counter_id}`` on /counter; ``a{device_id}`` (one print agent) on /agent;
+``d{device_id}`` (one paired device) on every namespace it joins, so that a revoked or
+re-keyed device's sockets can be closed.
 """
 
 STATE = "state"
@@ -77,3 +79,7 @@ def counter_room(counter_id: int) -> str:
 
 def agent_room(device_id: int) -> str:
     return f"a{device_id}"
+
+
+def device_room(device_id: int) -> str:
+    return f"d{device_id}"

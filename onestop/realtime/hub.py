@@ -234,6 +234,25 @@ def on_dossier_changed(session: Session, dossier: Dossier, action: str, from_sta
     _queue(session, ev.DOSSIER_CHANGED, payload, ev.COUNTER_NS, [ev.unit_room(dossier.unit_id)])
 
 
+def on_device_disowned(session: Session, device: Any) -> None:
+    """A revoked or re-keyed device: after commit, its open sockets on this instance are
+    closed (the token they connected with no longer opens anything)."""
+    session.info.setdefault("disowned_devices", set()).add(device.id)
+
+
+DEVICE_NAMESPACES = (ev.DISPLAY_NS, ev.COUNTER_NS, ev.AGENT_NS)
+
+
+def _disconnect_device(device_id: int) -> None:
+    server = socketio.server
+    if server is None:
+        return
+    for namespace in DEVICE_NAMESPACES:
+        room = ev.device_room(device_id)
+        for sid, _eio_sid in list(server.manager.get_participants(namespace, room)):
+            server.disconnect(sid, namespace=namespace)
+
+
 def _finalize(session: Session) -> None:
     """Before commit: the display payloads of counters a ticket left in this transaction."""
     if session.in_nested_transaction():  # a savepoint is released, not the transaction
@@ -251,6 +270,11 @@ def _flush_outbox(session: Session) -> None:
     dirty = session.info.pop("queue_dirty", None)
     if dirty:
         queue_notifier.mark(dirty)
+    for device_id in sorted(session.info.pop("disowned_devices", None) or ()):
+        try:
+            _disconnect_device(device_id)
+        except Exception:  # the revocation stands; the socket goes at its next connect
+            log.exception("could not disconnect device %s", device_id)
     box = session.info.pop("outbox", None)
     for name, payload, namespace, rooms in box or []:
         try:
@@ -264,7 +288,7 @@ def _flush_outbox(session: Session) -> None:
 def _drop_outbox(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint rolled back; the transaction goes on
         return
-    for key in ("outbox", "queue_dirty", "freed_counters"):
+    for key in ("outbox", "queue_dirty", "freed_counters", "disowned_devices"):
         session.info.pop(key, None)
 
 
@@ -273,6 +297,7 @@ _RECEIVERS: list[tuple[NamedSignal, Callable[..., None]]] = [
     (signals.ticket_changed, on_changed), (signals.queue_changed, on_queue),
     (signals.counter_changed, on_counter), (signals.day_closed, on_day_closed),
     (signals.dossier_received, on_dossier_received), (signals.dossier_changed, on_dossier_changed),
+    (signals.device_disowned, on_device_disowned),
 ]
 
 

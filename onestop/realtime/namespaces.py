@@ -59,6 +59,7 @@ class DisplayNamespace(Namespace):
             zones = list(device.settings["zones"])
         if device:
             touch_device(device, utcnow())
+            join_room(ev.device_room(device.id))
         for room in [ev.zone_room(unit.id, z) for z in zones] or [ev.unit_room(unit.id)]:
             join_room(room)
         snapshot = display_state(db.session(), unit, utcnow(), zones or None)
@@ -86,6 +87,7 @@ class CounterNamespace(Namespace):
                 raise ConnectionRefusedError("unauthorized")
             unit_id, counter_id = device.unit_id, device.counter_id
             touch_device(device, utcnow())
+            join_room(ev.device_room(device.id))
         if unit_id is None:
             raise ConnectionRefusedError("unit_not_found")
         join_room(ev.unit_room(unit_id))

@@ -63,3 +63,23 @@ def test_nothing_is_sent_for_a_refused_rating(app, client):
     ticket = served(client, 3, finish=False)
     rate(client, tablet(app, 3), ticket["id"], "satisfied")
     assert events(manager, ev.RATING_CREATED) == []
+
+
+def test_revoking_a_tablet_closes_its_socket(app, client):
+    """A stolen tablet's open connection does not outlive its revocation; another tablet's
+    connection stays."""
+    from sqlalchemy import select
+
+    from onestop.accounts.models import Device
+    from onestop.extensions import db
+
+    stolen, kept = connect(app, client, tablet(app, 3)), connect(app, client, tablet(app, 4))
+    with app.app_context():
+        device_id = db.session.scalar(select(Device.id).where(Device.kind == "tablet",
+                                                              Device.counter_id == 3))
+    admin = {"Authorization": f"Bearer {token_for(client, 'admin')}"}
+    ok(client.post(f"/api/v1/devices/{device_id}/revoke", headers=admin))
+    assert not stolen.is_connected(ev.COUNTER_NS)
+    assert kept.is_connected(ev.COUNTER_NS)
+    served(client, 4)
+    assert events(kept, ev.RATING_REQUESTED)  # the other tablet still hears its counter

@@ -166,6 +166,10 @@ def test_the_procedure_import_takes_a_large_file_and_no_more(client: Any) -> Non
 def test_cookie_authenticated_changes_need_the_csrf_token(client: Any) -> None:
     assert login_form(client, "clerk1", "demo").status_code == 302
     assert_error(client.post("/api/v1/counters/1/open"), 400, "csrf_failed")
+    # an Authorization header that is not a bearer token leaves the cookie in charge
+    for header in ("Basic Y2xlcmsxOmRlbW8=", "Token x", "Bearer "):
+        assert_error(client.post("/api/v1/counters/1/open", headers={"Authorization": header}),
+                     400, "csrf_failed")
     counters = client.get("/api/v1/counters").get_json()["counters"]
     assert [c["clerk"] for c in counters if c["id"] == 1] == [None]  # nothing changed
     page = client.get("/").get_data(as_text=True)

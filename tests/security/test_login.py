@@ -122,3 +122,23 @@ def test_cli_user_add_enforces_the_password_rules(tmp_path: Path) -> None:
     assert same.exit_code != 0 and "tên đăng nhập" in same.output
     ok = _cli(tmp_path, "user", "add", "binh", "--role", "clerk", "--password", "hai-con-meo-mun")
     assert ok.exit_code == 0, ok.output
+
+
+def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(app: Any, client: Any) -> None:
+    """A clerk's cookie (on a shared PC, or stolen) stops working once the password changes;
+    an unrelated session of another user goes on."""
+    other = app.test_client()
+    assert login_form(client, "clerk1", "demo").status_code == 302
+    assert login_form(other, "clerk2", "demo").status_code == 302
+    assert client.get("/api/v1/auth/me").status_code == 200
+    assert client.get("/counter/").status_code == 200
+    with in_db(app) as session:
+        user = session.scalar(select(User).where(User.username == "clerk1"))
+        user.set_password("Mật-khẩu-mới-2026")
+    assert_error(client.get("/api/v1/auth/me"), 401, "unauthorized")
+    page = client.get("/counter/")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    assert other.get("/api/v1/auth/me").get_json()["username"] == "clerk2"
+    # signing in again with the new password works
+    assert login_form(client, "clerk1", "Mật-khẩu-mới-2026").status_code == 302
+    assert client.get("/api/v1/auth/me").get_json()["username"] == "clerk1"
