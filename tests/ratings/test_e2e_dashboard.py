@@ -1,11 +1,13 @@
 """Issue 6 end to end in Debian's Chromium against one real server: the clerk finishes at
-counter 3, the counter's tablet shows the rating screen at once, the citizen taps, and the
-manager's dashboard (open in another window) shows the new rating without a reload."""
+counter 3 on the workstation page, the counter's tablet shows the rating screen at once,
+the citizen taps, and the manager's dashboard (open in another window) shows the new
+rating without a reload."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -59,14 +61,24 @@ def test_finish_then_tablet_then_dashboard(site: tuple[str, str], browser: Any) 
     dash.wait_for_url(f"{base}/manager/")
     expect(dash.locator("#satisfaction-today")).to_have_text("—")  # nobody rated today yet
 
-    clerk = _bearer(base, "clerk3")
-    assert requests.post(f"{base}/api/v1/counters/3/open", headers=clerk, timeout=5).ok
-    ticket = requests.post(f"{base}/api/v1/tickets", json={"service_id": 2}, headers=clerk,
-                           timeout=5).json()
-    assert requests.post(f"{base}/api/v1/counters/3/call-next", headers=clerk, timeout=5).json()[
-        "id"] == ticket["id"]
-    assert requests.post(f"{base}/api/v1/counters/3/finish", json={"outcome": "served"},
-                         headers=clerk, timeout=5).ok
+    # the clerk works on the workstation page: sign in, take counter 3, call, finish
+    clerk_ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    desk = clerk_ctx.new_page()
+    desk.on("pageerror", lambda e: problems.append(f"workstation: {e}"))
+    desk.goto(f"{base}/login?next=/counter/")
+    desk.fill("input[name=username]", "clerk3")
+    desk.fill("input[name=password]", "demo")
+    desk.click("button[type=submit]")
+    desk.click(".pick-card[data-counter-id='3']")
+    desk.wait_for_selector("#link-state[data-connected='1']", timeout=LIVE_MS)
+    ticket = requests.post(f"{base}/api/v1/tickets", json={"service_id": 2},  # the lobby kiosk
+                           headers=_bearer(base, "clerk3"), timeout=5).json()
+    desk.wait_for_selector(f"#waiting .chip:text-is('{ticket['label']}')", timeout=LIVE_MS)
+    desk.get_by_role("button", name=re.compile("^Gọi tiếp")).click()
+    expect(desk.locator("#current-label")).to_have_text(ticket["label"], timeout=LIVE_MS)
+    desk.wait_for_selector("#actions [data-act='finish']:not([disabled])")
+    desk.click("#actions [data-act='finish']")
+    desk.click("#dlg-finish .choice-outcome[value='served']")
 
     tablet.wait_for_selector("[data-level=very_satisfied]", state="visible", timeout=LIVE_MS)
     assert tablet.inner_text("#rate-label") == ticket["label"]
@@ -80,3 +92,4 @@ def test_finish_then_tablet_then_dashboard(site: tuple[str, str], browser: Any) 
     assert problems == []
     tablet_ctx.close()
     manager_ctx.close()
+    clerk_ctx.close()
