@@ -41,6 +41,19 @@ def site(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[tup
         yield base, device["pairing_code"]
 
 
+def _signed_in(browser: Any, base: str, username: str, page_path: str,
+               problems: list[str]) -> tuple[Any, Any]:
+    """A window of its own, signed in on the login page, on its way to ``page_path``."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.on("pageerror", lambda e: problems.append(f"{username}: {e}"))
+    page.goto(f"{base}/login?next={page_path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo")
+    page.click("button[type=submit]")
+    return context, page
+
+
 def test_finish_then_tablet_then_dashboard(site: tuple[str, str], browser: Any) -> None:
     base, code = site
     problems: list[str] = []
@@ -51,24 +64,12 @@ def test_finish_then_tablet_then_dashboard(site: tuple[str, str], browser: Any) 
     tablet.wait_for_url(f"{base}/counter/tablet", timeout=LIVE_MS)
     tablet.wait_for_selector("#tablet[data-connected='1']", timeout=LIVE_MS)
 
-    manager_ctx = browser.new_context(viewport={"width": 1366, "height": 768})
-    dash = manager_ctx.new_page()
-    dash.on("pageerror", lambda e: problems.append(f"dashboard: {e}"))
-    dash.goto(f"{base}/login?next=/manager/")
-    dash.fill("input[name=username]", "manager")
-    dash.fill("input[name=password]", "demo")
-    dash.click("button[type=submit]")
+    manager_ctx, dash = _signed_in(browser, base, "manager", "/manager/", problems)
     dash.wait_for_url(f"{base}/manager/")
     expect(dash.locator("#satisfaction-today")).to_have_text("—")  # nobody rated today yet
 
     # the clerk works on the workstation page: sign in, take counter 3, call, finish
-    clerk_ctx = browser.new_context(viewport={"width": 1366, "height": 768})
-    desk = clerk_ctx.new_page()
-    desk.on("pageerror", lambda e: problems.append(f"workstation: {e}"))
-    desk.goto(f"{base}/login?next=/counter/")
-    desk.fill("input[name=username]", "clerk3")
-    desk.fill("input[name=password]", "demo")
-    desk.click("button[type=submit]")
+    clerk_ctx, desk = _signed_in(browser, base, "clerk3", "/counter/", problems)
     desk.click(".pick-card[data-counter-id='3']")
     desk.wait_for_selector("#link-state[data-connected='1']", timeout=LIVE_MS)
     ticket = requests.post(f"{base}/api/v1/tickets", json={"service_id": 2},  # the lobby kiosk
