@@ -80,15 +80,10 @@ def pair_device(session: Session, code: str, *, now: dt.datetime) -> tuple[Devic
 HEARTBEAT_SECONDS = 60
 
 
-def touch_device(device: Device, now: dt.datetime, *, every_s: float = 0) -> bool:
-    """Record that ``device`` was heard from at ``now``; with ``every_s``, only if it was not
-    heard from in that many seconds (a busy kiosk writes once a minute, not every request).
-    True when written. The manager's dashboard reports devices silent for too long."""
-    last = device.last_seen_at
-    if last is not None and (now - last).total_seconds() < every_s:
-        return False
+def touch_device(device: Device, now: dt.datetime) -> None:
+    """Record that ``device`` was heard from at ``now`` (its heartbeat, a socket connect).
+    The manager's dashboard reports devices silent for too long."""
     device.last_seen_at = now
-    return True
 
 
 def _pairing_code() -> str:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from onestop.accounts import engine as accounts
-from onestop.accounts.auth import DEVICE_COOKIE, require_user
+from onestop.accounts.auth import DEVICE_COOKIE, current_device, require_user
 from onestop.api import bp
 from onestop.api.common import now
 from onestop.api.schemas import Strict
@@ -50,7 +50,6 @@ class HeartbeatOut(BaseModel):
         "unit's `device_heartbeat_kinds` silent for more than `device_stale_minutes`.",
         responses=[401, 403, 429])
 def device_heartbeat() -> Any:
-    from onestop.accounts.auth import current_device
     from onestop.queueing.errors import DomainError
     from onestop.queueing.state import iso
 
