@@ -5,8 +5,10 @@
    slow to read 500 sockets on time). The clock starts just before the HTTP call-next and
    stops when each client's handler runs; ``time.time()`` is shared by the processes of
    one machine. Targets: p50 <= 5 ms, p99 <= 50 ms at 500 displays.
-   The 500 level is run again with a minimal Engine.IO client (one select() loop per
-   process), which shows how much of the time is the Python clients' own.
+   The 500 level is run again with a minimal Engine.IO client (``bench.rawclient``, one
+   select() loop per process), which shows how much of the time is the Python clients'
+   own, and also gives each frame's arrival time at the client's socket (the kernel's
+   receive timestamp), which does not depend on when a client process got a core.
 2. server memory with 1,000 connected display clients (VmRSS of the gunicorn worker, and
    of worker + master). Target: <= 200 MB.
 
@@ -29,6 +31,7 @@ from typing import Any
 
 import requests
 
+from bench import rawclient
 from bench.common import Server, free_port, latency_summary, machine_info, prepare_centre, write_json
 
 LEVELS = (50, 200, 500)
@@ -71,60 +74,12 @@ def _display_clients(base: str, count: int, ready: Any, stop: Any, results: Any,
             sio.disconnect()
 
 
-def _raw_display_clients(base: str, count: int, ready: Any, stop: Any, results: Any, index: int) -> None:
-    """A client process speaking Engine.IO 4 / Socket.IO 5 directly over websocket-client:
-    ``count`` sockets on ``/display`` in one select() loop, a client side cheap enough that
-    the server is measured; reports every ``ticket.called`` receipt as (ticket id,
-    time.time()), and counts sockets the server closed instead of failing."""
-    import select
-
-    import websocket
-
-    url = base.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    sockets: dict[Any, Any] = {}
-    errors = 0
-    for _ in range(count):
-        try:
-            ws = websocket.create_connection(url, timeout=30)
-            ws.recv()  # "0{sid, pingInterval, ...}"
-            ws.send("40/display,")
-            while not str(ws.recv()).startswith("40/display"):
-                pass
-            sockets[ws.sock] = ws
-        except Exception:  # noqa: BLE001 - counted and reported
-            errors += 1
-    connected = len(sockets)
-    ready.put((index, connected, errors))
-    received: list[tuple[int, float]] = []
-    dropped = 0
-    prefix = '42/display,["ticket.called",'
-    while not stop.is_set() and sockets:
-        readable, _, _ = select.select(list(sockets), [], [], 0.2)
-        for sock in readable:  # websocket-client reads exact frame sizes: no hidden buffer
-            ws = sockets[sock]
-            try:
-                msg = str(ws.recv())
-                if msg.startswith(prefix):
-                    received.append((json.loads(msg[len("42/display,"):])[1]["ticket"]["id"],
-                                     time.time()))
-                elif msg == "2":
-                    ws.send("3")
-            except Exception:  # noqa: BLE001 - a closed socket is counted, not fatal
-                dropped += 1
-                del sockets[sock]
-    results.put({"index": index, "received": received, "connected": connected,
-                 "errors": errors, "dropped": dropped})
-    for ws in sockets.values():
-        with contextlib.suppress(Exception):
-            ws.close()
-
-
 class ClientFleet:
     """``total`` display connections in ceil(total / PER_PROCESS) spawned processes."""
 
     def __init__(self, base: str, total: int, raw: bool = False) -> None:
         ctx = multiprocessing.get_context("spawn")
-        target = _raw_display_clients if raw else _display_clients
+        target = rawclient.display_clients if raw else _display_clients
         self.ready, self.results, self.stop = ctx.Queue(), ctx.Queue(), ctx.Event()
         nprocs = math.ceil(total / PER_PROCESS)
         counts = [total // nprocs + (1 if i < total % nprocs else 0) for i in range(nprocs)]
@@ -203,12 +158,16 @@ def _level(server: Server, clerk: Clerk, counter_id: int, clients: int, raw: boo
     cpu = server.cpu_seconds() - cpu
     time.sleep(1.0)
     reports = fleet.finish()
-    latencies = [at - sent[tid] for r in reports for tid, at in r["received"] if tid in sent]
+    receipts = [row for r in reports for row in r["received"] if row[0] in sent]
+    latencies = [row[1] - sent[row[0]] for row in receipts]
+    # raw clients also give the kernel's arrival time (bench.rawclient)
+    arrival = {"arrival": latency_summary([row[2] - sent[row[0]] for row in receipts])} if raw else {}
     return {"clients": clients, "client": "raw engine.io" if raw else "python-socketio",
             "connected": fleet.connected, "connect_errors": fleet.errors,
             "server_cpu_ms_per_call": round(cpu / (WARMUP + ROUNDS) * 1000, 1),
             "processes": len(fleet.procs), "calls": ROUNDS, "receipts": len(latencies),
             "missing": fleet.connected * ROUNDS - len(latencies), **latency_summary(latencies),
+            **arrival,
             # the call-next request alone (response received), for comparison
             "http_call_next": latency_summary(http)}
 

@@ -7,7 +7,9 @@ processes (a minimal Engine.IO 4 / Socket.IO 5 client over websocket-client, one
 loop per process, as in ``bench.display_latency``'s raw client). clerk1 then calls at
 counter 1 through instance A only, ~0.3 s apart. For each receipt of ``ticket.called`` the
 delay runs from just before the HTTP call-next to the client's read (``time.time()`` is
-shared by the processes of one machine); A's clients and B's are summarised apart.
+shared by the processes of one machine), and again to the frame's arrival at the client's
+socket (``arrival``, the kernel's receive timestamp, see ``bench.rawclient``); A's clients
+and B's are summarised apart.
 Target: p99 <= 100 ms at B's displays.
 
 If N clients cannot all connect (a 2-core box also runs the servers, PostgreSQL, Redis and
@@ -34,8 +36,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench import rawclient
 from bench.common import ONESTOP, Server, free_port, latency_summary, machine_info, write_json
-from bench.display_latency import Clerk, _raw_display_clients
+from bench.display_latency import Clerk
 
 PG_URL = os.environ.get("ONESTOP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("ONESTOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -68,7 +71,7 @@ class Fleet:
         self.procs = []
         for index, (name, count) in enumerate(rows):
             self.instance.append(name)
-            self.procs.append(ctx.Process(target=_raw_display_clients, daemon=True, args=(
+            self.procs.append(ctx.Process(target=rawclient.display_clients, daemon=True, args=(
                 bases[name], count, self.ready, self.stop, self.results, index)))
         self.started = time.monotonic()
         for proc in self.procs:
@@ -178,13 +181,15 @@ def _measure(servers: dict[str, Server], clerk: Clerk, fleet: Fleet) -> dict[str
     out: dict[str, Any] = {}
     for name in servers:
         rows = [r for r in reports if r["instance"] == name]
-        lat = [at - sent[tid] for r in rows for tid, at in r["received"] if tid in sent]
+        receipts = [row for r in rows for row in r["received"] if row[0] in sent]
+        lat = [row[1] - sent[row[0]] for row in receipts]
         connected = sum(r["connected"] for r in rows)
         out[name] = {"connected": connected, "connect_errors": sum(r["errors"] for r in rows),
                      "dropped_during_run": sum(r["dropped"] for r in rows),
                      "client_processes": len(rows), "receipts": len(lat),
                      "expected_receipts": connected * ROUNDS,
                      "missing": connected * ROUNDS - len(lat), **latency_summary(lat),
+                     "arrival": latency_summary([row[2] - sent[row[0]] for row in receipts]),
                      "server_cpu_ms_per_call": cpu[name]}
     out["http_call_next"] = latency_summary(http)
     out["loadavg_after_calls"] = load
