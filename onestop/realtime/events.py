@@ -5,11 +5,16 @@ event               namespaces                  payload
 ==================  ==========================  ==============================================
 state               /display                    display snapshot (GET /api/v1/display/state)
 ticket.called       /display, /counter          {ticket: {id, label, service, service_id},
-                                                 counter: {id, number, name}, recall, at}
+                                                 counter: {id, number, name}, recall, at,
+                                                 waiting: [{service_id, waiting}] (the
+                                                 called field's count after the call)}
 ticket.issued       /counter                    {ticket: {id, label, service_id, priority}, at}
 ticket.changed      /counter                    {ticket: {id, label, state, service_id,
                                                  counter_id}, action, at}
-queue.changed       /display, /counter          {unit_id, waiting: [{service_id, waiting}]}
+queue.changed       /display, /counter          {unit_id, waiting: [{service_id, waiting}]};
+                                                 on /display only counts that differ from
+                                                 the last sent (a call's count rides on
+                                                 ticket.called)
 counter.changed     /display, /counter          {counter: {id, number, name, state,
                                                  pause_reason, clerk_id, zone, serving:
                                                  {id, label, state, service_id, service}

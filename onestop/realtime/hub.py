@@ -13,7 +13,7 @@ from typing import Any
 
 from blinker import NamedSignal
 from flask import Flask
-from sqlalchemy import event, inspect, select
+from sqlalchemy import bindparam, event, func, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -75,11 +75,29 @@ def ticket_brief(session: Session, ticket: Ticket) -> dict[str, Any]:
             "service_id": ticket.service_id}
 
 
+_WAITING_ONE = select(func.count()).select_from(Ticket).where(
+    Ticket.service_id == bindparam("s"), Ticket.business_date == bindparam("d"),
+    Ticket.state == "waiting")
+
+
+def _waiting_after_call(session: Session, ticket: Ticket) -> list[dict[str, int]]:
+    """People still waiting in the called ticket's field, counted in the call's own
+    transaction. Carried by ``ticket.called`` so that a display updates its waiting list
+    from the call itself: the ``queue.changed`` that would follow (another frame to every
+    display, which at 500 displays costs as much as the call's own) is then skipped for
+    displays when it would say the same (``QueueNotifier.shown``)."""
+    n = int(session.scalar(_WAITING_ONE, {"s": ticket.service_id, "d": ticket.business_date}) or 0)
+    shown = session.info.setdefault("display_waiting", {})
+    shown[(ticket.unit_id, ticket.service_id)] = n
+    return [{"service_id": ticket.service_id, "waiting": n}]
+
+
 def on_called(session: Session, ticket: Ticket, counter: Counter, recall: bool) -> None:
     service = _service(session, ticket)
     payload = {"ticket": ticket_brief(session, ticket),
                "counter": {"id": counter.id, "number": counter.number, "name": counter.name},
-               "recall": recall, "at": iso(utcnow())}
+               "recall": recall, "at": iso(utcnow()),
+               "waiting": _waiting_after_call(session, ticket)}
     # call-next finished the previous ticket first: no "idle" flash on the displays
     _drop_display_counter(session, counter.id)
     _freed(session).discard(counter.id)
@@ -127,6 +145,10 @@ class QueueNotifier:
         self.pending: dict[int, set[int]] = {}
         self.interval = 0.0
         self.running = False
+        #: (unit_id, service_id) -> the waiting count this process last sent to displays,
+        #: in a queue.changed or a ticket.called; a count displays already have is not
+        #: sent to them again (the /counter namespace still gets every queue.changed)
+        self.shown: dict[tuple[int, int], int] = {}
 
     def mark(self, dirty: dict[int, set[int]]) -> None:
         for unit_id, service_ids in dirty.items():
@@ -154,24 +176,30 @@ class QueueNotifier:
         session = db.session_factory()
         try:
             for unit_id, service_ids in pending.items():
-                _emit_queue(session, unit_id, sorted(service_ids))
+                _emit_queue(session, unit_id, sorted(service_ids), self.shown)
         finally:
             session.close()
 
 
-def _emit_queue(session: Session, unit_id: int, service_ids: list[int]) -> None:
+def _emit_queue(session: Session, unit_id: int, service_ids: list[int],
+                shown: dict[tuple[int, int], int]) -> None:
     unit = session.get(Unit, unit_id)
     if unit is None:
         return
     counts = waiting_by_service(session, unit, unit.business_date(utcnow()))
+    news = [s for s in service_ids if shown.get((unit_id, s)) != counts.get(s, 0)]
     zones = sorted({z for z in session.scalars(
-        select(Service.zone).where(Service.id.in_(service_ids))) if z})
+        select(Service.zone).where(Service.id.in_(news))) if z}) if news else []
     session.rollback()  # end the read transaction before touching the network
-    payload = {"unit_id": unit_id,
-               "waiting": [{"service_id": s, "waiting": counts.get(s, 0)} for s in service_ids]}
-    socketio.emit(ev.QUEUE_CHANGED, payload, namespace=ev.DISPLAY_NS,
-                  to=[ev.unit_room(unit_id)] + [ev.zone_room(unit_id, z) for z in zones])
-    socketio.emit(ev.QUEUE_CHANGED, payload, namespace=ev.COUNTER_NS, to=[ev.unit_room(unit_id)])
+    waiting = [{"service_id": s, "waiting": counts.get(s, 0)} for s in service_ids]
+    if news:
+        shown.update({(unit_id, s): counts.get(s, 0) for s in news})
+        socketio.emit(ev.QUEUE_CHANGED,
+                      {"unit_id": unit_id, "waiting": [w for w in waiting if w["service_id"] in news]},
+                      namespace=ev.DISPLAY_NS,
+                      to=[ev.unit_room(unit_id)] + [ev.zone_room(unit_id, z) for z in zones])
+    socketio.emit(ev.QUEUE_CHANGED, {"unit_id": unit_id, "waiting": waiting},
+                  namespace=ev.COUNTER_NS, to=[ev.unit_room(unit_id)])
 
 
 queue_notifier = QueueNotifier()
@@ -267,6 +295,8 @@ def _finalize(session: Session) -> None:
 def _flush_outbox(session: Session) -> None:
     if session.in_nested_transaction():  # only the outermost commit makes changes visible
         return
+    # before the notifier counts: what ticket.called is about to tell displays
+    queue_notifier.shown.update(session.info.pop("display_waiting", None) or {})
     dirty = session.info.pop("queue_dirty", None)
     if dirty:
         queue_notifier.mark(dirty)
@@ -288,7 +318,7 @@ def _flush_outbox(session: Session) -> None:
 def _drop_outbox(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint rolled back; the transaction goes on
         return
-    for key in ("outbox", "queue_dirty", "freed_counters", "disowned_devices"):
+    for key in ("outbox", "queue_dirty", "freed_counters", "disowned_devices", "display_waiting"):
         session.info.pop(key, None)
 
 
@@ -306,6 +336,7 @@ def init_app(app: Flask) -> None:
     for signal, receiver in _RECEIVERS:
         signal.connect(receiver, weak=False)
     queue_notifier.interval = float(app.config.get("QUEUE_EVENT_INTERVAL_S", 0.25))
+    queue_notifier.shown.clear()  # one app per process in production; tests make many
     if not event.contains(db.session_factory, "after_commit", _flush_outbox):
         event.listen(db.session_factory, "before_commit", _finalize)
         event.listen(db.session_factory, "after_commit", _flush_outbox)

@@ -160,6 +160,35 @@ def test_two_quick_calls_are_both_shown_and_announced_in_order(server: Server, b
     assert outside == []
 
 
+def test_waiting_counts_follow_issues_and_calls(server: Server, browser: Any) -> None:
+    """A call's new count comes with ticket.called itself (no queue.changed follows it on
+    /display): the hall's waiting list must still go down with the call."""
+    outside: list[str] = []
+    page = hall(browser, server, outside, "?voice=chime")
+    shown = """(want) => Object.entries(want).every(([sid, n]) =>
+      document.querySelector(`#waiting li[data-service-id="${sid}"] .w-count`)?.textContent === String(n))"""
+
+    def truth() -> dict[str, int]:
+        res = requests.get(f"{server.base}/api/v1/display/state", timeout=5)
+        return {str(w["service_id"]): w["waiting"] for w in res.json()["waiting"]}
+
+    api = Api(server.base)
+    api.post("/counters/6/open")  # Đăng ký kinh doanh (field 5), Văn hóa, Giáo dục
+    api.issue(5)
+    api.issue(5)
+    page.wait_for_function(shown, arg=truth(), timeout=5000)  # issues: queue.changed
+    before = truth()
+    called = api.post("/counters/6/call-next")
+    after = truth()
+    sid = str(called["service_id"])
+    assert after[sid] == before[sid] - 1
+    page.wait_for_function(shown, arg=after, timeout=5000)  # the call: ticket.called's count
+    api.post("/counters/6/call-next")  # the second one too: nothing left for later tests
+    page.wait_for_function(shown, arg=truth(), timeout=5000)
+    page.close()
+    assert outside == []
+
+
 def test_counter_display_follows_its_counter(server: Server, browser: Any) -> None:
     outside: list[str] = []
     code = json.loads(server.cli("device", "add", "--kind", "counter-display", "--name", "LED quầy 5",

@@ -86,6 +86,30 @@ def test_ticket_called(app, client, clerk):
     assert isinstance(call["at"], str) and call["at"].endswith("Z")
 
 
+def test_a_call_carries_the_fields_new_count(app, client, clerk):
+    """Displays learn the called field's count from ticket.called; the queue.changed that
+    would repeat it is not sent to them (one frame per display per call, not two), while
+    staff screens still get it. A real change (an issue) is sent to displays as before."""
+    issue(client, clerk)
+    issue(client, clerk)
+    hall = display(app, client)
+    hall.get_received(ev.DISPLAY_NS)
+    staff = counter_client(app, app.test_client(), token=clerk)
+    staff.get_received(ev.COUNTER_NS)
+    ok(act(client, clerk, 1, "call-next"))
+    events = hall.get_received(ev.DISPLAY_NS)
+    assert [e["name"] for e in events] == [ev.TICKET_CALLED]
+    assert events[0]["args"][0]["waiting"] == [{"service_id": 1, "waiting": 1}]
+    staff_events = {e["name"]: e["args"][0] for e in staff.get_received(ev.COUNTER_NS)}
+    assert staff_events[ev.QUEUE_CHANGED]["waiting"] == [{"service_id": 1, "waiting": 1}]
+    issue(client, clerk)
+    changed = received(hall, ev.DISPLAY_NS, ev.QUEUE_CHANGED)
+    assert [c["waiting"] for c in changed] == [[{"service_id": 1, "waiting": 2}]]
+    ok(act(client, clerk, 1, "recall"))  # the count did not change: the same count again
+    recall = received(hall, ev.DISPLAY_NS)
+    assert [e["waiting"] for e in recall] == [[{"service_id": 1, "waiting": 2}]]
+
+
 def test_recall_is_flagged(app, client, clerk):
     issue(client, clerk)
     ok(act(client, clerk, 1, "call-next"))

@@ -1,6 +1,6 @@
 // Hall display: a `state` snapshot on every (re)connect replaces everything shown (no
 // stale numbers, nothing announced); then ticket.called (announced, in order),
-// counter.changed and queue.changed keep it live.
+// counter.changed and queue.changed (and the counts a ticket.called carries) keep it live.
 (function () {
   "use strict";
   const D = window.OnestopDisplay;
@@ -146,6 +146,13 @@
   const socket = D.connect({ unit, zone }, $("offline"), root);
   socket.on("connect", loadConfig);
   socket.on("state", applySnapshot);
+  function applyWaiting(counts) {
+    for (const w of counts || []) {
+      const row = waiting.find((x) => x.service_id === w.service_id);
+      if (row) row.waiting = w.waiting;
+    }
+    renderWaiting();
+  }
   socket.on("ticket.called", (ev) => {
     const c = counters.get(ev.counter.id);
     if (c) {
@@ -154,6 +161,7 @@
         service_id: ev.ticket.service_id, state: "called" };
       renderCounters();
     }
+    if (ev.waiting) applyWaiting(ev.waiting); // a call's count: no queue.changed follows
     announcer.push(ev);
   });
   socket.on("counter.changed", (ev) => {
@@ -162,12 +170,6 @@
     counters.set(ev.counter.id, Object.assign(known || {}, ev.counter));
     renderCounters();
   });
-  socket.on("queue.changed", (ev) => {
-    for (const w of ev.waiting) {
-      const row = waiting.find((x) => x.service_id === w.service_id);
-      if (row) row.waiting = w.waiting;
-    }
-    renderWaiting();
-  });
+  socket.on("queue.changed", (ev) => applyWaiting(ev.waiting));
   setInterval(() => { if (socket.connected) { loadConfig(); resync(); } }, RESYNC_MS);
 })();
