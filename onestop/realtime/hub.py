@@ -86,7 +86,10 @@ def _waiting_after_call(session: Session, ticket: Ticket) -> list[dict[str, int]
     from the call itself: the ``queue.changed`` that would follow (another frame to every
     display, which at 500 displays costs as much as the call's own) is then skipped for
     displays when it would say the same (``QueueNotifier.shown``)."""
-    n = int(session.scalar(_WAITING_ONE, {"s": ticket.service_id, "d": ticket.business_date}) or 0)
+    session.flush()  # whatever else the transaction changed counts (usually nothing left)
+    # on the connection: a count needs none of the ORM's execution path
+    n = int(session.connection().scalar(
+        _WAITING_ONE, {"s": ticket.service_id, "d": ticket.business_date}) or 0)
     shown = session.info.setdefault("display_waiting", {})
     shown[(ticket.unit_id, ticket.service_id)] = n
     return [{"service_id": ticket.service_id, "waiting": n}]
