@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "PRINT_FONT": "",  # font file(s) for slips; default Be Vietnam Pro, then DejaVu Sans
     "PRINT_FONT_BOLD": "",
     # operations (onestop/ops): reverse proxy, logs, metrics, backups
+    "GRACEFUL_TIMEOUT_S": 5,  # a stop or restart waits at most this long for requests in flight
     "PROXY_COUNT": 0,  # proxies in front (nginx: 1) whose X-Forwarded-* are trusted; 0 = none
     "LOG_FORMAT": "text",  # or "json": one JSON object per line (ts, level, logger, message, request_id)
     "LOG_LEVEL": "info",

@@ -23,8 +23,9 @@ def demo_server(data_dir: Path, history_weeks: int = 0, **env: str) -> Iterator[
 
     No past history by default: it is not what these tests look at, and it slows the start."""
     port = free_port()
+    # a browser's open websocket would hold every stop for the full 5 s graceful timeout
     environ = {**os.environ, "ONESTOP_SECRET_KEY": SECRET, "ONESTOP_DATA_DIR": str(data_dir),
-               **env}
+               "ONESTOP_GRACEFUL_TIMEOUT_S": "1", **env}
     environ.pop("ONESTOP_DATABASE_URL", None)
     log = (data_dir / "server.log").open("wb")
     proc = subprocess.Popen([ONESTOP, "demo", "--always-open", "--port", str(port),

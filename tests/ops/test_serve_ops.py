@@ -96,6 +96,27 @@ def _log_lines(server: Server, done: object, timeout: float = 15) -> list[dict[s
         time.sleep(0.2)
 
 
+def test_graceful_timeout_is_a_setting(tmp_path: Path) -> None:
+    """ONESTOP_GRACEFUL_TIMEOUT_S bounds a stop with a display still connected."""
+    env = clean_env(ONESTOP_DATA_DIR=str(tmp_path), ONESTOP_SECRET_KEY=SECRET,
+                    ONESTOP_GRACEFUL_TIMEOUT_S="1")
+    assert run_cli(["db", "upgrade"], env).returncode == 0
+    load_demo(f"sqlite:///{tmp_path / 'onestop.sqlite3'}")
+    port = free_port()
+    srv = Server(["serve", "--port", str(port)], env, port, tmp_path / "server.log")
+    try:
+        srv.wait_healthy(timeout=60)
+        display = socketio.Client(reconnection=False)
+        display.connect(srv.base, namespaces=["/display"], transports=["websocket"], wait_timeout=30)
+        start = time.monotonic()
+        os.kill(srv.proc.pid, signal.SIGTERM)
+        srv.proc.wait(timeout=20)
+        assert time.monotonic() - start < 3.5  # the default (5 s) would take longer
+        display.disconnect()
+    finally:
+        srv.stop()
+
+
 def test_sigterm_stops_within_the_graceful_timeout(tmp_path: Path) -> None:
     env = clean_env(ONESTOP_DATA_DIR=str(tmp_path), ONESTOP_SECRET_KEY=SECRET)
     assert run_cli(["db", "upgrade"], env).returncode == 0
