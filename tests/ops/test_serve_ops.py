@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -96,46 +97,43 @@ def _log_lines(server: Server, done: object, timeout: float = 15) -> list[dict[s
         time.sleep(0.2)
 
 
-def test_graceful_timeout_is_a_setting(tmp_path: Path) -> None:
-    """ONESTOP_GRACEFUL_TIMEOUT_S bounds a stop with a display still connected."""
-    env = clean_env(ONESTOP_DATA_DIR=str(tmp_path), ONESTOP_SECRET_KEY=SECRET,
-                    ONESTOP_GRACEFUL_TIMEOUT_S="1")
-    assert run_cli(["db", "upgrade"], env).returncode == 0
+@contextmanager
+def _serving_a_display(tmp_path: Path, **env: str) -> Iterator[Server]:
+    """``onestop serve`` on the demo centre, with a display connected over websocket."""
+    environ = clean_env(ONESTOP_DATA_DIR=str(tmp_path), ONESTOP_SECRET_KEY=SECRET, **env)
+    assert run_cli(["db", "upgrade"], environ).returncode == 0
     load_demo(f"sqlite:///{tmp_path / 'onestop.sqlite3'}")
     port = free_port()
-    srv = Server(["serve", "--port", str(port)], env, port, tmp_path / "server.log")
+    srv = Server(["serve", "--port", str(port)], environ, port, tmp_path / "server.log")
+    display = socketio.Client(reconnection=False)
     try:
         srv.wait_healthy(timeout=60)
-        display = socketio.Client(reconnection=False)
         display.connect(srv.base, namespaces=["/display"], transports=["websocket"], wait_timeout=30)
-        start = time.monotonic()
-        os.kill(srv.proc.pid, signal.SIGTERM)
-        srv.proc.wait(timeout=20)
-        assert time.monotonic() - start < 3.5  # the default (5 s) would take longer
-        display.disconnect()
+        yield srv
     finally:
+        display.disconnect()
         srv.stop()
+
+
+def _stop_time(srv: Server) -> float:
+    """Seconds from SIGTERM (what systemd sends to the main process) to the exit."""
+    start = time.monotonic()
+    os.kill(srv.proc.pid, signal.SIGTERM)
+    try:
+        srv.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the server did not stop within 20 s of SIGTERM")
+    assert srv.proc.returncode == 0
+    return time.monotonic() - start
+
+
+def test_graceful_timeout_is_a_setting(tmp_path: Path) -> None:
+    """ONESTOP_GRACEFUL_TIMEOUT_S bounds a stop with a display still connected."""
+    with _serving_a_display(tmp_path, ONESTOP_GRACEFUL_TIMEOUT_S="1") as srv:
+        assert _stop_time(srv) < 3.5  # the default (5 s) would take longer
 
 
 def test_sigterm_stops_within_the_graceful_timeout(tmp_path: Path) -> None:
-    env = clean_env(ONESTOP_DATA_DIR=str(tmp_path), ONESTOP_SECRET_KEY=SECRET)
-    assert run_cli(["db", "upgrade"], env).returncode == 0
-    load_demo(f"sqlite:///{tmp_path / 'onestop.sqlite3'}")
-    port = free_port()
-    srv = Server(["serve", "--port", str(port)], env, port, tmp_path / "server.log")
-    try:
-        srv.wait_healthy(timeout=60)
-        display = socketio.Client(reconnection=False)
-        display.connect(srv.base, namespaces=["/display"], transports=["websocket"], wait_timeout=30)
-        start = time.monotonic()
-        os.kill(srv.proc.pid, signal.SIGTERM)  # what systemd sends to the main process
-        try:
-            srv.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pytest.fail("the server did not stop within 20 s of SIGTERM")
-        took = time.monotonic() - start
+    with _serving_a_display(tmp_path) as srv:
+        took = _stop_time(srv)
         assert took < 12, f"graceful stop took {took:.1f} s"
-        assert srv.proc.returncode == 0
-        display.disconnect()
-    finally:
-        srv.stop()
