@@ -125,9 +125,15 @@ def _users(session: Session, unit: Unit) -> None:
     names = ["Trần Văn An", "Lê Thị Bình", "Phạm Minh Châu", "Hoàng Văn Dũng",
              "Vũ Thị Hà", "Đặng Quốc Khánh", "Bùi Thị Mai", "Đỗ Văn Nam"]
     people += [(f"clerk{i}", name, "clerk") for i, name in enumerate(names, start=1)]
+    # one password for all, hashed once: each hash costs about 0.1 s (scrypt), and the demo
+    # starts on every `make demo` and in every browser test
+    hashed = ""
     for username, full_name, role in people:
         user = User(unit_id=unit.id, username=username, full_name=full_name, role=role)
-        user.set_password(DEMO_PASSWORD)
+        if not hashed:
+            user.set_password(DEMO_PASSWORD)
+            hashed = user.password_hash
+        user.password_hash = hashed
         session.add(user)
 
 
