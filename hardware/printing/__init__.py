@@ -10,6 +10,8 @@ Typical use (the server and the print agent do exactly this)::
 Nothing here imports Flask or ``onestop``.
 """
 
+# first: sets python-escpos's cache directory before python-escpos is imported
+from hardware.printing import _escpos_cache  # noqa: F401
 from hardware.printing.drivers import (
     Driver,
     PrinterUriError,

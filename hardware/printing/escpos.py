@@ -16,12 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from escpos import capabilities as escpos_capabilities
 from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 from PIL import Image, ImageOps
 
+from hardware.printing import _escpos_cache
 from hardware.printing.render import Fonts, TicketSlip, TicketTexts, render_ticket, ticket_lines
 from hardware.printing.tcvn3 import tcvn3_segments
+
+_escpos_cache.store(escpos_capabilities.CAPABILITIES)  # parsed by this process: keep it
 
 ESC_INIT = b"\x1b@"
 #: python-escpos profile used for the raster path: 203 dpi, 576 dots (its width check
