@@ -14,6 +14,7 @@ from onestop.accounts import models
 from onestop.accounts.models import User
 from onestop.db import make_engine
 from onestop.migrate import upgrade
+from tests.ops.conftest import load_demo
 
 
 def test_every_demo_account_signs_in_with_the_one_hash(tmp_path: Path,
@@ -28,10 +29,9 @@ def test_every_demo_account_signs_in_with_the_one_hash(tmp_path: Path,
     monkeypatch.setattr(models, "generate_password_hash", counting)
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     upgrade(url)
+    load_demo(url)
     engine = make_engine(url)
     with Session(engine) as session:
-        demo.load(session)
-        session.commit()
         users = {u.username: u for u in session.scalars(select(User))}
     engine.dispose()
     assert calls == [demo.DEMO_PASSWORD]  # ten accounts, one hash computed
