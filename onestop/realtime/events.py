@@ -12,9 +12,8 @@ ticket.issued       /counter                    {ticket: {id, label, service_id,
 ticket.changed      /counter                    {ticket: {id, label, state, service_id,
                                                  counter_id}, action, at}
 queue.changed       /display, /counter          {unit_id, waiting: [{service_id, waiting}]};
-                                                 on /display only counts that differ from
-                                                 the last sent (a call's count rides on
-                                                 ticket.called)
+                                                 on /display without the counts a
+                                                 ticket.called just carried (unchanged)
 counter.changed     /display, /counter          {counter: {id, number, name, state,
                                                  pause_reason, clerk_id, zone, serving:
                                                  {id, label, state, service_id, service}

@@ -148,9 +148,11 @@ class QueueNotifier:
         self.pending: dict[int, set[int]] = {}
         self.interval = 0.0
         self.running = False
-        #: (unit_id, service_id) -> the waiting count this process last sent to displays,
-        #: in a queue.changed or a ticket.called; a count displays already have is not
-        #: sent to them again (the /counter namespace still gets every queue.changed)
+        #: (unit_id, service_id) -> the waiting count a ticket.called of this process carried
+        #: since the last tick: if the tick counts the same, displays have it and get no
+        #: queue.changed (the /counter namespace still gets every one). Kept for one tick
+        #: only: with several instances, another one may have sent displays a newer count
+        #: since, and an older memory would wrongly hold back a change back to this count.
         self.shown: dict[tuple[int, int], int] = {}
 
     def mark(self, dirty: dict[int, set[int]]) -> None:
@@ -174,12 +176,13 @@ class QueueNotifier:
         if not self.pending:
             return
         pending, self.pending = self.pending, {}
+        shown, self.shown = self.shown, {}
         # a session of its own, outside any app context: this may run inside the
         # after_commit of a request's session, which must not be closed from here
         session = db.session_factory()
         try:
             for unit_id, service_ids in pending.items():
-                _emit_queue(session, unit_id, sorted(service_ids), self.shown)
+                _emit_queue(session, unit_id, sorted(service_ids), shown)
         finally:
             session.close()
 
@@ -196,7 +199,6 @@ def _emit_queue(session: Session, unit_id: int, service_ids: list[int],
     session.rollback()  # end the read transaction before touching the network
     waiting = [{"service_id": s, "waiting": counts.get(s, 0)} for s in service_ids]
     if news:
-        shown.update({(unit_id, s): counts.get(s, 0) for s in news})
         socketio.emit(ev.QUEUE_CHANGED,
                       {"unit_id": unit_id, "waiting": [w for w in waiting if w["service_id"] in news]},
                       namespace=ev.DISPLAY_NS,

@@ -110,6 +110,26 @@ def test_a_call_carries_the_fields_new_count(app, client, clerk):
     assert [e["waiting"] for e in recall] == [[{"service_id": 1, "waiting": 2}]]
 
 
+def test_a_count_another_instance_changed_is_sent_again(app, client, clerk):
+    """Scaled out, another instance may have told displays a newer count: a count this
+    process sent earlier is no reason to hold back the same count now."""
+    from sqlalchemy import update
+
+    from onestop.extensions import db
+    from onestop.queueing.models import Ticket
+
+    hall = display(app, client)
+    hall.get_received(ev.DISPLAY_NS)
+    issue(client, clerk)
+    assert [c["waiting"] for c in received(hall, ev.DISPLAY_NS, ev.QUEUE_CHANGED)] == [
+        [{"service_id": 1, "waiting": 1}]]
+    with app.app_context(), db.engine.begin() as conn:  # the other instance calls it
+        conn.execute(update(Ticket).values(state="called", counter_id=2))
+    issue(client, clerk)  # back to 1 waiting, which displays last heard as 0
+    assert [c["waiting"] for c in received(hall, ev.DISPLAY_NS, ev.QUEUE_CHANGED)] == [
+        [{"service_id": 1, "waiting": 1}]]
+
+
 def test_recall_is_flagged(app, client, clerk):
     issue(client, clerk)
     ok(act(client, clerk, 1, "call-next"))
