@@ -56,6 +56,22 @@ def _source_mtime() -> float:
     return float("inf")  # not found: never trust a pickle
 
 
+def _usable(cached: Path) -> bool:
+    """A pickle python-escpos can start from (it needs the ``default`` profile); one that is
+    not is removed, and python-escpos parses its file again (a few ms to check, 0.6 s not
+    to need)."""
+    try:
+        with cached.open("rb") as fh:
+            data = pickle.load(fh)  # noqa: S301 - our own file, in a directory only we can write
+        if isinstance(data, dict) and "default" in data.get("profiles", {}):
+            return True
+    except Exception:  # noqa: BLE001 - any unreadable cache is just a miss
+        pass
+    with contextlib.suppress(OSError):
+        cached.unlink()
+    return False
+
+
 def _candidates() -> list[Path]:
     out = []
     if os.environ.get("CACHE_DIRECTORY"):  # systemd CacheDirectory=
@@ -77,7 +93,7 @@ def configure() -> str | None:
         if _private_dir(path):
             _chosen = path
             cached = path / _pickle_name()
-            if cached.is_file() and cached.stat().st_mtime >= _source_mtime():
+            if cached.is_file() and cached.stat().st_mtime >= _source_mtime() and _usable(cached):
                 os.environ[ENV] = str(path)
                 return str(path)
             return None

@@ -44,12 +44,18 @@ def test_a_directory_others_can_write_is_not_used(tmp_path: Path,
     shared = tmp_path / "shared" / "onestop" / "escpos"
     shared.mkdir(parents=True)
     shared.chmod(0o777)
-    monkeypatch.delenv(_escpos_cache.ENV, raising=False)
+    # configure() sets the variable itself: set first, so that it is restored afterwards
+    monkeypatch.setenv(_escpos_cache.ENV, "")
+    monkeypatch.delenv(_escpos_cache.ENV)
+    monkeypatch.setattr(_escpos_cache, "_chosen", None)
     monkeypatch.delenv("CACHE_DIRECTORY", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "shared"))
     assert _escpos_cache.configure() is None
     assert _escpos_cache.ENV not in os.environ
     monkeypatch.setenv("CACHE_DIRECTORY", str(tmp_path / "systemd-cache"))  # systemd's own
     assert _escpos_cache.configure() is None  # chosen, but nothing cached there yet
-    _escpos_cache.store({"profiles": {}})
+    _escpos_cache.store({"profiles": {}})  # not something python-escpos can start from
+    assert _escpos_cache.configure() is None
+    assert list((tmp_path / "systemd-cache" / "escpos").iterdir()) == []  # removed
+    _escpos_cache.store({"profiles": {"default": {}}, "encodings": {}})
     assert _escpos_cache.configure() == str(tmp_path / "systemd-cache" / "escpos")
