@@ -75,9 +75,11 @@ def ticket_brief(session: Session, ticket: Ticket) -> dict[str, Any]:
             "service_id": ticket.service_id}
 
 
+# every column of ix_tickets_queue's prefix (unit, date, state, service): an index-only
+# count; without the unit it was a scan of every ticket ever issued
 _WAITING_ONE = select(func.count()).select_from(Ticket).where(
-    Ticket.service_id == bindparam("s"), Ticket.business_date == bindparam("d"),
-    Ticket.state == "waiting")
+    Ticket.unit_id == bindparam("u"), Ticket.business_date == bindparam("d"),
+    Ticket.state == "waiting", Ticket.service_id == bindparam("s"))
 
 
 def _waiting_after_call(session: Session, ticket: Ticket) -> list[dict[str, int]]:
@@ -86,10 +88,13 @@ def _waiting_after_call(session: Session, ticket: Ticket) -> list[dict[str, int]
     from the call itself: the ``queue.changed`` that would follow (another frame to every
     display, which at 500 displays costs as much as the call's own) is then skipped for
     displays when it would say the same (``QueueNotifier.shown``)."""
-    session.flush()  # whatever else the transaction changed counts (usually nothing left)
-    # on the connection: a count needs none of the ORM's execution path
+    # On the connection, without a flush: the call itself was an UPDATE ... RETURNING, and
+    # what the ORM still holds (the previous ticket's finish, the event rows) does not change
+    # who waits. Were a count ever off, the tick's recount after commit differs from it and
+    # sends the right one (QueueNotifier.shown). A flush here would cost a second one at commit.
     n = int(session.connection().scalar(
-        _WAITING_ONE, {"s": ticket.service_id, "d": ticket.business_date}) or 0)
+        _WAITING_ONE, {"u": ticket.unit_id, "s": ticket.service_id,
+                       "d": ticket.business_date}) or 0)
     shown = session.info.setdefault("display_waiting", {})
     shown[(ticket.unit_id, ticket.service_id)] = n
     return [{"service_id": ticket.service_id, "waiting": n}]
