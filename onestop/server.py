@@ -47,8 +47,7 @@ def websocket_worker() -> type:
     return Worker
 
 
-def serve(host: str, port: int, config: dict[str, Any] | None = None, access_log: bool = True,
-          graceful_timeout: int | None = None) -> None:
+def serve(host: str, port: int, config: dict[str, Any] | None = None, access_log: bool = True) -> None:
     """Short graceful timeout (``ONESTOP_GRACEFUL_TIMEOUT_S``, 5 s): a restart (systemd stop,
     deploy) waits at most that long for requests in flight; displays and counters reconnect
     by themselves. Open websockets count as requests in flight, so a stop with displays
@@ -63,8 +62,7 @@ def serve(host: str, port: int, config: dict[str, Any] | None = None, access_log
         "workers": 1,
         "worker_class": websocket_worker,
         "worker_connections": 4000,
-        "graceful_timeout": (int(settings["GRACEFUL_TIMEOUT_S"]) if graceful_timeout is None
-                             else graceful_timeout),
+        "graceful_timeout": int(settings["GRACEFUL_TIMEOUT_S"]),
         "timeout": 30,
         "keepalive": 5,
         "accesslog": "-" if access_log else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from onestop.accounts.models import User
@@ -25,6 +25,20 @@ def services(session: Session, unit: Unit, zones: list[str] | None = None) -> li
     if zones:
         query = query.where(Service.zone.in_(zones))
     return list(session.scalars(query.order_by(Service.sort_order, Service.id)))
+
+
+# every column of ix_tickets_queue's prefix (unit, date, state, service): an index-only count
+_WAITING_IN_SERVICE = select(func.count()).select_from(Ticket).where(
+    Ticket.unit_id == bindparam("u"), Ticket.business_date == bindparam("d"),
+    Ticket.state == "waiting", Ticket.service_id == bindparam("s"))
+
+
+def waiting_in_service(session: Session, unit_id: int, service_id: int,
+                       business_date: dt.date) -> int:
+    """One field's waiting count, on the connection: no autoflush, none of the ORM's
+    execution path (the hub asks it inside every call)."""
+    return int(session.connection().scalar(
+        _WAITING_IN_SERVICE, {"u": unit_id, "s": service_id, "d": business_date}) or 0)
 
 
 def waiting_by_service(session: Session, unit: Unit, business_date: dt.date) -> dict[int, int]:

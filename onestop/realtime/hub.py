@@ -13,7 +13,7 @@ from typing import Any
 
 from blinker import NamedSignal
 from flask import Flask
-from sqlalchemy import bindparam, event, func, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -23,7 +23,7 @@ from onestop.dossiers.models import Dossier
 from onestop.extensions import db, socketio
 from onestop.queueing.engine import current_ticket
 from onestop.queueing.models import Counter, Service, Ticket
-from onestop.queueing.state import iso, waiting_by_service
+from onestop.queueing.state import iso, waiting_by_service, waiting_in_service
 from onestop.realtime import events as ev
 from onestop.realtime import namespaces
 from onestop.units.models import Unit
@@ -75,26 +75,17 @@ def ticket_brief(session: Session, ticket: Ticket) -> dict[str, Any]:
             "service_id": ticket.service_id}
 
 
-# every column of ix_tickets_queue's prefix (unit, date, state, service): an index-only
-# count; without the unit it was a scan of every ticket ever issued
-_WAITING_ONE = select(func.count()).select_from(Ticket).where(
-    Ticket.unit_id == bindparam("u"), Ticket.business_date == bindparam("d"),
-    Ticket.state == "waiting", Ticket.service_id == bindparam("s"))
-
-
 def _waiting_after_call(session: Session, ticket: Ticket) -> list[dict[str, int]]:
     """People still waiting in the called ticket's field, counted in the call's own
     transaction. Carried by ``ticket.called`` so that a display updates its waiting list
     from the call itself: the ``queue.changed`` that would follow (another frame to every
     display, which at 500 displays costs as much as the call's own) is then skipped for
     displays when it would say the same (``QueueNotifier.shown``)."""
-    # On the connection, without a flush: the call itself was an UPDATE ... RETURNING, and
-    # what the ORM still holds (the previous ticket's finish, the event rows) does not change
-    # who waits. Were a count ever off, the tick's recount after commit differs from it and
-    # sends the right one (QueueNotifier.shown). A flush here would cost a second one at commit.
-    n = int(session.connection().scalar(
-        _WAITING_ONE, {"u": ticket.unit_id, "s": ticket.service_id,
-                       "d": ticket.business_date}) or 0)
+    # Without a flush: the call itself was an UPDATE ... RETURNING, and what the ORM still
+    # holds (the previous ticket's finish, the event rows) does not change who waits. Were a
+    # count ever off, the tick's recount after commit differs from it and sends the right
+    # one (QueueNotifier.shown). A flush here would cost a second one at commit.
+    n = waiting_in_service(session, ticket.unit_id, ticket.service_id, ticket.business_date)
     shown = session.info.setdefault("display_waiting", {})
     shown[(ticket.unit_id, ticket.service_id)] = n
     return [{"service_id": ticket.service_id, "waiting": n}]
