@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, request
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from onestop.accounts import lockout
 from onestop.accounts.models import ApiToken, Device, User, hash_token, new_token
@@ -65,9 +65,16 @@ def device_for_token(session: Session, token: str) -> Device | None:
     return device
 
 
-# asked on nearly every request: built once
-_TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("h"))
-_DEVICE_BY_HASH = select(Device).where(Device.token_hash == bindparam("h"))
+# Asked on nearly every request: built once. The caller's unit comes in the same statement
+# (``resolve_unit`` asks for it next), held by the user or device so that it stays in the
+# session (the identity map alone keeps rows only weakly).
+_TOKEN_BY_HASH = (select(ApiToken).join(ApiToken.user).outerjoin(User.unit)
+                  .options(contains_eager(ApiToken.user).contains_eager(User.unit))
+                  .where(ApiToken.token_hash == bindparam("h")))
+_USER_BY_ID = (select(User).outerjoin(User.unit).options(contains_eager(User.unit))
+               .where(User.id == bindparam("id")))
+_DEVICE_BY_HASH = (select(Device).join(Device.unit).options(contains_eager(Device.unit))
+                   .where(Device.token_hash == bindparam("h")))
 
 
 def current_device() -> Device | None:
@@ -112,7 +119,7 @@ def init_app(app: Flask) -> None:
         user_pk, _dot, stamp = user_id.partition(".")
         if not user_pk.isdigit():
             return None
-        user = db.session.get(User, int(user_pk))
+        user = db.session.scalar(_USER_BY_ID, {"id": int(user_pk)})
         if user is None or not user.active or not hmac.compare_digest(stamp, user.session_stamp()):
             return None  # disabled, or the password changed since this session signed in
         return user

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from onestop.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from onestop.units.models import Unit
 
 ROLES = ("admin", "manager", "clerk", "integration")
 DEVICE_KINDS = ("kiosk", "display", "counter-display", "tablet", "agent")
@@ -44,6 +47,8 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # loaded with the user when it signs a request in (onestop/accounts/auth.py)
+    unit: Mapped[Unit | None] = relationship(lazy="select", viewonly=True)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -98,4 +103,6 @@ class Device(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # loaded with the device when its token is checked (onestop/accounts/auth.py)
+    unit: Mapped[Unit] = relationship(lazy="select", viewonly=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

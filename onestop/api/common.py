@@ -26,12 +26,12 @@ def resolve_unit() -> Unit:
     if "unit" in g:
         return cast(Unit, g.unit)
     session = db.session()
-    unit_id = current_user.unit_id if current_user.is_authenticated else None
-    if unit_id is None:
+    owner = current_user if current_user.is_authenticated and current_user.unit_id else None
+    if owner is None:
         device = current_device()
-        unit_id = device.unit_id if device else None
-    if unit_id is not None:
-        unit = session.get(Unit, unit_id)
+        owner = device if device is not None and device.unit_id else None
+    if owner is not None:
+        unit = owner.unit  # loaded with the user or device (onestop/accounts/auth.py)
     else:
         code = request.args.get("unit") or current_app.config.get("DEFAULT_UNIT")
         query = select(Unit).where(Unit.code == code) if code else select(Unit).order_by(Unit.id)
