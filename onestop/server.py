@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 
 class OnestopServer(BaseApplication):  # type: ignore[misc]
@@ -26,6 +27,15 @@ class OnestopServer(BaseApplication):  # type: ignore[misc]
         from onestop.app import create_app
 
         return create_app(self.app_config)
+
+
+class AccessLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger with an access line built from the few fields onestop prints."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+        from onestop.ops.logs import access_atoms
+
+        return access_atoms(environ, resp.status, getattr(resp, "sent", None), request_time)
 
 
 def websocket_worker() -> type:
@@ -67,6 +77,7 @@ def serve(host: str, port: int, config: dict[str, Any] | None = None, access_log
         "keepalive": 5,
         "accesslog": "-" if access_log else None,
         "access_log_format": ACCESS_FORMAT,
+        "logger_class": AccessLogger,
         "errorlog": "-",
         "loglevel": level,
         # one root handler (text or JSON lines, stderr) for gunicorn's and the app's loggers

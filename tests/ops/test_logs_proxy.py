@@ -98,3 +98,39 @@ def test_proxy_fix_trusts_exactly_the_configured_proxies(tmp_path: Path) -> None
         db.session.remove()
         assert db.engine is not None
         db.engine.dispose()
+
+
+def test_the_lean_access_line_matches_gunicorns_own() -> None:
+    """onestop's logger builds only the access fields it prints; the text line and the JSON
+    ``http`` object must come out as gunicorn's full atoms would make them."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger, SafeAtoms
+
+    from onestop.server import AccessLogger
+
+    environ = {"REQUEST_METHOD": "POST", "RAW_URI": "/api/v1/tickets?unit=X&lang=vi",
+               "PATH_INFO": "/api/v1/tickets", "QUERY_STRING": "unit=X&lang=vi",
+               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.0.0.9",
+               "HTTP_USER_AGENT": 'kiosk "A"/1.0', "HTTP_X_FORWARDED_FOR": "192.0.2.7",
+               logs.ENVIRON_KEY: "rid-77"}
+    headers = [("User-Agent", 'kiosk "A"/1.0'), ("X-Forwarded-For", "192.0.2.7")]
+    resp = SimpleNamespace(status="201 CREATED", sent=345, headers=[("Content-Type", "x")])
+    took = dt.timedelta(seconds=1, microseconds=23_456)
+    cfg = Config()
+    stock = SafeAtoms(Logger(cfg).atoms(resp, headers, environ, took))
+    lean = SafeAtoms(AccessLogger(cfg).atoms(resp, headers, environ, took))
+    assert logs.ACCESS_FORMAT % lean == logs.ACCESS_FORMAT % stock
+    assert '"POST /api/v1/tickets?unit=X&lang=vi HTTP/1.1" 201 345 1023ms' in logs.ACCESS_FORMAT % lean
+
+    def fields(atoms: Any) -> Any:
+        return logs._access_fields(_record("gunicorn.access", logs.ACCESS_FORMAT, atoms))
+
+    assert fields(lean) == fields(stock)
+    assert fields(lean)["status"] == 201 and fields(lean)["forwarded_for"] == "192.0.2.7"
+    # without a forwarded header or user agent, both print "-"
+    bare = {k: v for k, v in environ.items() if not k.startswith("HTTP_")}
+    assert (logs.ACCESS_FORMAT % SafeAtoms(AccessLogger(cfg).atoms(resp, [], bare, took))
+            == logs.ACCESS_FORMAT % SafeAtoms(Logger(cfg).atoms(resp, [], bare, took)))
