@@ -274,10 +274,19 @@ def call_next(session: Session, unit: Unit, counter: Counter, *, actor: Actor,
         for ticket_id, priority in candidates:
             ticket = _claim(session, ticket_id, ("waiting",), counter, now)
             if ticket is not None:
-                counter.calls_since_priority = (
-                    0 if priority != "none" else counter.calls_since_priority + 1)
+                _count_since_priority(unit, counter, priority)
                 return _announce_call(session, ticket, "waiting", counter, actor, now)
     raise DomainError("busy_retry", status=503)
+
+
+def _count_since_priority(unit: Unit, counter: Counter, priority: str) -> None:
+    """Normal calls since the last priority call, for N:1 interleaving (``policy``). Only
+    "N reached or not" matters, so the count stops at N: in the usual run of normal calls
+    the counter row then stays unchanged and is not written on every call."""
+    if priority != "none":
+        counter.calls_since_priority = 0
+    elif counter.calls_since_priority < int(unit.setting("interleave_normal")):
+        counter.calls_since_priority += 1
 
 
 def call_ticket(session: Session, counter: Counter, ticket_id: int, *, actor: Actor,

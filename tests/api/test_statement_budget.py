@@ -25,8 +25,9 @@ from tests.conftest import bearer, token_for
 ISSUE_BUDGET = 7
 # user and unit with the token (one statement), the counter locked, its fields, the ticket
 # at the counter, its finish (update, event), the queue heads, the best of them, the claim,
-# its event, the field, the field's waiting count, the webhooks, the counter's tally
-CALL_NEXT_BUDGET = 14
+# its event, the field, the field's waiting count, the webhooks (the counter's count of
+# normal calls is written only until it reaches the interleave step, onestop/queueing/engine.py)
+CALL_NEXT_BUDGET = 13
 
 
 @contextmanager
@@ -76,11 +77,12 @@ def test_issuing_at_a_kiosk_stays_within_its_statements(app: Any, client: Any) -
 
 def test_call_next_stays_within_its_statements(app: Any, client: Any) -> None:
     kiosk = bearer(add_device(app, "kiosk", "K1"))
-    for _ in range(3):
+    for _ in range(6):
         client.post("/api/v1/tickets", json={"service_id": 1}, headers=kiosk)
     clerk = bearer(token_for(client, "clerk1"))
     assert client.post("/api/v1/counters/1/open", headers=clerk).status_code == 200
-    assert client.post("/api/v1/counters/1/call-next", headers=clerk).status_code == 200
+    for _ in range(4):  # past the unit's interleave step (3): the usual run of calls
+        assert client.post("/api/v1/counters/1/call-next", headers=clerk).status_code == 200
     with counting(app) as seen:
         res = client.post("/api/v1/counters/1/call-next", headers=clerk)
     assert res.status_code == 200, res.get_json()

@@ -219,6 +219,22 @@ def test_interleave_mode_calls_n_normal_then_one_priority(centre):
     assert calls == ["A002", "A003", "A001", "A004", "A005", "A006"]
 
 
+def test_interleave_after_a_long_run_of_normal_calls(centre):
+    """The count of normal calls stops at N (the counter row is not rewritten on every call)
+    and a priority citizen who arrives after many normal calls is called next."""
+    centre.settings(priority_mode="interleave", interleave_normal=2)
+    for minute in range(8):
+        centre.issue("TPHT", now=at(8, minute))  # A001..A008
+    centre.open(1)
+    first = [centre.call_next(1, now=at(9, m)).label for m in range(5)]
+    assert first == ["A001", "A002", "A003", "A004", "A005"]
+    assert centre.counter(1).calls_since_priority == 2
+    centre.issue("TPHT", now=at(9, 10), priority="elderly")  # A009
+    later = [centre.call_next(1, now=at(9, 11 + m)).label for m in range(4)]
+    assert later == ["A009", "A006", "A007", "A008"]
+    assert centre.counter(1).calls_since_priority == 2
+
+
 def test_call_next_needs_an_open_counter(centre):
     centre.issue("TPHT", now=at(8))
     error = refused(centre.call_next, 1)
