@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.glogging import Logger
 
 
 class OnestopServer(BaseApplication):  # type: ignore[misc]
@@ -27,15 +26,6 @@ class OnestopServer(BaseApplication):  # type: ignore[misc]
         from onestop.app import create_app
 
         return create_app(self.app_config)
-
-
-class AccessLogger(Logger):  # type: ignore[misc]
-    """gunicorn's logger with an access line built from the few fields onestop prints."""
-
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
-        from onestop.ops.logs import access_atoms
-
-        return access_atoms(environ, resp.status, getattr(resp, "sent", None), request_time)
 
 
 def websocket_worker() -> type:
@@ -63,7 +53,7 @@ def serve(host: str, port: int, config: dict[str, Any] | None = None, access_log
     by themselves. Open websockets count as requests in flight, so a stop with displays
     connected takes the whole timeout."""
     from onestop.config import load_settings
-    from onestop.ops.logs import ACCESS_FORMAT, logging_config
+    from onestop.ops.logs import ACCESS_FORMAT, AccessLogger, logging_config
 
     settings = load_settings(config)
     level = str(settings.get("LOG_LEVEL") or "info").lower()  # ONESTOP_LOG_LEVEL

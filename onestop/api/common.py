@@ -25,7 +25,6 @@ def resolve_unit() -> Unit:
     """The unit of the caller (user, then device), else ``?unit=CODE``, else the default."""
     if "unit" in g:
         return cast(Unit, g.unit)
-    session = db.session()
     owner = current_user if current_user.is_authenticated and current_user.unit_id else None
     if owner is None:
         device = current_device()
@@ -35,7 +34,7 @@ def resolve_unit() -> Unit:
     else:
         code = request.args.get("unit") or current_app.config.get("DEFAULT_UNIT")
         query = select(Unit).where(Unit.code == code) if code else select(Unit).order_by(Unit.id)
-        unit = session.scalars(query.limit(1)).first()
+        unit = db.session.scalars(query.limit(1)).first()
     if unit is None:
         raise NotFound("unit_not_found")
     g.unit = unit

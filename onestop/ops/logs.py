@@ -21,6 +21,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from gunicorn.glogging import Logger
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -96,24 +97,30 @@ def _echo_request_id(response: Response) -> Response:
     return response
 
 
-def access_atoms(environ: dict[str, Any], status: Any, sent: int | None,
-                 request_time: dt.timedelta) -> dict[str, Any]:
-    """The fields of an access line: those :data:`ACCESS_FORMAT` and the JSON ``http``
-    object read, and no others (gunicorn's own ``atoms`` also copies every request header,
-    response header and WSGI environ entry, a tenth of a small request's time)."""
-    if isinstance(status, str):
-        status = status.split(None, 1)[0]
-    method = environ.get("REQUEST_METHOD")
-    return {
-        "h": environ.get("REMOTE_ADDR", "-"),
-        "r": f"{method} {environ.get('RAW_URI')} {environ.get('SERVER_PROTOCOL')}",
-        "s": status, "m": method, "U": environ.get("PATH_INFO"), "q": environ.get("QUERY_STRING"),
-        "b": str(sent) if sent is not None else "-", "B": sent,
-        "a": environ.get("HTTP_USER_AGENT", "-"),
-        "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
-        "{x-forwarded-for}i": environ.get("HTTP_X_FORWARDED_FOR", "-"),
-        "{" + ENVIRON_KEY + "}e": environ.get(ENVIRON_KEY, "-"),
-    }
+class AccessLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger (``onestop serve`` sets it as ``logger_class``), with an access line
+    built from the fields :data:`ACCESS_FORMAT` and the JSON ``http`` object read, and no
+    others: gunicorn's own ``atoms`` also copies every request header, response header and
+    WSGI environ entry on every request."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any],
+              request_time: dt.timedelta) -> dict[str, Any]:
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
+        method = environ.get("REQUEST_METHOD")
+        return {
+            "h": environ.get("REMOTE_ADDR", "-"),
+            "r": f"{method} {environ.get('RAW_URI')} {environ.get('SERVER_PROTOCOL')}",
+            "s": status, "m": method, "U": environ.get("PATH_INFO"),
+            "q": environ.get("QUERY_STRING"),
+            "b": str(sent) if sent is not None else "-", "B": sent,
+            "a": environ.get("HTTP_USER_AGENT", "-"),
+            "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
+            "{x-forwarded-for}i": environ.get("HTTP_X_FORWARDED_FOR", "-"),
+            "{" + ENVIRON_KEY + "}e": environ.get(ENVIRON_KEY, "-"),
+        }
 
 
 def _access_fields(record: logging.LogRecord) -> dict[str, Any] | None:
