@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, bindparam, insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, String, bindparam, cast, func, insert, select, text, update
+from sqlalchemy.orm import Session, lazyload, with_expression
 
 from onestop import signals
 from onestop.db import UTCDateTime, give_back_sequence, next_sequence
@@ -24,6 +24,7 @@ from onestop.queueing.models import (
     PRIORITIES,
     Counter,
     CounterEvent,
+    CounterService,
     Service,
     Ticket,
     TicketEvent,
@@ -151,11 +152,27 @@ def estimate_for(session: Session, unit: Unit, ticket: Ticket,
 
 # Statements on the path of every call, built once: building an expression and keying it
 # for SQLAlchemy's cache cost more than running it.
-_LOCK_COUNTER = (select(Counter).where(Counter.id == bindparam("id")).with_for_update()
+# The ids of the counter's services come with it (``Counter.served``), its links are left to
+# load if used: on every call, their separate select-in query was the dearest part of this.
+_SERVED = (select(func.coalesce(func.aggregate_strings(cast(CounterService.service_id, String), ","), ""))
+           .where(CounterService.counter_id == Counter.id).scalar_subquery())
+_LOCK_COUNTER = (select(Counter).where(Counter.id == bindparam("id")).with_for_update(of=Counter)
+                 .options(with_expression(Counter.served, _SERVED), lazyload(Counter.links))
                  .execution_options(populate_existing=True))
 _CURRENT = (select(Ticket).where(Ticket.counter_id == bindparam("counter"),
                                  Ticket.state.in_(CURRENT_STATES))
             .order_by(Ticket.called_at.desc()).limit(1))
+# On every call-next, the ticket at the counter: its id and state only (the finish below
+# loads it from its own RETURNING).
+_CURRENT_ID = text(
+    "SELECT id, state FROM tickets WHERE counter_id = :counter AND state IN ('called', 'serving')"
+    " ORDER BY called_at DESC LIMIT 1")
+_FINISH = (update(Ticket)
+           .where(Ticket.id == bindparam("ticket"), Ticket.state == bindparam("from_state"))
+           .values(state="done", finished_at=bindparam("now"), outcome=bindparam("outcome"),
+                   serving_at=func.coalesce(Ticket.serving_at, Ticket.called_at))
+           .returning(Ticket)
+           .execution_options(synchronize_session=False, populate_existing=True))
 _CLAIM = (update(Ticket)
           .where(Ticket.id == bindparam("ticket"), Ticket.state.in_(bindparam("states", expanding=True)))
           .values(state="called", counter_id=bindparam("counter"), called_at=bindparam("now"),
@@ -243,9 +260,9 @@ def _claim(session: Session, ticket_id: int, from_states: tuple[str, ...], count
 
 
 def _finish_current(session: Session, counter: Counter, actor: Actor, now: dt.datetime) -> None:
-    ticket = current_ticket(session, counter)
-    if ticket is not None:
-        _finish_ticket(session, ticket, actor, now, "served")
+    current = session.connection().execute(_CURRENT_ID, {"counter": counter.id}).first()
+    if current is not None:
+        _finish_ticket(session, current.id, current.state, actor, now, "served")
 
 
 def _announce_call(session: Session, ticket: Ticket, from_state: str, counter: Counter,
@@ -369,15 +386,19 @@ def skip(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime,
 def finish(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime,
            outcome: str = "served") -> Ticket:
     """Finish the current ticket with an outcome (``served``, ``dossier_received`` ...)."""
-    return _finish_ticket(session, _current_or_fail(session, counter), actor, now, outcome)
+    ticket = _current_or_fail(session, counter)
+    return _finish_ticket(session, ticket.id, ticket.state, actor, now, outcome)
 
 
-def _finish_ticket(session: Session, ticket: Ticket, actor: Actor, now: dt.datetime,
-                   outcome: str) -> Ticket:
-    if ticket.serving_at is None:
-        ticket.serving_at = ticket.called_at
-    ticket.outcome = outcome
-    return _leave_counter(session, ticket, "done", "finish", actor, now, outcome=outcome)
+def _finish_ticket(session: Session, ticket_id: int, from_state: str, actor: Actor,
+                   now: dt.datetime, outcome: str) -> Ticket:
+    """``from_state`` (called or serving) -> done, in one ``UPDATE ... RETURNING``; a ticket
+    never called to serving counts as served from its call."""
+    ticket = session.scalars(_FINISH, {"ticket": ticket_id, "from_state": from_state,
+                                       "now": now, "outcome": outcome}).one()
+    _event(session, ticket, "finish", from_state, actor, now, outcome=outcome)
+    signals.ticket_changed.send(session, ticket=ticket, action="finish")
+    return ticket
 
 
 def park(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime,

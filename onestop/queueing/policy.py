@@ -24,8 +24,7 @@ BATCH = 5
 Pool = Select[int, str]  # rows of (ticket id, priority)
 
 
-@functools.lru_cache(maxsize=64)
-def _heads_sql(services: int) -> TextClause:
+def _heads_union(services: int) -> str:
     """The ids that can be among the best ``BATCH``: the ``BATCH`` oldest of each (field,
     priority class) and of each class of the tickets sent to this counter. Every ordering
     below is constant within such a group but for (queue_at, id), so the best of the whole
@@ -39,32 +38,42 @@ def _heads_sql(services: int) -> TextClause:
     wheres = [f"service_id = :s{i} AND target_counter_id IS NULL AND priority = :p{j}"
               for i in range(services) for j in range(len(PRIORITIES))]
     wheres += [f"target_counter_id = :counter AND priority = :p{j}" for j in range(len(PRIORITIES))]
-    sql = " UNION ALL ".join(head.format(where=w, batch=BATCH, n=n) for n, w in enumerate(wheres))
-    return text(sql).bindparams(bindparam("day", type_=Date))
+    return " UNION ALL ".join(head.format(where=w, batch=BATCH, n=n) for n, w in enumerate(wheres))
+
+
+@functools.lru_cache(maxsize=64)
+def _heads_sql(services: int) -> TextClause:
+    return text(_heads_union(services)).bindparams(bindparam("day", type_=Date))
+
+
+@functools.lru_cache(maxsize=64)
+def _strict_fifo_sql(services: int) -> TextClause:
+    """The common case (strict priority, oldest first) in one statement over the heads: any
+    priority class first, then a ticket sent to this very counter, then the oldest. Same
+    order as ``_ordered``."""
+    return text(
+        f"SELECT id, priority FROM tickets WHERE id IN ({_heads_union(services)})"
+        " ORDER BY CASE WHEN priority != 'none' THEN 0 ELSE 1 END,"
+        " CASE WHEN target_counter_id = :counter THEN 0 ELSE 1 END, queue_at, id"
+        f" LIMIT {BATCH}"
+    ).bindparams(bindparam("day", type_=Date))
+
+
+def _heads_params(unit: Unit, counter: Counter, business_date: dt.date) -> dict[str, Any]:
+    params: dict[str, Any] = {"unit": unit.id, "day": business_date, "counter": counter.id}
+    params.update({f"s{i}": service_id for i, service_id in enumerate(counter.served_ids)})
+    params.update({f"p{j}": priority for j, priority in enumerate(PRIORITIES)})
+    return params
 
 
 def _heads(session: Session, unit: Unit, counter: Counter, business_date: dt.date) -> list[int]:
-    params: dict[str, Any] = {"unit": unit.id, "day": business_date, "counter": counter.id}
-    params.update({f"s{i}": service_id for i, service_id in enumerate(counter.service_ids)})
-    params.update({f"p{j}": priority for j, priority in enumerate(PRIORITIES)})
-    return list(session.scalars(_heads_sql(len(counter.service_ids)), params))
+    return list(session.connection().scalars(_heads_sql(len(counter.served_ids)),
+                                             _heads_params(unit, counter, business_date)))
 
 
 def _pool(session: Session, unit: Unit, counter: Counter, business_date: dt.date) -> Pool:
     heads = _heads(session, unit, counter, business_date)
     return select(Ticket.id, Ticket.priority).where(Ticket.id.in_(heads))
-
-
-# The common case (strict priority, oldest first), built once: any priority class first,
-# then a ticket sent to this very counter, then the oldest. Same order as ``_ordered``.
-_STRICT_FIFO = (
-    select(Ticket.id, Ticket.priority)
-    .where(Ticket.id.in_(bindparam("heads", expanding=True)))
-    .order_by(case((Ticket.priority != "none", 0), else_=1),
-              case((Ticket.target_counter_id == bindparam("counter"), 0), else_=1),
-              Ticket.queue_at, Ticket.id)
-    .limit(BATCH)
-)
 
 
 def _weighted_service(session: Session, counter: Counter, business_date: dt.date,
@@ -107,11 +116,9 @@ def candidates(session: Session, unit: Unit, counter: Counter,
                business_date: dt.date) -> list[tuple[int, str]]:
     """Up to ``BATCH`` ``(ticket_id, priority)`` pairs, best first."""
     strict = unit.setting("priority_mode") != "interleave"
-    if strict and (counter.service_mode == "fifo" or not counter.links):
-        heads = _heads(session, unit, counter, business_date)
-        if not heads:
-            return []
-        rows = session.execute(_STRICT_FIFO, {"heads": heads, "counter": counter.id})
+    if strict and (counter.service_mode == "fifo" or not counter.served_ids):
+        rows = session.connection().execute(_strict_fifo_sql(len(counter.served_ids)),
+                                            _heads_params(unit, counter, business_date))
         return [(int(row[0]), str(row[1])) for row in rows]
     pool = _pool(session, unit, counter, business_date)
     if strict and counter.service_mode != "weighted":

@@ -59,11 +59,15 @@ def _service(session: Session, ticket: Ticket) -> Service:
     """The ticket's service, loaded once per ticket and request: a ticket claimed by
     ``UPDATE ... RETURNING`` has no relationship loaded, and the identity map holds rows only
     weakly, so every receiver of the signal (this hub, webhooks, metrics, the API answer)
-    would load it again. Hung on the ticket, it stays. No autoflush: a service is not what
-    the transaction changes."""
+    would load it again. Hung on the ticket, it stays; kept in the session's info too, it
+    serves the next ticket of the same field (call-next finishes one and calls the next). No
+    autoflush: a service is not what the transaction changes."""
     if "service" in inspect(ticket).unloaded:
-        with session.no_autoflush:
-            service = session.get(Service, ticket.service_id)
+        held = session.info.setdefault("services", {})
+        service = held.get(ticket.service_id)
+        if service is None:
+            with session.no_autoflush:
+                service = held[ticket.service_id] = session.get(Service, ticket.service_id)
         assert service is not None  # a foreign key
         set_committed_value(ticket, "service", service)
     return ticket.service
@@ -306,6 +310,7 @@ def _flush_outbox(session: Session) -> None:
             _disconnect_device(device_id)
         except Exception:  # the revocation stands; the socket goes at its next connect
             log.exception("could not disconnect device %s", device_id)
+    session.info.pop("services", None)  # held for one transaction only (_service)
     box = session.info.pop("outbox", None)
     for name, payload, namespace, rooms in box or []:
         try:
@@ -319,7 +324,8 @@ def _flush_outbox(session: Session) -> None:
 def _drop_outbox(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint rolled back; the transaction goes on
         return
-    for key in ("outbox", "queue_dirty", "freed_counters", "disowned_devices", "display_waiting"):
+    for key in ("outbox", "queue_dirty", "freed_counters", "disowned_devices", "display_waiting",
+                "services"):
         session.info.pop(key, None)
 
 

@@ -480,6 +480,26 @@ def test_finish_with_outcome(centre):
     assert engine.current_ticket(centre.session, centre.counter(1)) is None
 
 
+def test_call_next_finishes_the_ticket_at_the_counter(centre):
+    """Served from the call when the clerk never pressed "start", from the start otherwise;
+    the finish event says which state the ticket left."""
+    first, second, third = (centre.issue("TPHT", now=at(8, m)) for m in (1, 2, 3))
+    centre.open(1)
+    centre.call_next(1, now=at(9))
+    centre.call_next(1, now=at(9, 10))
+    engine.start_serving(centre.session, centre.counter(1), actor=centre.clerk(1), now=at(9, 12))
+    centre.call_next(1, now=at(9, 30))
+    done = [reload(centre, t) for t in (first, second)]
+    assert [(t.state, t.outcome, t.serving_at, t.finished_at) for t in done] == [
+        ("done", "served", at(9), at(9, 10)), ("done", "served", at(9, 12), at(9, 30))]
+    assert reload(centre, third).state == "called"
+    finishes = centre.session.scalars(select(TicketEvent).where(TicketEvent.action == "finish")
+                                      .order_by(TicketEvent.id)).all()
+    assert [(e.ticket_id, e.from_state, e.to_state, e.details) for e in finishes] == [
+        (first.id, "called", "done", {"outcome": "served"}),
+        (second.id, "serving", "done", {"outcome": "served"})]
+
+
 def test_finish_without_a_current_ticket_is_refused(centre):
     centre.open(1)
     error = refused(engine.finish, centre.session, centre.counter(1), actor=centre.clerk(1),
