@@ -11,6 +11,9 @@
    receive timestamp), which does not depend on when a client process got a core.
 2. server memory with 1,000 connected display clients (VmRSS of the gunicorn worker, and
    of worker + master). Target: <= 200 MB.
+3. this machine's floor (``bench.fanout_floor``): one plain loop writing the frame to 500
+   loopback connections, no server around it. Half of them reached in F ms means no server
+   in one process can beat p50 = F ms plus its own call-next here.
 
 The server is a real ``onestop serve`` (gunicorn, one gevent worker) on SQLite.
 
@@ -31,7 +34,7 @@ from typing import Any
 
 import requests
 
-from bench import rawclient
+from bench import fanout_floor, rawclient
 from bench.common import Server, free_port, latency_summary, machine_info, prepare_centre, write_json
 
 LEVELS = (50, 200, 500)
@@ -192,11 +195,12 @@ def run(levels: tuple[int, ...] = LEVELS, memory_clients: int = MEMORY_CLIENTS) 
                                       "connect_errors": fleet.errors, "idle": idle,
                                       **_memory(server)}
             fleet.finish()
+    floor = fanout_floor.run(max(levels))
     top = next((r for r in results if r["clients"] == 500), results[-1])
     return {
         "name": "display_latency", "machine": machine_info(), "targets": TARGETS,
         "rounds_per_level": ROUNDS, "gap_s": GAP_S, "levels": results, "raw_client_levels": raw,
-        "memory": memory,
+        "memory": memory, "floor": floor,
         "met": {"p50_at_500": top.get("p50_ms", math.inf) <= TARGETS["p50_ms"],
                 "p99_at_500": top.get("p99_ms", math.inf) <= TARGETS["p99_ms"],
                 "rss_1000": memory["worker_rss_mb"] <= TARGETS["rss_mb"],
@@ -209,6 +213,6 @@ if __name__ == "__main__":
 
     result = run()
     path = write_json("display_latency", result)
-    print(json.dumps({k: result[k] for k in ("levels", "raw_client_levels", "memory", "met")},
+    print(json.dumps({k: result[k] for k in ("levels", "raw_client_levels", "memory", "floor", "met")},
                      indent=2, ensure_ascii=False))
     print(f"written to {path}")
