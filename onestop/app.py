@@ -58,6 +58,9 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
         async_mode=settings.get("ASYNC_MODE") or None,
         cors_allowed_origins=[],
     )
+    from onestop.realtime.fanout import DirectSend
+
+    DirectSend.install(socketio.server.eio)  # one frame to many displays (gevent serving)
     _register(app)
     return app
 

@@ -24,6 +24,7 @@ import datetime as dt
 import hmac
 import ipaddress
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -38,6 +39,7 @@ from prometheus_client import (
     platform_collector,
     process_collector,
 )
+from prometheus_client.core import CounterMetricFamily
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -45,6 +47,7 @@ from onestop import signals
 from onestop.accounts.models import Device
 from onestop.extensions import db, socketio
 from onestop.realtime import events as ev
+from onestop.realtime import fanout
 from onestop.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -119,6 +122,22 @@ def _count_http_error(response: Response) -> Response:
 
 
 # -- read at scrape time ------------------------------------------------------------------------
+
+
+class _FramesSent:
+    """Socket.IO frames sent by this process, by path: ``direct`` (written by the emitting
+    greenlet), ``queued`` (engine.io's queue and writer), ``shut`` (a direct frame that went
+    out in part, its connection shut; onestop/realtime/fanout.py)."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily("onestop_socket_frames", "Socket.IO frames sent, by path",
+                                     labels=["path"])
+        for path, count in fanout.TOTALS.items():
+            family.add_metric([path], count)
+        yield family
+
+
+REGISTRY.register(_FramesSent())
 
 
 def display_clients() -> int:
