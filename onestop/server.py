@@ -28,6 +28,12 @@ class OnestopServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.app_config)
 
 
+# Each connection's read buffer. A display's websocket stays open all day and reads only
+# pongs and the odd short message, so Python's default 8 KiB per connection was some 8 MB
+# of a worker's memory at 1,000 displays; requests read their bodies past it as before.
+READ_BUFFER = 2048
+
+
 def websocket_worker() -> type:
     """gunicorn's gevent (pywsgi) worker with gevent-websocket's handler.
 
@@ -40,6 +46,10 @@ def websocket_worker() -> type:
 
     class Handler(WebSocketHandler, PyWSGIHandler):  # type: ignore[misc]
         log_request = PyWSGIHandler.log_request  # not gevent-websocket's silent logger
+
+        def __init__(self, sock: Any, address: Any, server: Any) -> None:
+            super().__init__(sock, address, server)
+            self.rfile = sock.makefile("rb", READ_BUFFER)
 
     class Worker(GeventPyWSGIWorker):  # type: ignore[misc]
         wsgi_handler = Handler

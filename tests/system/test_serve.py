@@ -170,6 +170,25 @@ def test_device_add_kiosk_json_token_issues_tickets(serve_server: Server) -> Non
     assert forged.status_code == 401
 
 
+def test_bodies_past_the_read_buffer_are_read_whole_on_one_connection(serve_server: Server) -> None:
+    """Each connection reads through a small buffer (``onestop.server.READ_BUFFER``): bodies
+    many times its size still arrive whole, and the kept-alive connection goes on."""
+    from onestop.server import READ_BUFFER
+
+    env = _serve_env(serve_server.data_dir)  # type: ignore[attr-defined]
+    added = run_cli(["device", "add", "--kind", "kiosk", "--name", "K2", "--json"], env)
+    token = json.loads(added.stdout)["token"]
+    http = requests.Session()
+    for size in (READ_BUFFER - 10, READ_BUFFER * 3 + 7, READ_BUFFER * 200):
+        body = '{"service_id": 1,' + " " * size + '"priority": "none"}'  # valid JSON, padded
+        res = http.post(f"{serve_server.base}/api/v1/tickets", data=body.encode(), timeout=10,
+                        headers={**_auth(token), "Content-Type": "application/json"})
+        assert res.status_code == 201, (size, res.text)
+    numbers = [http.post(f"{serve_server.base}/api/v1/tickets", json={"service_id": 1},
+                         headers=_auth(token), timeout=10).json()["number"] for _ in range(2)]
+    assert numbers[1] == numbers[0] + 1
+
+
 def test_serve_without_secret_key_exits_with_a_clear_message(tmp_path: Path) -> None:
     env = clean_env(ONESTOP_DATA_DIR=str(tmp_path))
     result = run_cli(["serve", "--port", str(free_port())], env, timeout=30)
