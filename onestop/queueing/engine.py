@@ -260,6 +260,7 @@ def _claim(session: Session, ticket_id: int, from_states: tuple[str, ...], count
 
 
 def _finish_current(session: Session, counter: Counter, actor: Actor, now: dt.datetime) -> None:
+    session.flush()  # a plain read next: what the ORM holds must be in the database first
     current = session.connection().execute(_CURRENT_ID, {"counter": counter.id}).first()
     if current is not None:
         _finish_ticket(session, current.id, current.state, actor, now, "served")

@@ -3,11 +3,13 @@
 Engine.IO gives each websocket a send queue and a writer greenlet. A call reaches every hall
 display at once, and at 500 displays that path (a queue put, a greenlet switch, a timeout
 set and cancelled, the websocket frame built again, then the send) cost about nine times
-what a plain loop of sends costs on the same machine (``bench/fanout_floor.py``). Here, ``Server.send_packet`` first writes the frame, built once per
-packet, on the socket itself, with one non-blocking ``send``, and only when the websocket's
-writer is idle: its queue is empty and it is not in a send, so nothing is queued before
-this frame and nothing is being written. Otherwise the packet takes engine.io's queue, as
-before, and so does a frame the kernel takes none of (a display that reads too slowly).
+what a plain loop of sends costs on the same machine (``bench/fanout_floor.py``).
+
+Here, ``Server.send_packet`` first writes the frame, built once per packet, on the socket
+itself, with one non-blocking ``send``, and only when the websocket's writer is idle: its
+queue is empty and it is not in a send, so nothing is queued before this frame and nothing
+is being written. Otherwise the packet takes engine.io's queue, as before, and so does a
+frame the kernel takes none of (a display that reads too slowly).
 
 Should the kernel take only part of the frame, the rest must go out before anything else:
 it is kept on the socket, a NOOP packet (which clients ignore) wakes the writer, and the
