@@ -126,8 +126,8 @@ def _count_http_error(response: Response) -> Response:
 
 class _FramesSent:
     """Socket.IO frames sent by this process, by path: ``direct`` (written by the emitting
-    greenlet), ``queued`` (engine.io's queue and writer), ``shut`` (a direct frame that went
-    out in part, its connection shut; onestop/realtime/fanout.py)."""
+    greenlet), ``queued`` (engine.io's queue and writer), ``partial`` (direct frames the
+    kernel took in part, their rest sent first by the writer; onestop/realtime/fanout.py)."""
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         family = CounterMetricFamily("onestop_socket_frames", "Socket.IO frames sent, by path",
