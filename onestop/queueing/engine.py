@@ -165,8 +165,8 @@ _CURRENT = (select(Ticket).where(Ticket.counter_id == bindparam("counter"),
 # On every call-next, the ticket at the counter: its id and state only (the finish below
 # loads it from its own RETURNING).
 _CURRENT_ID = text(
-    "SELECT id, state FROM tickets WHERE counter_id = :counter AND state IN ('called', 'serving')"
-    " ORDER BY called_at DESC LIMIT 1")
+    "SELECT id, state FROM tickets WHERE counter_id = :counter AND state IN"
+    f" ({', '.join(repr(state) for state in CURRENT_STATES)}) ORDER BY called_at DESC LIMIT 1")
 _FINISH = (update(Ticket)
            .where(Ticket.id == bindparam("ticket"), Ticket.state == bindparam("from_state"))
            .values(state="done", finished_at=bindparam("now"), outcome=bindparam("outcome"),

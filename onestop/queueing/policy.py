@@ -59,16 +59,18 @@ def _strict_fifo_sql(services: int) -> TextClause:
     ).bindparams(bindparam("day", type_=Date))
 
 
-def _heads_params(unit: Unit, counter: Counter, business_date: dt.date) -> dict[str, Any]:
+def _heads_params(unit: Unit, counter: Counter, business_date: dt.date,
+                  served: list[int]) -> dict[str, Any]:
     params: dict[str, Any] = {"unit": unit.id, "day": business_date, "counter": counter.id}
-    params.update({f"s{i}": service_id for i, service_id in enumerate(counter.served_ids)})
+    params.update({f"s{i}": service_id for i, service_id in enumerate(served)})
     params.update({f"p{j}": priority for j, priority in enumerate(PRIORITIES)})
     return params
 
 
 def _heads(session: Session, unit: Unit, counter: Counter, business_date: dt.date) -> list[int]:
-    return list(session.connection().scalars(_heads_sql(len(counter.served_ids)),
-                                             _heads_params(unit, counter, business_date)))
+    served = counter.served_ids
+    return list(session.connection().scalars(_heads_sql(len(served)),
+                                             _heads_params(unit, counter, business_date, served)))
 
 
 def _pool(session: Session, unit: Unit, counter: Counter, business_date: dt.date) -> Pool:
@@ -116,9 +118,10 @@ def candidates(session: Session, unit: Unit, counter: Counter,
                business_date: dt.date) -> list[tuple[int, str]]:
     """Up to ``BATCH`` ``(ticket_id, priority)`` pairs, best first."""
     strict = unit.setting("priority_mode") != "interleave"
-    if strict and (counter.service_mode == "fifo" or not counter.served_ids):
-        rows = session.connection().execute(_strict_fifo_sql(len(counter.served_ids)),
-                                            _heads_params(unit, counter, business_date))
+    served = counter.served_ids
+    if strict and (counter.service_mode == "fifo" or not served):
+        rows = session.connection().execute(_strict_fifo_sql(len(served)),
+                                            _heads_params(unit, counter, business_date, served))
         return [(int(row[0]), str(row[1])) for row in rows]
     pool = _pool(session, unit, counter, business_date)
     if strict and counter.service_mode != "weighted":
