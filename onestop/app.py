@@ -51,14 +51,16 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = select_locale
     app.jinja_env.globals["paired_device"] = _paired_device
+    from onestop.realtime.fanout import DirectSend
+    from onestop.realtime.instances import client_manager
+
     socketio.init_app(
         app,
-        message_queue=settings.get("MESSAGE_QUEUE_URL") or None,
-        channel=settings["MESSAGE_QUEUE_CHANNEL"],
+        **client_manager(settings.get("MESSAGE_QUEUE_URL") or None,
+                         settings["MESSAGE_QUEUE_CHANNEL"]),
         async_mode=settings.get("ASYNC_MODE") or None,
         cors_allowed_origins=[],
     )
-    from onestop.realtime.fanout import DirectSend
 
     DirectSend.install(socketio.server.eio)  # one frame to many displays (gevent serving)
     _register(app)

@@ -1,0 +1,71 @@
+"""Scale-out (onestop/realtime/instances.py): the other instances hear an emit before this
+one fans it out, and hear it once. Real Redis; the probe only looks at what another
+instance's subscription holds when this instance starts sending to its own clients."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import redis
+import socketio
+from socketio import Manager
+
+from onestop.realtime.instances import PublishFirst
+
+
+@pytest.fixture
+def other_instance(redis_url: str) -> Iterator[SimpleNamespace]:
+    """A subscription to a fresh channel: what another instance would receive."""
+    channel = f"onestop-test-{uuid.uuid4().hex}"
+    sub = redis.Redis.from_url(redis_url).pubsub()
+    sub.subscribe(channel)
+    confirmed = sub.get_message(timeout=5)  # the subscription is in place once confirmed
+    assert confirmed is not None and confirmed["type"] == "subscribe"
+    yield SimpleNamespace(channel=channel, sub=sub)
+    sub.close()
+
+
+def _probe_fan_out(monkeypatch: pytest.MonkeyPatch, sub: Any) -> list[Any]:
+    """Record what the other instance holds at the moment the local fan-out starts."""
+    held: list[Any] = []
+    fan_out = Manager.emit
+
+    def probe(self: Any, event: str, data: Any, *args: Any, **kwargs: Any) -> Any:
+        held.append(sub.get_message(timeout=2))
+        return fan_out(self, event, data, *args, **kwargs)
+
+    monkeypatch.setattr(Manager, "emit", probe)
+    return held
+
+
+def test_the_other_instances_hear_a_call_before_this_one_fans_it_out(
+        redis_url: str, other_instance: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    manager = PublishFirst(redis_url, channel=other_instance.channel)
+    server = socketio.Server(client_manager=manager, async_mode="threading")
+    held = _probe_fan_out(monkeypatch, other_instance.sub)
+
+    server.emit("ticket.called", {"ticket": {"label": "A001"}}, namespace="/display",
+                room="unit-1")
+
+    assert len(held) == 1, "the local fan-out ran once"
+    assert held[0] is not None, "the other instance had nothing when this one began sending"
+    message = json.loads(held[0]["data"])
+    assert (message["event"], message["data"], message["room"]) == (
+        "ticket.called", [{"ticket": {"label": "A001"}}], "unit-1")
+    assert other_instance.sub.get_message(timeout=0.5) is None, "published twice"
+
+
+def test_the_library_manager_publishes_only_after_its_own_fan_out(
+        redis_url: str, other_instance: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the class above changes, so that the test above can fail."""
+    manager = socketio.RedisManager(redis_url, channel=other_instance.channel)
+    server = socketio.Server(client_manager=manager, async_mode="threading")
+    held = _probe_fan_out(monkeypatch, other_instance.sub)
+    server.emit("ticket.called", {"n": 1}, namespace="/display", room="unit-1")
+    assert held == [None]
+    assert other_instance.sub.get_message(timeout=2) is not None
