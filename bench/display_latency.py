@@ -9,6 +9,7 @@
    select() loop per process), which shows how much of the time is the Python clients'
    own, and also gives each frame's arrival time at the client's socket (the kernel's
    receive timestamp), which does not depend on when a client process got a core.
+   ``met`` judges the 500 level both ways (``*_raw`` for the minimal client).
 2. server memory with 1,000 connected display clients (VmRSS of the gunicorn worker, and
    of worker + master). Target: <= 200 MB.
 3. this machine's floor (``bench.fanout_floor``): one plain loop writing the frame to 500
@@ -197,12 +198,18 @@ def run(levels: tuple[int, ...] = LEVELS, memory_clients: int = MEMORY_CLIENTS) 
             fleet.finish()
     floor = fanout_floor.run(max(levels))
     top = next((r for r in results if r["clients"] == 500), results[-1])
+    # The same 500 displays read by the minimal client: the python-socketio clients' own CPU
+    # (13 processes sharing this machine's cores with the server) dominates their figures,
+    # where a real display is a browser on a PC of its own.
+    raw_top = next((r for r in raw if r["clients"] == 500), None)
     return {
         "name": "display_latency", "machine": machine_info(), "targets": TARGETS,
         "rounds_per_level": ROUNDS, "gap_s": GAP_S, "levels": results, "raw_client_levels": raw,
         "memory": memory, "floor": floor,
         "met": {"p50_at_500": top.get("p50_ms", math.inf) <= TARGETS["p50_ms"],
                 "p99_at_500": top.get("p99_ms", math.inf) <= TARGETS["p99_ms"],
+                "p50_at_500_raw": raw_top is not None and raw_top["p50_ms"] <= TARGETS["p50_ms"],
+                "p99_at_500_raw": raw_top is not None and raw_top["p99_ms"] <= TARGETS["p99_ms"],
                 "rss_1000": memory["worker_rss_mb"] <= TARGETS["rss_mb"],
                 "no_missing": all(r["missing"] == 0 for r in results)},
     }
