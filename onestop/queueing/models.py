@@ -116,6 +116,11 @@ class Ticket(Base):
               "queue_at"),
         Index("ix_tickets_target", "target_counter_id", "unit_id", "business_date", "state",
               "queue_at"),
+        # the ticket at a counter (asked on every call-next), the one its rating tablet
+        # asks about, and a counter's day: without them, each search read every ticket the
+        # counter ever served
+        Index("ix_tickets_at_counter", "counter_id", "state", "finished_at"),
+        Index("ix_tickets_counter_day", "counter_id", "business_date", "service_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
@@ -132,7 +137,7 @@ class Ticket(Base):
     called_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     serving_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"), index=True)
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     target_counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     recall_count: Mapped[int] = mapped_column(default=0)
     outcome: Mapped[str | None] = mapped_column(String(40))
