@@ -92,8 +92,10 @@ def counter_brief(counter: Counter) -> dict[str, Any]:
 def counter_list(session: Session, unit: Unit) -> list[dict[str, Any]]:
     counters = list(session.scalars(
         select(Counter).where(Counter.unit_id == unit.id).order_by(Counter.number)))
+    # by counter (ix_tickets_at_counter): by unit, the search read every ticket it ever issued
     serving = {t.counter_id: t for t in session.scalars(
-        select(Ticket).where(Ticket.unit_id == unit.id, Ticket.state.in_(("called", "serving"))))}
+        select(Ticket).where(Ticket.counter_id.in_([c.id for c in counters]),
+                             Ticket.state.in_(("called", "serving"))))}
     clerk_ids = [c.clerk_id for c in counters if c.clerk_id]
     clerks = {u.id: u for u in session.scalars(select(User).where(User.id.in_(clerk_ids)))}
     return [counter_dict(c, serving.get(c.id), clerks.get(c.clerk_id or 0)) for c in counters]
