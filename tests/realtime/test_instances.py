@@ -16,6 +16,7 @@ import socketio
 from socketio import Manager
 
 from onestop.realtime.instances import PublishFirst
+from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -69,3 +70,29 @@ def test_the_library_manager_publishes_only_after_its_own_fan_out(
     server.emit("ticket.called", {"n": 1}, namespace="/display", room="unit-1")
     assert held == [None]
     assert other_instance.sub.get_message(timeout=2) is not None
+
+
+def test_while_the_queue_fails_this_instance_sends_to_its_own_displays_first(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing listens on the port: each publish gives up (as the library does, after a
+    retry), and from then on this instance's displays are not kept waiting for it."""
+    manager = PublishFirst(f"redis://127.0.0.1:{free_port()}/0", channel="onestop-test-dead")
+    server = socketio.Server(client_manager=manager, async_mode="threading")
+    order: list[str] = []
+    fan_out, publish = Manager.emit, socketio.RedisManager._publish
+
+    def probe_fan_out(self: Any, event: str, data: Any, *args: Any, **kwargs: Any) -> Any:
+        order.append(f"fan-out {data['n']}")
+        return fan_out(self, event, data, *args, **kwargs)
+
+    def probe_publish(self: Any, data: dict[str, Any]) -> Any:
+        order.append(f"publish {data['data'][0]['n']}")
+        return publish(self, data)
+
+    monkeypatch.setattr(Manager, "emit", probe_fan_out)
+    monkeypatch.setattr(socketio.RedisManager, "_publish", probe_publish)
+    for n in (1, 2):
+        server.emit("ticket.called", {"n": n}, namespace="/display", room="unit-1")
+
+    assert order == ["publish 1", "fan-out 1", "fan-out 2", "publish 2"]
+    assert manager.queue_ok is False
