@@ -1,6 +1,7 @@
-"""A database outage under a running server on PostgreSQL, without stopping PostgreSQL
-(a shared service): the server talks to PostgreSQL through a TCP forwarder of this test,
-which then cuts every proxied connection and refuses new ones for a few seconds.
+"""A database outage under a running server on PostgreSQL, two ways. The shared service is
+never stopped: in the first test the server talks to it through a TCP forwarder of the
+test, which then cuts every proxied connection and refuses new ones for a few seconds; in
+the second, PostgreSQL itself is stopped and started again, a cluster of the test's own.
 
 During the outage every request fails cleanly: 503 with the error envelope, no traceback,
 quickly. Once the forwarder accepts again the same server process serves again (the pool
@@ -10,10 +11,14 @@ pings connections before use and replaces the dead ones), with no restart.
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +28,7 @@ from sqlalchemy.engine import make_url
 from onestop import demo
 from onestop.db import make_engine
 from onestop.migrate import upgrade
-from tests.conftest import SECRET, free_port
+from tests.conftest import SECRET, free_port, need_service
 from tests.ops.conftest import load_demo
 from tests.system._server import Server, clean_env
 
@@ -114,6 +119,58 @@ def forwarder(pg_url: str) -> Iterator[Forwarder]:
     proxy.close()
 
 
+class OwnPostgres:
+    """A PostgreSQL cluster of one test, from the machine's own binaries: in a fresh
+    directory, on a free port, TCP only, trust auth. As root, its commands run as the
+    ``postgres`` user (PostgreSQL refuses to run as root)."""
+
+    def __init__(self, bindir: Path, data: Path) -> None:
+        self.bindir, self.data, self.port = bindir, data, free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync")
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.bindir / tool), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.data / "log"),
+                  "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+
+def _postgres_bindir() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    return found[-1].parent if found else None
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    bindir = _postgres_bindir()
+    if bindir is None:
+        need_service("postgres", "PostgreSQL's binaries are not in /usr/lib/postgresql/*/bin")
+    assert bindir is not None
+    # not under pytest's tmp_path: its parents are closed to the postgres user
+    data = Path(tempfile.mkdtemp(prefix="onestop-pg-"))
+    data.chmod(0o755)
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    cluster = OwnPostgres(bindir, data / "cluster")
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError):
+            cluster.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def _through(pg_url: str, port: int) -> str:
     return make_url(pg_url).set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
 
@@ -136,8 +193,25 @@ def test_outage_gives_clean_503s_then_recovers_without_restart(pg_url: str, forw
                                                                 tmp_path: Path) -> None:
     upgrade(pg_url)
     load_demo(pg_url)
+    _check_outage(_through(pg_url, forwarder.port), tmp_path, forwarder.cut, forwarder.resume)
+    assert forwarder.accepted >= 1
+
+
+def test_a_real_postgresql_restart_under_the_server(own_postgres: OwnPostgres,
+                                                     tmp_path: Path) -> None:
+    """The same, with PostgreSQL itself stopped and started again (a cluster of this test's
+    own, so that the shared service is left alone)."""
+    upgrade(own_postgres.url)
+    load_demo(own_postgres.url)
+    _check_outage(own_postgres.url, tmp_path, own_postgres.stop, own_postgres.start)
+
+
+def _check_outage(db_url: str, tmp_path: Path, cut: Callable[[], None],
+                  resume: Callable[[], None]) -> None:
+    """A running server on ``db_url``: it serves; between ``cut()`` and ``resume()`` every
+    request is a quick, clean 503; then it serves again, the same process."""
     env = clean_env(ONESTOP_DATA_DIR=str(tmp_path), ONESTOP_SECRET_KEY=SECRET, ONESTOP_ALWAYS_OPEN="1",
-                    ONESTOP_DATABASE_URL=_through(pg_url, forwarder.port))
+                    ONESTOP_DATABASE_URL=db_url)
     port = free_port()
     with Server(["serve", "--port", str(port)], env, port, tmp_path / "server.log") as server:
         server.wait_healthy(timeout=60)
@@ -154,9 +228,8 @@ def test_outage_gives_clean_503s_then_recovers_without_restart(pg_url: str, forw
             return requests.get(f"{base}/api/v1/services", headers=auth, timeout=TIMEOUT)
 
         assert issue().status_code == 201 and services().status_code == 200
-        assert forwarder.accepted >= 1
 
-        forwarder.cut()
+        cut()
         outage_end = time.monotonic() + OUTAGE_S
         answers: list[requests.Response] = []
         while time.monotonic() < outage_end:
@@ -173,7 +246,7 @@ def test_outage_gives_clean_503s_then_recovers_without_restart(pg_url: str, forw
         ready = requests.get(f"{base}/readyz", timeout=TIMEOUT)
         assert ready.status_code == 503 and ready.json()["failed"][0] == "database"
 
-        forwarder.resume()
+        resume()
         first = services()  # stale pooled connections are pinged and replaced: no error
         assert first.status_code == 200, first.text[:500]
         for _ in range(5):
