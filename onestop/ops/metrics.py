@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from onestop import signals
 from onestop.accounts.models import Device
 from onestop.extensions import db, socketio
+from onestop.queueing.catalog import service_info
 from onestop.realtime import events as ev
 from onestop.realtime import fanout
 from onestop.units.models import Unit
@@ -80,18 +81,19 @@ _PENDING = "ops_metrics"  # session.info key: counts waiting for the commit
 # -- committed counts ---------------------------------------------------------------------------
 
 
-def _labels(session: Session, unit_id: int, service_code: str) -> tuple[str, str]:
-    unit = session.get(Unit, unit_id)  # in the identity map: the engine just used it
-    return (unit.code if unit else str(unit_id)), service_code
+def _labels(session: Session, ticket: Any) -> tuple[str, str]:
+    unit = session.get(Unit, ticket.unit_id)  # in the identity map: the engine just used it
+    service = service_info(session, ticket.unit_id, ticket.service_id)
+    return (unit.code if unit else str(ticket.unit_id)), service.code
 
 
 def _on_issued(session: Session, ticket: Any, **_: Any) -> None:
     session.info.setdefault(_PENDING, []).append(
-        (TICKETS_ISSUED, _labels(session, ticket.unit_id, ticket.service.code)))
+        (TICKETS_ISSUED, _labels(session, ticket)))
 
 
 def _on_called(session: Session, ticket: Any, recall: bool = False, **_: Any) -> None:
-    unit, service = _labels(session, ticket.unit_id, ticket.service.code)
+    unit, service = _labels(session, ticket)
     session.info.setdefault(_PENDING, []).append((CALLS, (unit, service, "true" if recall else "false")))
 
 

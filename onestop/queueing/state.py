@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from onestop.accounts.models import User
+from onestop.queueing.catalog import service_info
 from onestop.queueing.engine import estimate_for
 from onestop.queueing.estimate import estimate_wait_minutes
 from onestop.queueing.models import Counter, Service, Ticket
@@ -75,7 +76,8 @@ def ticket_dict(session: Session, unit: Unit, ticket: Ticket,
     counter = ticket.counter if ticket.state in ("called", "serving", "parked") else None
     return {
         "id": ticket.id, "number": ticket.number, "label": ticket.label,
-        "service_id": ticket.service_id, "service": ticket.service.name,
+        "service_id": ticket.service_id,
+        "service": service_info(session, ticket.unit_id, ticket.service_id).name,
         "state": ticket.state, "priority": ticket.priority, "source": ticket.source,
         "business_date": ticket.business_date.isoformat(),
         "waiting_ahead": ahead, "estimated_wait_minutes": minutes,

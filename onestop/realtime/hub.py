@@ -13,14 +13,14 @@ from typing import Any
 
 from blinker import NamedSignal
 from flask import Flask
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from onestop import signals
 from onestop.db import utcnow
 from onestop.dossiers.models import Dossier
 from onestop.extensions import db, socketio
+from onestop.queueing.catalog import ServiceInfo, service_info
 from onestop.queueing.engine import current_ticket
 from onestop.queueing.models import Counter, Service, Ticket
 from onestop.queueing.state import iso, waiting_by_service, waiting_in_service
@@ -55,22 +55,9 @@ def _display_rooms(unit_id: int, zone: str) -> list[str]:
     return rooms + [ev.zone_room(unit_id, zone)] if zone else rooms
 
 
-def _service(session: Session, ticket: Ticket) -> Service:
-    """The ticket's service, loaded once per ticket and request: a ticket claimed by
-    ``UPDATE ... RETURNING`` has no relationship loaded, and the identity map holds rows only
-    weakly, so every receiver of the signal (this hub, webhooks, metrics, the API answer)
-    would load it again. Hung on the ticket, it stays; kept in the session's info too, it
-    serves the next ticket of the same field (call-next finishes one and calls the next). No
-    autoflush: a service is not what the transaction changes."""
-    if "service" in inspect(ticket).unloaded:
-        held = session.info.setdefault("services", {})
-        service = held.get(ticket.service_id)
-        if service is None:
-            with session.no_autoflush:
-                service = held[ticket.service_id] = session.get(Service, ticket.service_id)
-        assert service is not None  # a foreign key
-        set_committed_value(ticket, "service", service)
-    return ticket.service
+def _service(session: Session, ticket: Ticket) -> ServiceInfo:
+    """The ticket's field: name, code and zone, held per process (``onestop.queueing.catalog``)."""
+    return service_info(session, ticket.unit_id, ticket.service_id)
 
 
 def ticket_brief(session: Session, ticket: Ticket) -> dict[str, Any]:
@@ -213,7 +200,7 @@ queue_notifier = QueueNotifier()
 def _counter_payload(session: Session, counter: Counter) -> dict[str, Any]:
     ticket = current_ticket(session, counter)
     serving = {"id": ticket.id, "label": ticket.label, "state": ticket.state,
-               "service_id": ticket.service_id, "service": ticket.service.name} if ticket else None
+               "service_id": ticket.service_id, "service": _service(session, ticket).name} if ticket else None
     return {"counter": {"id": counter.id, "number": counter.number, "name": counter.name,
                         "state": counter.state, "pause_reason": counter.pause_reason,
                         "clerk_id": counter.clerk_id, "zone": counter.zone, "serving": serving}}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onestop.db import Base
@@ -71,6 +72,9 @@ class Unit(Base):
     address: Mapped[str] = mapped_column(String(300), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # raised by triggers on every change to the unit's services (onestop/queueing/catalog.py);
+    # starts at a random number so that a database made anew never matches a process's cache
+    catalog_version: Mapped[int] = mapped_column(BigInteger, default=lambda: secrets.randbits(48))
 
     def setting(self, key: str) -> Any:
         return (self.settings or {}).get(key, UNIT_DEFAULTS[key])

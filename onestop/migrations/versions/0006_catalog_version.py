@@ -1,0 +1,42 @@
+"""catalog version: a number on each unit that follows every change to its services
+
+Each process keeps the fields' names and zones (onestop/queueing/catalog.py) instead of
+reading two ``services`` rows on every call; triggers raise ``units.catalog_version`` on any
+insert, update or delete of a unit's services, and the unit's row, read on every request,
+tells a process when what it holds is out of date. Existing units start at a random number.
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from onestop.queueing.models import POSTGRESQL_CATALOG_TRIGGERS, SQLITE_CATALOG_TRIGGERS
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    with op.batch_alter_table('units') as batch:
+        batch.add_column(sa.Column('catalog_version', sa.BigInteger(), nullable=False,
+                                   server_default='0'))
+    op.execute("UPDATE units SET catalog_version = "
+               + ("floor(random() * 2^48)::bigint" if postgres else "abs(random() % 281474976710656)"))
+    for sql in POSTGRESQL_CATALOG_TRIGGERS if postgres else SQLITE_CATALOG_TRIGGERS:
+        op.execute(sql)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS tr_services_catalog ON services")
+        op.execute("DROP FUNCTION IF EXISTS onestop_services_catalog()")
+    else:
+        for action in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS tr_services_catalog_{action}")
+    with op.batch_alter_table('units') as batch:
+        batch.drop_column('catalog_version')
