@@ -14,7 +14,19 @@ import functools
 from collections import Counter as Tally
 from typing import Any
 
-from sqlalchemy import Date, Select, TextClause, bindparam, case, func, select, text
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    TextualSelect,
+    bindparam,
+    case,
+    column,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from onestop.queueing.models import PRIORITIES, Counter, Ticket
@@ -42,12 +54,13 @@ def _heads_union(services: int) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _heads_sql(services: int) -> TextClause:
-    return text(_heads_union(services)).bindparams(bindparam("day", type_=Date))
+def _heads_sql(services: int) -> TextualSelect:
+    return text(_heads_union(services)).bindparams(bindparam("day", type_=Date)).columns(
+        column("id", Integer))
 
 
 @functools.lru_cache(maxsize=64)
-def _strict_fifo_sql(services: int) -> TextClause:
+def _strict_fifo_sql(services: int) -> TextualSelect:
     """The common case (strict priority, oldest first) in one statement over the heads: any
     priority class first, then a ticket sent to this very counter, then the oldest. Same
     order as ``_ordered``."""
@@ -56,7 +69,8 @@ def _strict_fifo_sql(services: int) -> TextClause:
         " ORDER BY CASE WHEN priority != 'none' THEN 0 ELSE 1 END,"
         " CASE WHEN target_counter_id = :counter THEN 0 ELSE 1 END, queue_at, id"
         f" LIMIT {BATCH}"
-    ).bindparams(bindparam("day", type_=Date))
+    ).bindparams(bindparam("day", type_=Date)).columns(column("id", Integer),
+                                                       column("priority", String))
 
 
 def _heads_params(unit: Unit, counter: Counter, business_date: dt.date,
