@@ -23,9 +23,14 @@ class OnestopServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         # runs in the worker, after gevent has patched the standard library
+        from onestop import checkpoint
         from onestop.app import create_app
+        from onestop.extensions import db
 
-        return create_app(self.app_config)
+        app = create_app(self.app_config)
+        assert db.engine is not None
+        checkpoint.start(db.engine)  # SQLite: WAL checkpoints off the request path
+        return app
 
 
 # Each connection's read buffer. A display's websocket stays open all day and reads only

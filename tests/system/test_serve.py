@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,22 @@ def test_serve_without_secret_key_exits_with_a_clear_message(tmp_path: Path) -> 
     assert result.returncode != 0
     assert "ONESTOP_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_wal_checkpoints_are_taken_beside_the_requests(serve_server: Server) -> None:
+    """Requests leave SQLite's checkpoints to the server's own thread (onestop/checkpoint.py):
+    what they write reaches the database file shortly after, though no request's commit
+    comes near the 10,000 pages at which a request would checkpoint by itself (nor the
+    1,000 of SQLite's default)."""
+    db_file = serve_server.data_dir / "onestop.sqlite3"  # type: ignore[attr-defined]
+    token = _token(serve_server.base, "clerk1")
+    time.sleep(1.0)  # a checkpoint of what the set-up wrote
+    before = db_file.stat().st_mtime_ns
+    for _ in range(5):
+        res = requests.post(f"{serve_server.base}/api/v1/tickets", json={"service_id": 2},
+                            headers=_auth(token), timeout=10)
+        assert res.status_code == 201, res.text
+    deadline = time.monotonic() + 5
+    while db_file.stat().st_mtime_ns == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert db_file.stat().st_mtime_ns != before, "the tickets stayed in the WAL"
