@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, String, bindparam, cast, column, func, insert, select, text
 from sqlalchemy.orm import Session, lazyload, with_expression
+from sqlalchemy.orm.util import identity_key
 
 from onestop import signals
 from onestop.db import UTCDateTime, give_back_sequence, next_sequence
@@ -176,12 +177,12 @@ _CURRENT_ID = text(
 # worked out once, not from the cursor's description on every call (~20 us each).
 _TICKET_COLUMNS = list(Ticket.__table__.columns)
 _RETURNING_TICKET = " RETURNING " + ", ".join(c.name for c in _TICKET_COLUMNS)
-_FINISH = (select(Ticket).from_statement(text(
+_FINISH_ROW = text(
     "UPDATE tickets SET state = 'done', finished_at = :now, outcome = :outcome,"
     " serving_at = coalesce(serving_at, called_at)"
     " WHERE id = :ticket AND state = :from_state" + _RETURNING_TICKET
-).bindparams(bindparam("now", type_=UTCDateTime)).columns(*_TICKET_COLUMNS))
-           .execution_options(populate_existing=True))
+).bindparams(bindparam("now", type_=UTCDateTime)).columns(*_TICKET_COLUMNS)
+_FINISH = select(Ticket).from_statement(_FINISH_ROW).execution_options(populate_existing=True)
 _CLAIM = (select(Ticket).from_statement(text(
     "UPDATE tickets SET state = 'called', counter_id = :counter, called_at = :now,"
     " serving_at = NULL, target_counter_id = NULL, recall_count = 0"
@@ -269,10 +270,22 @@ def _claim(session: Session, ticket_id: int, from_states: tuple[str, ...], count
 
 
 def _finish_current(session: Session, counter: Counter, actor: Actor, now: dt.datetime) -> None:
+    """Finish the ticket at the counter before calling another. Unless this session holds
+    it (then it is refreshed as ``finish`` does), it is not made into a ``Ticket``: the row
+    of the ``UPDATE ... RETURNING`` (with the same attribute names) is what its event and
+    its ``ticket_changed`` receivers read, which saves building a Ticket on every call."""
     session.flush()  # a plain read next: what the ORM holds must be in the database first
     current = session.connection().execute(_CURRENT_ID, {"counter": counter.id}).first()
-    if current is not None:
+    if current is None:
+        return
+    if session.identity_map.get(identity_key(Ticket, current.id)) is None:
+        row = session.connection().execute(_FINISH_ROW, {
+            "ticket": current.id, "from_state": current.state, "now": now,
+            "outcome": "served"}).one()
+        _finished(session, row, current.state, actor, now, "served")  # type: ignore[arg-type]
+    else:
         _finish_ticket(session, current.id, current.state, actor, now, "served")
+
 
 
 def _announce_call(session: Session, ticket: Ticket, from_state: str, counter: Counter,
@@ -406,6 +419,11 @@ def _finish_ticket(session: Session, ticket_id: int, from_state: str, actor: Act
     never called to serving counts as served from its call."""
     ticket = session.scalars(_FINISH, {"ticket": ticket_id, "from_state": from_state,
                                        "now": now, "outcome": outcome}).one()
+    return _finished(session, ticket, from_state, actor, now, outcome)
+
+
+def _finished(session: Session, ticket: Ticket, from_state: str, actor: Actor, now: dt.datetime,
+              outcome: str) -> Ticket:
     _event(session, ticket, "finish", from_state, actor, now, outcome=outcome)
     signals.ticket_changed.send(session, ticket=ticket, action="finish")
     return ticket

@@ -43,7 +43,15 @@ def test_call_next_finishes_and_asks_too(app, client):
     clerk = token_for(client, "clerk3")
     issue(client, clerk, 2)
     ok(act(client, clerk, 3, "call-next"))  # finishes the first ticket, calls the next
-    assert [e["ticket"]["id"] for e in events(sio, ev.RATING_REQUESTED)] == [first["id"]]
+    received = sio.get_received(ev.COUNTER_NS)
+    [asked] = [e["args"][0] for e in received if e["name"] == ev.RATING_REQUESTED]
+    # the finished ticket as call-next wrote it (a row of its UPDATE, not a loaded Ticket)
+    assert asked["ticket"] == {"id": first["id"], "label": first["label"], "service": "Đất đai",
+                               "service_id": 2}
+    assert asked["at"].endswith("Z") and asked["counter"]["number"] == 3
+    changed = [e["args"][0] for e in received if e["name"] == ev.TICKET_CHANGED]
+    assert {"id": first["id"], "label": first["label"], "state": "done", "service_id": 2,
+            "counter_id": 3} in [c["ticket"] for c in changed]
 
 
 def test_managers_see_rating_created(app, client):
