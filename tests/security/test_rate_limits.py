@@ -102,3 +102,40 @@ def test_a_lost_redis_does_not_stop_the_kiosks(tmp_path: Path) -> None:
         assert client.post("/api/v1/tickets", **issue).status_code == 201
         # the limits still hold, counted in memory meanwhile
         assert_error(client.post("/api/v1/tickets", **issue), 429, "rate_limited")
+
+
+def test_routes_without_a_limit_skip_the_limiter_and_limited_ones_never_do(limited: Any) -> None:
+    """Flask-Limiter is skipped only where no limit is declared (onestop/extensions.py):
+    every view it marks as limited is still checked, and the busiest unlimited ones skip."""
+    from flask import request
+    from flask_limiter.util import get_qualified_name
+
+    from onestop.extensions import _no_limit_declared, limiter
+
+    marked = limiter._marked_for_limiting
+    limited_endpoints = {e for e, view in limited.view_functions.items()
+                         if get_qualified_name(view) in marked}
+    # every declared limit is found on its route: logins, tokens, pairing, heartbeats,
+    # tickets, the public ticket page, lookups, ratings by code, voice
+    assert len(limited_endpoints) == len(marked) >= 11
+    assert {"api.issue", "api.create_token", "web.login", "kiosk.public_ticket",
+            "queue_display.voice_wav"} <= limited_endpoints
+
+    def skipped(endpoint: str) -> bool:
+        rule = next(r for r in limited.url_map.iter_rules() if r.endpoint == endpoint)
+        with limited.test_request_context("/"):
+            request.url_rule = rule
+            return _no_limit_declared()
+
+    assert not [e for e in limited_endpoints if skipped(e)]
+    for endpoint in ("api.call_next", "api.list_counters", "api.recall", "api.finish"):
+        assert skipped(endpoint), endpoint
+
+
+def test_a_default_limit_would_still_cover_every_route(tmp_path: Path) -> None:
+    with demo_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="2 per minute") as app:
+        client = app.test_client()
+        clerk = token_for(client, "clerk1")  # a limited route of its own
+        assert client.get("/api/v1/counters", headers=bearer(clerk)).status_code == 200
+        assert client.get("/api/v1/counters", headers=bearer(clerk)).status_code == 200
+        assert_error(client.get("/api/v1/counters", headers=bearer(clerk)), 429, "rate_limited")
