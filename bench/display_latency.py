@@ -15,6 +15,9 @@
 3. this machine's floor (``bench.fanout_floor``): one plain loop writing the frame to 500
    loopback connections, no server around it. Half of them reached in F ms means no server
    in one process can beat p50 = F ms plus its own call-next here.
+4. what an idle second costs (``bench.wake_floor``, and ``call_next_http``): calls are
+   ``GAP_S`` apart, as in a hall, so each one meets an idle server; the call-next request
+   is timed that way and back to back, and a fixed piece of plain Python likewise.
 
 The server is a real ``onestop serve`` (gunicorn, one gevent worker) on SQLite.
 
@@ -35,7 +38,7 @@ from typing import Any
 
 import requests
 
-from bench import fanout_floor, rawclient
+from bench import fanout_floor, rawclient, wake_floor
 from bench.common import Server, free_port, latency_summary, machine_info, prepare_centre, write_json
 
 LEVELS = (50, 200, 500)
@@ -176,6 +179,21 @@ def _level(server: Server, clerk: Clerk, counter_id: int, clients: int, raw: boo
             "http_call_next": latency_summary(http)}
 
 
+def _call_next_timing(clerk: Clerk, counter_id: int, rounds: int = 15) -> dict[str, Any]:
+    """The call-next request alone, no display connected: back to back, and ``GAP_S``
+    apart as in the levels (the server idle in between)."""
+    out: dict[str, Any] = {}
+    for name, gap in (("back_to_back", 0.0), ("after_idle", GAP_S)):
+        took = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            clerk.post(f"/counters/{counter_id}/call-next")
+            took.append(time.perf_counter() - start)
+            time.sleep(gap)
+        out[name] = latency_summary(took)
+    return out
+
+
 def run(levels: tuple[int, ...] = LEVELS, memory_clients: int = MEMORY_CLIENTS) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="onestop-bench-display-") as tmp:
         data_dir = Path(tmp)
@@ -185,9 +203,10 @@ def run(levels: tuple[int, ...] = LEVELS, memory_clients: int = MEMORY_CLIENTS) 
             server.wait_healthy()
             clerk = Clerk(server.base)
             clerk.post(f"/counters/{counter_id}/open")
-            for _ in range((len(levels) + len(RAW_LEVELS)) * (ROUNDS + WARMUP) + 5):
+            for _ in range((len(levels) + len(RAW_LEVELS)) * (ROUNDS + WARMUP) + 35):
                 clerk.post("/tickets", service_id=centre["services"][0])
             idle = _memory(server)
+            call_next = _call_next_timing(clerk, counter_id)
             results = [_level(server, clerk, counter_id, n) for n in levels]
             raw = [_level(server, clerk, counter_id, n, raw=True) for n in RAW_LEVELS if n in levels]
             fleet = ClientFleet(server.base, memory_clients)
@@ -197,6 +216,7 @@ def run(levels: tuple[int, ...] = LEVELS, memory_clients: int = MEMORY_CLIENTS) 
                                       **_memory(server)}
             fleet.finish()
     floor = fanout_floor.run(max(levels))
+    wake = wake_floor.run(GAP_S)
     top = next((r for r in results if r["clients"] == 500), results[-1])
     # The same 500 displays read by the minimal client: the python-socketio clients' own CPU
     # (13 processes sharing this machine's cores with the server) dominates their figures,
@@ -205,7 +225,7 @@ def run(levels: tuple[int, ...] = LEVELS, memory_clients: int = MEMORY_CLIENTS) 
     return {
         "name": "display_latency", "machine": machine_info(), "targets": TARGETS,
         "rounds_per_level": ROUNDS, "gap_s": GAP_S, "levels": results, "raw_client_levels": raw,
-        "memory": memory, "floor": floor,
+        "memory": memory, "floor": floor, "call_next_http": call_next, "wake": wake,
         "met": {"p50_at_500": top.get("p50_ms", math.inf) <= TARGETS["p50_ms"],
                 "p99_at_500": top.get("p99_ms", math.inf) <= TARGETS["p99_ms"],
                 "p50_at_500_raw": raw_top is not None and raw_top["p50_ms"] <= TARGETS["p50_ms"],
@@ -220,6 +240,7 @@ if __name__ == "__main__":
 
     result = run()
     path = write_json("display_latency", result)
-    print(json.dumps({k: result[k] for k in ("levels", "raw_client_levels", "memory", "floor", "met")},
+    print(json.dumps({k: result[k] for k in ("levels", "raw_client_levels", "memory", "floor",
+                                             "call_next_http", "wake", "met")},
                      indent=2, ensure_ascii=False))
     print(f"written to {path}")
