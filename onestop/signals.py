@@ -18,6 +18,12 @@ dossier_changed        dossier, action (str: state, apology), from_state (str)
 rating_created         rating
 device_disowned        device (revoked, or its token rotated: its open sockets must go)
 =====================  ==============================================================
+
+``ticket`` is a ``Ticket``, except for the ``finish`` that call-next makes before calling
+the next ticket: there it is the row of the finishing ``UPDATE ... RETURNING``, with the
+same attribute names (every column) but no relationships. A receiver that needs one (the
+ticket's counter, say) loads it by id; the field's name and zone come from
+``onestop.queueing.catalog``.
 """
 
 from blinker import Namespace
