@@ -6,19 +6,18 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
-    DDL,
     CheckConstraint,
     Date,
     ForeignKey,
     Index,
     String,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from onestop.accounts.models import _in
 from onestop.db import Base, UTCDateTime, utcnow
+from onestop.units.models import follow_catalog
 
 TICKET_STATES = (
     "waiting", "called", "serving", "parked", "done", "missed", "transferred", "cancelled", "expired"
@@ -181,28 +180,5 @@ class CounterEvent(Base):
 
 
 # ``units.catalog_version`` follows every change to a unit's services, whoever makes it
-# (onestop/queueing/catalog.py keeps the fields' names per process against it). Created with
-# the table (create_all) and by migration 0006.
-SQLITE_CATALOG_TRIGGERS = [
-    "CREATE TRIGGER tr_services_catalog_insert AFTER INSERT ON services BEGIN"
-    " UPDATE units SET catalog_version = catalog_version + 1 WHERE id = NEW.unit_id; END",
-    "CREATE TRIGGER tr_services_catalog_update AFTER UPDATE ON services BEGIN"
-    " UPDATE units SET catalog_version = catalog_version + 1 WHERE id IN (OLD.unit_id, NEW.unit_id);"
-    " END",
-    "CREATE TRIGGER tr_services_catalog_delete AFTER DELETE ON services BEGIN"
-    " UPDATE units SET catalog_version = catalog_version + 1 WHERE id = OLD.unit_id; END",
-]
-POSTGRESQL_CATALOG_TRIGGERS = [
-    "CREATE OR REPLACE FUNCTION onestop_services_catalog() RETURNS trigger AS $$ BEGIN"
-    " IF TG_OP <> 'INSERT' THEN"
-    " UPDATE units SET catalog_version = catalog_version + 1 WHERE id = OLD.unit_id; END IF;"
-    " IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.unit_id <> OLD.unit_id) THEN"
-    " UPDATE units SET catalog_version = catalog_version + 1 WHERE id = NEW.unit_id; END IF;"
-    " RETURN NULL; END $$ LANGUAGE plpgsql",
-    "CREATE TRIGGER tr_services_catalog AFTER INSERT OR UPDATE OR DELETE ON services"
-    " FOR EACH ROW EXECUTE FUNCTION onestop_services_catalog()",
-]
-for _sql in SQLITE_CATALOG_TRIGGERS:
-    event.listen(Service.__table__, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
-for _sql in POSTGRESQL_CATALOG_TRIGGERS:
-    event.listen(Service.__table__, "after_create", DDL(_sql).execute_if(dialect="postgresql"))
+# (onestop/queueing/catalog.py keeps the fields' names per process against it)
+follow_catalog(Service.__table__)  # type: ignore[arg-type]

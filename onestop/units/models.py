@@ -7,7 +7,17 @@ import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    String,
+    Table,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onestop.db import Base
@@ -72,8 +82,9 @@ class Unit(Base):
     address: Mapped[str] = mapped_column(String(300), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # raised by triggers on every change to the unit's services (onestop/queueing/catalog.py);
-    # starts at a random number so that a database made anew never matches a process's cache
+    # raised by triggers on every change to the unit's services or webhooks (what each process
+    # keeps, onestop/queueing/catalog.py); starts at a random number so that a database made
+    # anew never matches a process's cache
     catalog_version: Mapped[int] = mapped_column(BigInteger, default=lambda: secrets.randbits(48))
 
     def setting(self, key: str) -> Any:
@@ -90,6 +101,38 @@ class Unit(Base):
         """The calendar date at ``when`` in the unit's own timezone."""
         return self.local(when).date()
 
+
+
+def catalog_triggers(table: str, dialect: str) -> list[str]:
+    """SQL that makes every insert, update or delete of ``table``'s rows raise the
+    ``catalog_version`` of their unit (``table`` has a ``unit_id``)."""
+    bump = "UPDATE units SET catalog_version = catalog_version + 1 WHERE id = {}.unit_id;"
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION onestop_catalog_changed() RETURNS trigger AS $$ BEGIN"
+            f" IF TG_OP <> 'INSERT' THEN {bump.format('OLD')} END IF;"
+            " IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.unit_id <> OLD.unit_id) THEN"
+            f" {bump.format('NEW')} END IF; RETURN NULL; END $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER tr_{table}_catalog AFTER INSERT OR UPDATE OR DELETE ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION onestop_catalog_changed()",
+        ]
+    return [
+        f"CREATE TRIGGER tr_{table}_catalog_insert AFTER INSERT ON {table} BEGIN"
+        f" {bump.format('NEW')} END",
+        f"CREATE TRIGGER tr_{table}_catalog_update AFTER UPDATE ON {table} BEGIN"
+        " UPDATE units SET catalog_version = catalog_version + 1"
+        " WHERE id IN (OLD.unit_id, NEW.unit_id); END",
+        f"CREATE TRIGGER tr_{table}_catalog_delete AFTER DELETE ON {table} BEGIN"
+        f" {bump.format('OLD')} END",
+    ]
+
+
+def follow_catalog(table: Table) -> None:
+    """Create ``table``'s catalog triggers with the table (``create_all``; migrations call
+    ``catalog_triggers`` themselves)."""
+    for dialect in ("sqlite", "postgresql"):
+        for sql in catalog_triggers(table.name, dialect):
+            event.listen(table, "after_create", DDL(sql).execute_if(dialect=dialect))
 
 UNIT_DAY_KINDS = ("off", "working")
 

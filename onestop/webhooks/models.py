@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from onestop.accounts.models import _in
 from onestop.db import Base, UTCDateTime, utcnow
+from onestop.units.models import follow_catalog
 
 #: every event a webhook may subscribe to (``rating.created`` comes with the ratings work)
 EVENTS = ("ticket.issued", "ticket.called", "dossier.received", "dossier.changed", "rating.created")
@@ -38,6 +39,11 @@ class Webhook(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# every change raises the unit's catalog_version: each process keeps the unit's active
+# subscriptions (onestop/queueing/catalog.py) instead of reading them on every call
+follow_catalog(Webhook.__table__)  # type: ignore[arg-type]
 
 
 class WebhookDelivery(Base):

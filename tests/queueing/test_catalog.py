@@ -20,7 +20,9 @@ from onestop.db import make_engine
 from onestop.extensions import db, socketio
 from onestop.queueing.models import Service
 from onestop.realtime import events as ev
+from onestop.queueing.catalog import service_info
 from onestop.units.models import Unit
+from onestop.webhooks.models import Webhook, WebhookDelivery
 from tests.api.helpers import act, in_db, issue, ok
 from tests.conftest import create_schema, make_sqlite_url, token_for
 
@@ -51,7 +53,17 @@ def _check_triggers(url: str) -> None:
             session.execute(text("DELETE FROM services WHERE code = 'MOI'"))
             session.commit()
             assert _version(session) not in (before, renamed, added)
-            # nothing but the services moves it: tickets and counters change all day long
+            # and the webhooks, whose subscriptions each process keeps too
+            moved = _version(session)
+            session.add(Webhook(unit_id=service.unit_id, url="https://example.org/h", secret="s",
+                                events=["ticket.called"]))
+            session.commit()
+            hooked = _version(session)
+            assert hooked != moved
+            session.execute(text("UPDATE webhooks SET active = false"))
+            session.commit()
+            assert _version(session) != hooked
+            # nothing else moves it: tickets and counters change all day long
             settled = _version(session)
             session.execute(text("UPDATE counters SET name = name || ' '"))
             session.commit()
@@ -141,7 +153,7 @@ def test_a_warm_call_reads_no_field(app, client):
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert any("UPDATE tickets" in s for s in seen)  # the listener did see the call
-    assert not [s for s in seen if "FROM services" in s], seen
+    assert not [s for s in seen if "FROM services" in s or "FROM webhooks" in s], seen
 
 
 @pytest.mark.parametrize("change", ["rename", "new_field"])
@@ -164,3 +176,33 @@ def test_a_change_in_the_same_process_shows_at_once(app, client, change):
     ticket = ok(client.post("/api/v1/tickets", json={"service_id": service_id},
                             headers={"Authorization": f"Bearer {clerk}"}), 201)
     assert ticket["service"] == ("Hộ tịch mới" if change == "rename" else "Lĩnh vực mới")
+
+
+def test_a_webhook_added_by_another_process_hears_the_next_call(app, client):
+    clerk = token_for(client, "clerk1")
+    ok(act(client, clerk, 1, "open"))
+    for _ in range(2):
+        issue(client, clerk)
+    ok(act(client, clerk, 1, "call-next"))  # the process now holds "no webhook"
+    path = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    subprocess.run([sys.executable, "-c", (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+        " c.execute(\"INSERT INTO webhooks (unit_id, url, secret, events, active, created_at)"
+        " VALUES (1, 'https://example.org/h', 's', '[\\\"ticket.called\\\"]', 1,"
+        " '2026-12-05 08:00:00')\"); c.commit()"), path], check=True, timeout=30)
+    called = ok(act(client, clerk, 1, "call-next"))
+    with in_db(app) as session:
+        deliveries = session.scalars(select(WebhookDelivery)).all()
+        assert [(d.event, d.payload["ticket"]["id"]) for d in deliveries] == [
+            ("ticket.called", called["id"])]
+
+
+def test_a_session_that_changed_a_field_reads_it_anew(session):
+    """Its unit row was read before the change, so the version it holds is the old one."""
+    unit = session.scalars(select(Unit).order_by(Unit.id)).first()
+    assert service_info(session, unit.id, 1).name == "Tư pháp – Hộ tịch"  # now held
+    service = session.get(Service, 1)
+    service.name, service.zone = "Hộ tịch", "Z"
+    session.flush()
+    fresh = service_info(session, unit.id, 1)
+    assert (fresh.name, fresh.zone) == ("Hộ tịch", "Z")

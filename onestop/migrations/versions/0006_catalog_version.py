@@ -1,9 +1,10 @@
-"""catalog version: a number on each unit that follows every change to its services
+"""catalog version: a number on each unit that follows every change to its services and webhooks
 
-Each process keeps the fields' names and zones (onestop/queueing/catalog.py) instead of
-reading two ``services`` rows on every call; triggers raise ``units.catalog_version`` on any
-insert, update or delete of a unit's services, and the unit's row, read on every request,
-tells a process when what it holds is out of date. Existing units start at a random number.
+Each process keeps the fields' names and zones and the active webhook subscriptions
+(onestop/queueing/catalog.py) instead of reading them on every call; triggers raise
+``units.catalog_version`` on any insert, update or delete of a unit's services or webhooks,
+and the unit's row, read on every request, tells a process when what it holds is out of
+date. Existing units start at a random number.
 
 Revision ID: 0006
 Revises: 0005
@@ -12,7 +13,7 @@ Revises: 0005
 import sqlalchemy as sa
 from alembic import op
 
-from onestop.queueing.models import POSTGRESQL_CATALOG_TRIGGERS, SQLITE_CATALOG_TRIGGERS
+from onestop.units.models import catalog_triggers
 
 revision = '0006'
 down_revision = '0005'
@@ -27,16 +28,20 @@ def upgrade() -> None:
                                    server_default='0'))
     op.execute("UPDATE units SET catalog_version = "
                + ("floor(random() * 2^48)::bigint" if postgres else "abs(random() % 281474976710656)"))
-    for sql in POSTGRESQL_CATALOG_TRIGGERS if postgres else SQLITE_CATALOG_TRIGGERS:
-        op.execute(sql)
+    for table in ("services", "webhooks"):
+        for sql in catalog_triggers(table, "postgresql" if postgres else "sqlite"):
+            op.execute(sql)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS tr_services_catalog ON services")
-        op.execute("DROP FUNCTION IF EXISTS onestop_services_catalog()")
-    else:
-        for action in ("insert", "update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS tr_services_catalog_{action}")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in ("services", "webhooks"):
+        if postgres:
+            op.execute(f"DROP TRIGGER IF EXISTS tr_{table}_catalog ON {table}")
+        else:
+            for action in ("insert", "update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS tr_{table}_catalog_{action}")
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS onestop_catalog_changed()")
     with op.batch_alter_table('units') as batch:
         batch.drop_column('catalog_version')
