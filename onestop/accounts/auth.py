@@ -86,7 +86,8 @@ def current_device() -> Device | None:
 
 
 def current_actor() -> Actor:
-    user_id = int(current_user.id) if current_user.is_authenticated else None
+    user = current_user._get_current_object()
+    user_id = int(user.id) if user.is_authenticated else None
     device = current_device() if user_id is None else None
     return Actor(user_id=user_id, device_id=device.id if device else None)
 

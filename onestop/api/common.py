@@ -25,7 +25,8 @@ def resolve_unit() -> Unit:
     """The unit of the caller (user, then device), else ``?unit=CODE``, else the default."""
     if "unit" in g:
         return cast(Unit, g.unit)
-    owner = current_user if current_user.is_authenticated and current_user.unit_id else None
+    user = current_user._get_current_object()  # one look-up: each through the proxy costs one
+    owner = user if user.is_authenticated and user.unit_id else None
     if owner is None:
         device = current_device()
         owner = device if device is not None and device.unit_id else None
@@ -53,15 +54,16 @@ def counter_for_action(counter_id: int, unit: Unit) -> Counter:
     """
     from onestop.queueing.engine import lock_counter
 
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         raise DomainError("unauthorized", status=401)
     counter = lock_counter(db.session(), counter_id)
     if counter.unit_id != unit.id:
         raise NotFound("counter_not_found")
-    role = current_user.role
+    role = user.role
     if role in ("admin", "manager"):
         return counter
-    if role == "clerk" and counter.clerk_id == current_user.id:
+    if role == "clerk" and counter.clerk_id == user.id:
         return counter
     if role == "clerk":
         raise DomainError("not_counter_clerk", status=403)

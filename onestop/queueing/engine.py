@@ -186,8 +186,8 @@ _FINISH = select(Ticket).from_statement(_FINISH_ROW).execution_options(populate_
 _CLAIM = (select(Ticket).from_statement(text(
     "UPDATE tickets SET state = 'called', counter_id = :counter, called_at = :now,"
     " serving_at = NULL, target_counter_id = NULL, recall_count = 0"
-    " WHERE id = :ticket AND state IN :states" + _RETURNING_TICKET
-).bindparams(bindparam("now", type_=UTCDateTime), bindparam("states", expanding=True))
+    " WHERE id = :ticket AND state = :from_state" + _RETURNING_TICKET
+).bindparams(bindparam("now", type_=UTCDateTime))
           .columns(*_TICKET_COLUMNS)).execution_options(populate_existing=True))
 
 
@@ -259,13 +259,13 @@ def _require_open(counter: Counter) -> None:
 # --- calling -------------------------------------------------------------------------
 
 
-def _claim(session: Session, ticket_id: int, from_states: tuple[str, ...], counter: Counter,
+def _claim(session: Session, ticket_id: int, from_state: str, counter: Counter,
            now: dt.datetime) -> Ticket | None:
-    """Compare-and-set: move the ticket to ``called`` at ``counter`` only if still in a from-state.
+    """Compare-and-set: move the ticket to ``called`` at ``counter`` only if still ``from_state``.
 
     One ``UPDATE ... RETURNING`` statement; the loaded ticket is refreshed from its result.
     """
-    return session.scalars(_CLAIM, {"ticket": ticket_id, "states": list(from_states),
+    return session.scalars(_CLAIM, {"ticket": ticket_id, "from_state": from_state,
                                     "counter": counter.id, "now": now}).one_or_none()
 
 
@@ -312,7 +312,7 @@ def call_next(session: Session, unit: Unit, counter: Counter, *, actor: Actor,
         if not candidates:
             raise NotFound("queue_empty")
         for ticket_id, priority in candidates:
-            ticket = _claim(session, ticket_id, ("waiting",), counter, now)
+            ticket = _claim(session, ticket_id, "waiting", counter, now)
             if ticket is not None:
                 _count_since_priority(unit, counter, priority)
                 return _announce_call(session, ticket, "waiting", counter, actor, now)
@@ -340,7 +340,7 @@ def call_ticket(session: Session, counter: Counter, ticket_id: int, *, actor: Ac
         raise DomainError("invalid_state", state=ticket.state)
     from_state = ticket.state
     _finish_current(session, counter, actor, now)
-    claimed = _claim(session, ticket.id, (from_state,), counter, now)
+    claimed = _claim(session, ticket.id, from_state, counter, now)
     if claimed is None:
         raise DomainError("invalid_state", state="changed")
     action = "unpark" if from_state == "parked" else "call"
