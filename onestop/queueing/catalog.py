@@ -92,9 +92,3 @@ def _note_changes(session: Session, _context: Any) -> None:
             isinstance(obj, (Service, Webhook))
             for objs in (session.new, session.dirty, session.deleted) for obj in objs):
         session.info[CHANGED] = True
-
-
-def forget() -> None:
-    """Drop what this process holds."""
-    _fields.clear()
-    _hooks.clear()

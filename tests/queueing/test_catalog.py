@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from onestop import demo
 from onestop.db import make_engine
 from onestop.extensions import db, socketio
+from onestop.queueing.catalog import service_info
 from onestop.queueing.models import Service
 from onestop.realtime import events as ev
-from onestop.queueing.catalog import service_info
 from onestop.units.models import Unit
 from onestop.webhooks.models import Webhook, WebhookDelivery
 from tests.api.helpers import act, in_db, issue, ok
