@@ -287,7 +287,6 @@ def _finish_current(session: Session, counter: Counter, actor: Actor, now: dt.da
         _finish_ticket(session, current.id, current.state, actor, now, "served")
 
 
-
 def _announce_call(session: Session, ticket: Ticket, from_state: str, counter: Counter,
                    actor: Actor, now: dt.datetime, action: str = "call") -> Ticket:
     _event(session, ticket, action, from_state, actor, now)
