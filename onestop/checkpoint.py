@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 log = logging.getLogger(__name__)
 
 INTERVAL_S = 0.5
+BUSY_TIMEOUT_S = 5.0  # in this thread only: waiting here holds up no request
 FALLBACK_PAGES = 10000
 
 
@@ -54,18 +55,32 @@ class Checkpointer:
         return int(busy), int(logged), int(copied)
 
     def loop(self, sleep: Any) -> None:
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        """Until ``stop``: one checkpoint every ``interval_s``. No error ends it: a database
+        busy or locked for longer than the connection's timeout (a schema change, a backup)
+        is tried again at the next round. The engine's connections put the file in WAL mode;
+        this thread only looks (two connections switching a new file at once: one fails),
+        on a new connection each round until it sees it (an open one keeps the mode it saw)."""
+        conn: sqlite3.Connection | None = None
+        wal = False
         try:
-            conn.execute("PRAGMA journal_mode = WAL")  # as the engine's connections: a new file
             while not self._stop:
                 try:
-                    self.run_once(conn)
+                    if not wal:
+                        if conn is not None:
+                            conn.close()
+                        conn = sqlite3.connect(self.path, check_same_thread=False,
+                                               isolation_level=None, timeout=BUSY_TIMEOUT_S)
+                        wal = conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+                    if wal and conn is not None:
+                        self.run_once(conn)
                 except sqlite3.Error:
-                    log.warning("WAL checkpoint failed; requests will checkpoint past %d pages",
+                    log.warning("WAL checkpoint failed; tried again in %.1f s (requests "
+                                "checkpoint themselves past %d pages)", self.interval_s,
                                 FALLBACK_PAGES, exc_info=True)
                 sleep(self.interval_s)
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
     def stop(self) -> None:
         self._stop = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from sqlalchemy import text
@@ -53,3 +54,31 @@ def test_without_the_thread_requests_checkpoint_as_before(tmp_path):
     with engine.begin() as conn:
         assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
     engine.dispose()
+
+
+def test_a_database_locked_at_start_does_not_end_the_thread(tmp_path):
+    """Another connection holds the database, out of WAL mode, when the thread starts (a
+    file being set up, a restore): the thread waits and tries again, and checkpoints once
+    the engine's connections have put it back in WAL mode."""
+    url = make_sqlite_url(tmp_path)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x TEXT)"))
+    engine.dispose()
+    holder = sqlite3.connect(tmp_path / "onestop.sqlite3", isolation_level=None)
+    holder.execute("PRAGMA journal_mode = DELETE")  # leave WAL: the thread must switch it back
+    holder.execute("BEGIN EXCLUSIVE")
+    engine = make_engine(url)
+    cp = checkpoint.start(engine, interval_s=0.1)
+    assert cp is not None
+    try:
+        time.sleep(0.5)
+        assert cp.runs == 0  # held off
+        holder.execute("COMMIT")
+        holder.close()
+        with engine.begin() as conn:  # a connection of the engine: WAL mode again
+            conn.execute(text("INSERT INTO t VALUES ('x')"))
+        assert _wait(lambda: cp.runs > 0, timeout=10), "the thread did not survive the lock"
+    finally:
+        cp.stop()
+        engine.dispose()
