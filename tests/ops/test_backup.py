@@ -94,8 +94,10 @@ def test_keep_prunes_only_the_oldest_backups(sqlite_env: str, tmp_path: Path) ->
         result = run("backup", "--dir", str(folder), "--keep", "2")
         assert result.exit_code == 0, result.output
         made.append(result.output.split("backup written: ")[1].split(" (")[0])
-    left = sorted(p.name for p in folder.glob("onestop-2*"))
-    assert [Path(m).name for m in made[-2:]] == left  # the two newest, same-second names ordered
+    # the backups' own order: "…Z.sqlite3" before "…Z-1.sqlite3" of the same second, which a
+    # plain string sort puts the other way round ('-' < '.')
+    left = [p.name for p in sorted(folder.glob("onestop-2*"), key=ops_backup._order)]
+    assert [Path(m).name for m in made[-2:]] == left  # the two newest, in the order made
     assert (folder / "notes.txt").exists()
     assert (folder / "onestop-prerestore-20200101T000000Z.sqlite3").exists()
 
