@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from onestop.config import DEFAULTS
+from tests.conftest import need_service
 
 SYSTEMD = Path(__file__).resolve().parents[2] / "systemd"
 ONESTOP = str(Path(sys.executable).with_name("onestop"))
@@ -30,7 +31,7 @@ def test_the_expected_files_are_there() -> None:
 def test_systemd_accepts_the_unit(name: str, tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        pytest.skip("systemd-analyze not installed")
+        need_service("services", "systemd-analyze is not installed (apt-get install systemd)")
     for unit in UNITS:  # a timer is verified with its service beside it
         shutil.copy(SYSTEMD / unit, tmp_path / unit)
     result = subprocess.run([analyze, "verify", "--man=no", str(tmp_path / name)],

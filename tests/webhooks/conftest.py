@@ -28,7 +28,7 @@ from onestop.webhooks.config import WebhookConfig
 from onestop.webhooks.delivery import PassResult, run_pass
 from onestop.webhooks.models import WebhookDelivery
 from tests.api.helpers import in_db
-from tests.conftest import bearer, demo_app, token_for
+from tests.conftest import bearer, demo_app, need_service, token_for
 
 
 @dataclass
@@ -113,7 +113,7 @@ def receiver() -> Iterator[Receiver]:
 def self_signed(tmp_path: Path) -> tuple[Path, Path]:
     """A certificate for ``localhost`` (openssl CLI) and its key."""
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+        need_service("services", "openssl is not installed (apt-get install openssl)")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                     "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
