@@ -31,13 +31,27 @@ from onestop.units.models import Unit, UnitDay
 MAX_SCAN_DAYS = 3660
 
 
+#: The Government's swaps for public servants (day off, Saturday worked in exchange), as
+#: announced each year. The ``holidays`` package lists them too, but only from the release
+#: after each announcement: an older installed release would silently count a make-up
+#: Saturday as a day off and move every appointment. Known swaps are therefore kept here
+#: and merged with the package's (add a line when the Government announces a new one).
+NATIONAL_SWAPS: dict[int, tuple[tuple[dt.date, dt.date], ...]] = {
+    2024: ((dt.date(2024, 4, 29), dt.date(2024, 5, 4)),),
+    2025: ((dt.date(2025, 5, 2), dt.date(2025, 4, 26)),),
+    2026: ((dt.date(2026, 8, 31), dt.date(2026, 8, 22)),),
+}
+
+
 @functools.lru_cache(maxsize=64)
 def national_days(year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
-    """``(public holidays and days off, weekend days worked)`` of Vietnam in ``year``."""
+    """``(public holidays and days off, weekend days worked)`` of Vietnam in ``year``: the
+    ``holidays`` package's calendar plus :data:`NATIONAL_SWAPS`."""
     calendar = holidays.country_holidays("VN", years=year)
-    days_off = frozenset(d for d in calendar if d.year == year)
+    swaps = NATIONAL_SWAPS.get(year, ())
+    days_off = frozenset(d for d in calendar if d.year == year) | {off for off, _ in swaps}
     worked = frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
-    return days_off, worked
+    return days_off, worked | {saturday for _, saturday in swaps}
 
 
 def national_holiday_names(year: int, language: str = "vi") -> dict[dt.date, str]:

@@ -83,10 +83,38 @@ def test_other_public_holidays_are_skipped():
 
 def test_a_saturday_the_government_swapped_for_a_day_off_is_worked():
     _off, worked = national_days(2026)
-    if dt.date(2026, 8, 22) not in worked:
-        pytest.skip("this holidays version does not list 22/08/2026 as a worked Saturday")
+    assert dt.date(2026, 8, 22) in worked  # never a skip: a missing make-up day moves appointments
     assert PLAIN.is_working_day(dt.date(2026, 8, 22))
     assert add_working_days(PLAIN, at(2026, 8, 21), 1) == due(2026, 8, 22)
+    assert PLAIN.is_working_day(dt.date(2025, 4, 26)) and not PLAIN.is_working_day(dt.date(2025, 5, 2))
+
+
+def test_make_up_saturdays_do_not_depend_on_the_holidays_release(monkeypatch: pytest.MonkeyPatch):
+    # a release from before the Government's announcement: no swap in its calendar
+    real = holidays.country_holidays
+
+    def without_swaps(country: str, **kwargs):
+        calendar = real(country, **kwargs)
+        for day in [d for d in calendar if d in (dt.date(2026, 8, 31), dt.date(2025, 5, 2))]:
+            calendar.pop(day)
+        calendar.weekend_workdays = set()
+        return calendar
+
+    monkeypatch.setattr(holidays, "country_holidays", without_swaps)
+    national_days.cache_clear()
+    try:
+        assert PLAIN.is_working_day(dt.date(2026, 8, 22))
+        assert not PLAIN.is_working_day(dt.date(2026, 8, 31))
+        assert add_working_days(PLAIN, at(2026, 8, 28), 1) == due(2026, 9, 3)
+        assert PLAIN.is_working_day(dt.date(2025, 4, 26))
+    finally:
+        national_days.cache_clear()
+
+
+def test_the_pinned_holidays_release_lists_the_2026_swap_itself():
+    # pyproject pins the release these tests were written against: it knows the 2026 swap
+    vn = holidays.country_holidays("VN", years=2026)
+    assert dt.date(2026, 8, 22) in vn.weekend_workdays and dt.date(2026, 8, 31) in vn
 
 
 def test_unit_make_up_saturday_counts_and_unit_day_off_does_not():
