@@ -11,7 +11,6 @@ import datetime as dt
 import multiprocessing
 import os
 import queue
-import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -217,9 +216,12 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.fixture
 def espeak() -> str:
-    """espeak-ng with its Vietnamese voice (Debian package ``espeak-ng``; CI installs it)."""
-    binary = shutil.which("espeak-ng")
-    if binary is None:
-        need_service("services", "espeak-ng is not installed (apt-get install espeak-ng)")
-    assert binary is not None
-    return binary
+    """espeak-ng with its Vietnamese voice: the program (Debian package ``espeak-ng``) or the
+    library of the ``espeakng-loader`` wheel (a dependency on Linux x86-64)."""
+    from hardware.voice import Espeak
+
+    engine = Espeak().engine()
+    if not engine:
+        need_service("services", "espeak-ng is not installed (pip install espeakng-loader, "
+                     "or apt-get install espeak-ng)")
+    return engine

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hardware.voice import audio
+from hardware.voice import audio, libespeak
 from hardware.voice.backends import Espeak, VoiceUnavailable, clip_pack
 from hardware.voice.sentence import VoiceSettings
 
@@ -27,6 +27,20 @@ CHAINS: dict[str, tuple[str, ...]] = {
     "chime": ("chime",),
 }
 REPEAT_GAP_MS = 700
+
+
+@dataclass(frozen=True)
+class VoiceStatus:
+    """What this server will really use for a chosen voice: ``active`` is the first back end
+    of the choice's chain that works here, ``engine`` says with what (the espeak-ng program
+    or the wheel's library, the clip folder), ``skipped`` the chosen ones that cannot work
+    here (with why) and ``fallbacks`` what follows if the active one fails at a call."""
+
+    chosen: str
+    active: str
+    engine: str
+    skipped: tuple[tuple[str, str], ...]
+    fallbacks: tuple[str, ...]
 
 
 def folders(config: Mapping[str, Any]) -> tuple[Path, Path]:
@@ -62,6 +76,30 @@ class Announcer:
 
     def available(self) -> dict[str, bool]:
         return {"clips": bool(clip_pack(self.clips_dir)), "espeak": self.espeak().available()}
+
+    def status(self, chosen: str | None) -> VoiceStatus:
+        """The back end this server uses for ``chosen`` (a unit's or display's voice)."""
+        order = chain(chosen)
+        skipped: list[tuple[str, str]] = []
+        for i, name in enumerate(order):
+            usable, engine = self._usable(name)
+            if usable:
+                return VoiceStatus(chosen or "auto", name, engine, tuple(skipped), order[i + 1:])
+            skipped.append((name, engine))
+        return VoiceStatus(chosen or "auto", "chime", "", tuple(skipped), ())  # not reached: chime
+
+    def _usable(self, name: str) -> tuple[bool, str]:
+        """(works here, engine or why not) for one back end."""
+        if name == "clips":
+            return (True, str(self.clips_dir)) if clip_pack(self.clips_dir) else (False, "no clip pack")
+        if name == "espeak":
+            voice = self.espeak()
+            if not voice.available():
+                return False, "espeak-ng not installed (neither the program nor espeakng-loader)"
+            if voice.library and not libespeak.has_voice(voice.voice):
+                return False, f"libespeak-ng has no voice {voice.voice!r}"
+            return True, f"{voice.engine()}, voice {voice.voice}"
+        return True, ""  # browser (the display checks its own voices) and chime always exist
 
     def speak(self, text: str, order: tuple[str, ...]) -> tuple[str, array]:
         """The sentence by the first server back end in ``order`` that can say it."""

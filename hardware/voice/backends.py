@@ -1,4 +1,4 @@
-"""Server-side speech back ends: a recorded clip pack and espeak-ng.
+"""Server-side speech back ends: a recorded clip pack and espeak-ng (program or library).
 
 Each back end turns a sentence into samples (``audio.RATE``, mono, 16-bit) or raises
 ``VoiceUnavailable`` (``MissingClip`` for a clip pack that lacks a word), so the caller can
@@ -13,13 +13,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import unicodedata
 from array import array
 from pathlib import Path
 
-from hardware.voice import audio
+from hardware.voice import audio, libespeak
 
 CHIME_CLIP = "chime"
 COMMA_PAUSE_MS = 250
@@ -27,6 +28,7 @@ CLIP_GAP_MS = 30
 ESPEAK_TIMEOUT_S = 15
 MAX_CACHE_FILES = 2000
 _SEGMENTS = re.compile(r"[,.;:!?…]+")
+_ROOT = Path(__file__).resolve().parents[2]  # where `-m hardware.voice.libespeak` resolves
 
 
 class VoiceUnavailable(RuntimeError):
@@ -125,18 +127,38 @@ def clip_pack(folder: Path | None) -> ClipPack | None:
 
 
 class Espeak:
-    """espeak-ng with a Vietnamese voice (Debian package ``espeak-ng``, voice ``vi``).
+    """espeak-ng with a Vietnamese voice (``vi``), cached as WAV files named by a hash of
+    voice, speed and text.
 
-    Sentences are cached as WAV files named by a hash of voice, speed and text.
+    Two engines, the same options: the ``espeak-ng`` program when it is on PATH (Debian
+    package ``espeak-ng``), else the library shipped by the ``espeakng-loader`` wheel that
+    the project's own install brings (``python -m hardware.voice.libespeak``). ``binary=""``
+    means "no program", ``library=False`` "no wheel" (tests, a forced fallback).
     """
 
     def __init__(self, voice: str = "vi", speed: int = 150, cache_dir: Path | None = None,
-                 binary: str | None = None) -> None:
+                 binary: str | None = None, library: bool = True) -> None:
         self.voice, self.speed, self.cache_dir = voice, speed, cache_dir
         self.binary = shutil.which("espeak-ng") if binary is None else binary
+        self.library = library and not self.binary and libespeak.paths() is not None
 
     def available(self) -> bool:
-        return bool(self.binary)
+        return bool(self.binary) or self.library
+
+    def engine(self) -> str:
+        """Which engine speaks, in words for an administrator ("" when none)."""
+        if self.binary:
+            return f"espeak-ng ({self.binary})"
+        if self.library:
+            return f"libespeak-ng (espeakng-loader {libespeak.version()})"
+        return ""
+
+    def _command(self) -> list[str]:
+        if self.binary:
+            return [self.binary]
+        if self.library:
+            return [sys.executable, "-m", "hardware.voice.libespeak"]
+        raise VoiceUnavailable("espeak-ng is not installed (neither the program nor espeakng-loader)")
 
     def _cache_path(self, text: str) -> Path | None:
         if self.cache_dir is None:
@@ -145,25 +167,23 @@ class Espeak:
         return self.cache_dir / f"{digest[:32]}.wav"
 
     def render(self, text: str) -> array:
-        if not self.binary:
-            raise VoiceUnavailable("espeak-ng is not installed")
+        command = self._command()
         cached = self._cache_path(text)
         if cached is not None and cached.is_file():
             return audio.read_wav(cached)
-        data = self._run(text)
+        data = self._run(command, text)
         if cached is not None:
             _store(cached, data)
         return audio.read_wav(data)
 
-    def _run(self, text: str) -> bytes:
-        assert self.binary is not None
+    def _run(self, command: list[str], text: str) -> bytes:
         with tempfile.TemporaryDirectory(prefix="onestop-voice-") as tmp:
             out = Path(tmp) / "say.wav"
             try:
                 # the text goes through stdin: nothing in it can be taken for an option
-                subprocess.run([self.binary, "-v", self.voice, "-s", str(self.speed), "-w", str(out),
+                subprocess.run([*command, "-v", self.voice, "-s", str(self.speed), "-w", str(out),
                                 "--stdin"], input=text.encode(), capture_output=True, check=True,
-                               timeout=ESPEAK_TIMEOUT_S)
+                               timeout=ESPEAK_TIMEOUT_S, cwd=_ROOT)
                 return out.read_bytes()
             except (OSError, subprocess.SubprocessError) as exc:
                 raise VoiceUnavailable(f"espeak-ng failed: {exc}") from exc

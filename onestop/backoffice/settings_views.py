@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from hardware.voice import Announcer, VoiceSettings, folders, libespeak
 from onestop.backoffice import bp
 from onestop.backoffice.common import audit, done, unit
 from onestop.backoffice.forms import DisplayForm, RatingsForm, reasons_of
@@ -23,6 +25,8 @@ DISPLAY_KEYS = ("display_notice", "display_recent_calls", "display_highlight_sec
                 "announcement_style", "announcement_voice", "announcement_espeak_speed",
                 "announcement_read_prefix", "announcement_chime")
 RATING_KEYS = ("rating_scale", "rating_reasons", "rating_timeout_seconds")
+VOICE_NAMES = {"clips": _l("Đoạn ghi âm"), "espeak": _l("Giọng máy chủ (espeak-ng)"),
+               "browser": _l("Giọng của trình duyệt"), "chime": _l("Chỉ chuông")}
 
 
 def _current(u: Unit, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -47,8 +51,41 @@ def display() -> Any:
         _save(u, values)
         return done(_l("Đã lưu. Màn hình gọi số nhận thay đổi trong vòng 5 phút (hoặc khi tải lại trang)."),
                     "backoffice.display")
-    return render_template("backoffice/settings_form.html", form=form, keys=DISPLAY_KEYS,
-                           title=_l("Màn hình và âm thanh")), 422 if form.errors else 200
+    return render_template("backoffice/display_settings.html", form=form, keys=DISPLAY_KEYS,
+                           title=_l("Màn hình và âm thanh"), voice=_voice_status(u)), \
+        422 if form.errors else 200
+
+
+def _voice_status(u: Unit) -> dict[str, Any]:
+    """The voice this server really uses for the unit's choice, its fallbacks, and why a
+    chosen back end is skipped, in words for the administrator."""
+    clips, cache = folders(current_app.config)
+    ann = Announcer(VoiceSettings.from_settings(u.setting), clips, cache)
+    status = ann.status(str(u.setting("announcement_voice") or "auto"))
+    return {"active": VOICE_NAMES[status.active], "detail": _voice_detail(ann, status.active),
+            "fallbacks": [VOICE_NAMES[name] for name in status.fallbacks],
+            "skipped": [(VOICE_NAMES[name], _skipped_reason(ann, name)) for name, _ in status.skipped],
+            "server": status.active in ("clips", "espeak")}
+
+
+def _voice_detail(ann: Announcer, name: str) -> str:
+    if name == "clips":
+        return _("bộ đoạn ghi âm trong %(folder)s", folder=str(ann.clips_dir))
+    if name == "espeak":
+        espeak = ann.espeak()
+        if espeak.binary:
+            return _("chương trình %(path)s, giọng %(voice)s", path=espeak.binary, voice=espeak.voice)
+        return _("thư viện libespeak-ng của gói espeakng-loader %(version)s, giọng %(voice)s",
+                 version=libespeak.version(), voice=espeak.voice)
+    if name == "browser":
+        return _("máy chủ không có giọng đọc: màn hình dùng giọng tiếng Việt của trình duyệt nếu có")
+    return _("chỉ phát chuông, không đọc số")
+
+
+def _skipped_reason(ann: Announcer, name: str) -> str:
+    if name == "clips":
+        return _("chưa có đoạn ghi âm trong %(folder)s", folder=str(ann.clips_dir))
+    return _("chưa cài espeak-ng (gói espeakng-loader hoặc gói Debian espeak-ng)")
 
 
 @bp.route("/ratings", methods=["GET", "POST"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -226,19 +225,36 @@ def check_agents(engine: Engine) -> Result:
     return Result("print-agents", OK, f"{total} connected")
 
 
-def check_voice() -> Result:
-    binary = shutil.which("espeak-ng")
-    if not binary:
-        return Result("voice", WARN, "espeak-ng not installed: displays fall back to recorded clips, "
-                      "the browser's voice or the chime", "apt-get install espeak-ng")
+def check_voice(settings: dict[str, Any] | None = None) -> Result:
+    """The server voice a display set to "auto" gets, and what it falls back to."""
+    from hardware.voice import Announcer, folders
+
+    clips, cache = folders(settings or {})
+    status = Announcer(clips_dir=clips, cache_dir=cache).status("auto")
+    espeak = Announcer(cache_dir=cache).status("espeak")
+    usable_espeak = espeak.active == "espeak"
+    fallback = [f"espeak ({espeak.engine})" if name == "espeak" else name
+                for name in status.fallbacks if name != "espeak" or usable_espeak]
+    said = f"{status.active}: {status.engine}" if status.engine else status.active
+    message = f"{said}; fallback: {', '.join(fallback) or 'none'}"
+    if status.active not in ("clips", "espeak"):
+        return Result("voice", WARN, f"no server voice ({message}): calls are said only by a display "
+                      "browser with a Vietnamese voice, else by the chime alone",
+                      "pip install espeakng-loader (make install does), or apt-get install espeak-ng")
+    binary = Announcer().espeak().binary
+    if usable_espeak and binary and not _espeak_has_vietnamese(binary):
+        return Result("voice", WARN, f"{binary} has no Vietnamese voice ({message})",
+                      "apt-get install espeak-ng-data")
+    return Result("voice", OK, message)
+
+
+def _espeak_has_vietnamese(binary: str) -> bool:
     try:
         voices = subprocess.run([binary, "--voices=vi"], capture_output=True, text=True, timeout=10,
                                 check=False).stdout
-    except (OSError, subprocess.SubprocessError) as exc:
-        return Result("voice", WARN, f"espeak-ng does not run ({exc})", "reinstall espeak-ng")
-    if " vi" not in voices:
-        return Result("voice", WARN, "espeak-ng has no Vietnamese voice", "apt-get install espeak-ng-data")
-    return Result("voice", OK, f"espeak-ng with Vietnamese ({binary})")
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return " vi" in voices
 
 
 def check_assets(package: Path = PACKAGE) -> list[Result]:
@@ -303,7 +319,7 @@ def run_checks(settings: dict[str, Any]) -> list[Result]:
             if results[-1].status == OK:
                 results += check_printers(engine)
                 results.append(check_agents(engine))
-    results += [check_fonts(settings), check_voice(), *check_assets(), check_queue(settings),
+    results += [check_fonts(settings), check_voice(settings), *check_assets(), check_queue(settings),
                 check_backups(settings)]
     return results
 

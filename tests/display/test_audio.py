@@ -91,7 +91,7 @@ def test_announcement_is_chime_then_sentence_repeated(pack: Path) -> None:
 
 def test_fallback_from_clips_to_chime_only(tmp_path: Path) -> None:
     ann = Announcer(clips_dir=tmp_path / "none")
-    ann.espeak = lambda: Espeak(binary="")  # type: ignore[method-assign]  # as if not installed
+    ann.espeak = lambda: Espeak(binary="", library=False)  # type: ignore[method-assign]  # none installed
     used, data = ann.announcement("Xin mời số chín")
     assert used == "chime"
     assert abs(audio.wav_duration(data) - audio.duration(audio.chime())) < 0.01
