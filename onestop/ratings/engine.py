@@ -69,15 +69,25 @@ def check_answer(unit: Unit, level: str, reasons: list[str] | None,
     return found, chosen, text
 
 
+#: the events that put the citizen in front of someone at the counter
+SERVED_BY_ACTIONS = ("call", "start", "unpark")
+
+
 def _clerk_of(session: Session, ticket: Ticket) -> int | None:
-    """Who finished the ticket (its ``finish`` event), else who last acted on it at its counter."""
+    """The clerk the rating is credited to: the one who served the citizen at the counter
+    that finished the ticket, i.e. who last called, started or resumed (unpark) it there.
+
+    Not whoever pressed "finish": a manager or admin may finish a ticket on a counter's
+    behalf (DESIGN §4), and the citizen at the desk did not rate them. A ticket transferred
+    to another counter is credited there (the events at the old counter are not looked at).
+    The reports credit a served ticket to the same clerk (``queries.ticket_facts``)."""
     rows = session.execute(
         select(TicketEvent.action, TicketEvent.actor_user_id)
         .where(TicketEvent.ticket_id == ticket.id, TicketEvent.actor_user_id.is_not(None),
                TicketEvent.counter_id == ticket.counter_id)
         .order_by(TicketEvent.id.desc())).all()
-    finished = [user for action, user in rows if action == "finish"]
-    return finished[0] if finished else (rows[0][1] if rows else None)
+    served_by = [user for action, user in rows if action in SERVED_BY_ACTIONS]
+    return served_by[0] if served_by else (rows[0][1] if rows else None)
 
 
 def _save(session: Session, rating: Rating) -> Rating:

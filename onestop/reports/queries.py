@@ -89,9 +89,10 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
     """One row per counted event of the unit's tickets of ``period`` (business dates).
 
     Columns: ``action`` (issue, requeue, transfer, finish, skip, expire), ``ticket_id``,
-    ``service_id`` (for a transfer: the field it left), ``counter_id``, ``clerk_id`` (who
-    finished, marked absent or transferred), ``ts`` (Unix time of the event; for a finish
-    the start of the service), ``service_s`` (finish: the service in seconds), then the
+    ``service_id`` (for a transfer: the field it left), ``counter_id``, ``clerk_id`` (for a
+    finish: who served it, i.e. the last call, start or unpark before it, as ratings are
+    credited; else who marked it absent or transferred it), ``ts`` (Unix time of the event;
+    for a finish the start of the service), ``service_s`` (finish: the service in seconds), then the
     waiting spell the event opens, if it was called from the queue: ``wait_s``,
     ``wait_service_id`` (the field waited for), ``wait_counter_id``, ``wait_clerk_id`` (who
     called). Spells are paired by correlated look-ups on the ``ticket_id`` index, which
@@ -120,7 +121,8 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
       CASE WHEN ev.action = 'transfer' THEN COALESCE(p.service_id, ev.service_id)
            ELSE ev.service_id END,
       ev.counter_id,
-      CASE WHEN ev.action IN ('finish', 'skip', 'transfer') THEN ev.actor_user_id END,
+      CASE WHEN ev.action = 'finish' THEN COALESCE(p.actor_user_id, ev.actor_user_id)
+           WHEN ev.action IN ('skip', 'transfer') THEN ev.actor_user_id END,
       {t("COALESCE(p.at, ev.at)")},
       CASE WHEN ev.action = 'finish' AND p.id IS NOT NULL THEN {t("ev.at")} - {t("p.at")} END,
       CASE WHEN n.action = 'call' THEN {t("n.at")} - {t("ev.at")} END,

@@ -63,7 +63,7 @@ def test_the_counters_tablet_rates_a_finished_ticket_once(app, client, tablet3):
     assert_error(rate(client, tablet3, ticket["id"], "not_rated"), 409, "already_rated")
     [row] = ratings(app)
     assert row.level == "very_satisfied" and row.dossier_id is None
-    assert row.clerk_id == user_id(app, "clerk3")  # who finished the ticket
+    assert row.clerk_id == user_id(app, "clerk3")  # who served (called) the citizen
     assert (row.counter_id, row.service_id) == (3, 2)
 
 
