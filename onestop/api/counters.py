@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from functools import wraps
+from typing import Any, Literal
 
+from flask import request
 from flask_login import current_user
+from pydantic import Field
 
 from onestop.accounts.auth import current_actor, require_user
 from onestop.accounts.models import User
@@ -18,6 +21,7 @@ from onestop.api.schemas import (
     FinishIn,
     ParkIn,
     PauseIn,
+    Strict,
     TicketOut,
     TransferIn,
 )
@@ -74,12 +78,41 @@ def _counter_action(counter_id: int, action: Callable[[Counter], Counter]) -> di
     return _counter_out(action(counter))
 
 
+class CloseIn(Strict):
+    """What becomes of the tickets parked at the counter: back to their queue, or held at
+    another counter (``to_counter_id``). Required only when some are parked there."""
+
+    parked: Literal["requeue", "counter"] | None = None
+    to_counter_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+def _body_optional(view: Callable[..., Any]) -> Callable[..., Any]:
+    """An empty request body reads as ``{}``: ``.../close`` without a body stays valid (the
+    input schema's defaults apply) instead of a 400 for missing JSON."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not request.get_data(cache=True):
+            request._cached_json = ({}, {})  # werkzeug's get_json cache: (normal, silent)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 @bp.post("/counters/<int:counter_id>/close")
+@_body_optional
+@bp.input(CloseIn, arg_name="body")
 @bp.output(CounterOut)
-@bp.doc(summary="Sign out of this counter", responses=[401, 403, 404])
-def close_counter(counter_id: int) -> dict[str, Any]:
+@bp.doc(summary="Sign out of this counter",
+        description="A ticket being served is finished (outcome counter_closed); one called but "
+        "not started becomes missed (it can come back). Tickets parked at the counter need "
+        '`{"parked": "requeue"}` or `{"parked": "counter", "to_counter_id": N}`: without it, 409 '
+        "parked_tickets_need_a_choice (with their labels); 409 target_counter_closed; 422 "
+        "invalid_parked_choice.", responses=[400, 401, 403, 404, 409, 422])
+def close_counter(counter_id: int, body: CloseIn) -> dict[str, Any]:
     return _counter_action(counter_id, lambda c: engine.close_counter(
-        db.session(), c, actor=current_actor(), now=now()))
+        db.session(), c, actor=current_actor(), now=now(), parked=body.parked,
+        to_counter_id=body.to_counter_id))
 
 
 @bp.post("/counters/<int:counter_id>/pause")

@@ -347,7 +347,7 @@ def test_close(app, client, at_counter):
     body = ok(act(client, at_counter, 1, "close"))
     assert body["state"] == "closed" and body["clerk"] is None and body["serving"] is None
     row = ticket_row(app, ticket["id"])
-    assert (row["state"], row["outcome"]) == ("done", "counter_closed")
+    assert (row["state"], row["outcome"]) == ("missed", None)  # called, never started
     # after closing, the clerk is no longer at the counter
     assert_error(act(client, at_counter, 1, "call-next"), 403, "not_counter_clerk")
 

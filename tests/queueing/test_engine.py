@@ -551,13 +551,22 @@ def test_open_counter_taken_by_another_clerk(centre):
     assert counter.clerk_id == centre.user_id("clerk2")
 
 
-def test_close_counter_finishes_the_current_ticket(centre):
+def test_close_counter_finishes_the_ticket_being_served(centre):
+    centre.issue("TPHT", now=at(8))
+    counter = centre.open(1)
+    ticket = centre.call_next(1, now=at(9))
+    engine.start_serving(centre.session, counter, actor=centre.clerk(1), now=at(9, 1))
+    engine.close_counter(centre.session, counter, actor=centre.clerk(1), now=at(9, 5))
+    assert (counter.state, counter.clerk_id) == ("closed", None)
+    assert (reload(centre, ticket).state, ticket.outcome) == ("done", "counter_closed")
+
+
+def test_close_counter_marks_a_called_ticket_missed(centre):
     centre.issue("TPHT", now=at(8))
     counter = centre.open(1)
     ticket = centre.call_next(1, now=at(9))
     engine.close_counter(centre.session, counter, actor=centre.clerk(1), now=at(9, 5))
-    assert (counter.state, counter.clerk_id) == ("closed", None)
-    assert (reload(centre, ticket).state, ticket.outcome) == ("done", "counter_closed")
+    assert (reload(centre, ticket).state, ticket.outcome) == ("missed", None)
 
 
 # --- close of day --------------------------------------------------------------------

@@ -457,17 +457,99 @@
     else say(fill(T.reprinted_ok, { label: cur.label }), "ok");
   }
 
-  async function closeCounter() {
-    if (state.view && state.view.current && !window.confirm(T.confirm_close)) return;
-    const res = await api(`${API}/counters/${state.counterId}/close`, { method: "POST" });
-    if (!res.ok) { say(res.error.message, "error"); return; }
+  // Closing: an in-page dialog lists what will happen (the current ticket's fate, each
+  // parked ticket and where it goes) before anything changes; the server refuses a close
+  // that leaves parked tickets without a choice, so the dialog always sends one.
+  function closeEffects(view) {
+    const cur = view && view.current;
+    if (!cur) return [T.close_nothing];
+    return [fill(cur.state === "serving" ? T.close_serving : T.close_called, { label: cur.label })];
+  }
+
+  function closeChoice() {
+    const picked = $("close-form").querySelector('input[name="parked"]:checked');
+    const toCounter = Number($("close-to-counter").value) || null;
+    return picked && picked.value === "counter" ? { parked: "counter", to_counter_id: toCounter }
+      : { parked: "requeue" };
+  }
+
+  function renderCloseParked() {
+    const view = state.view;
+    const parked = view ? view.parked : [];
+    const choice = closeChoice();
+    const target = state.counters.find((c) => c.id === choice.to_counter_id);
+    const where = choice.parked === "counter"
+      ? fill(T.close_to_counter, { number: target ? target.number : "…" }) : T.close_to_queue;
+    $("close-to-counter").disabled = choice.parked !== "counter";
+    $("close-parked-list").replaceChildren(...parked.map((t) => {
+      const li = el("li", "titem");
+      li.append(el("strong", "titem-label", t.label), el("span", "muted", ` ${t.service}`));
+      if (t.note) li.append(el("span", "titem-note", t.note));
+      li.append(el("span", "close-dest", `→ ${where}`));
+      return li;
+    }));
+  }
+
+  async function openClose() {
+    await Promise.all([loadCounters(), refresh()]);
+    if (!state.view) {
+      if ($("dlg-close").open) $("dlg-close").close();
+      return;
+    }
+    const view = state.view;
+    $("close-effects").replaceChildren(...closeEffects(view).map((text) => el("li", "", text)));
+    const others = state.counters.filter((c) => c.id !== state.counterId && c.state !== "closed");
+    $("close-to-counter").replaceChildren(...others.map((c) => {
+      const who = c.clerk ? c.clerk.full_name || c.clerk.username : "";
+      const option = el("option", "", `${T.counter} ${c.number}${who ? " · " + who : ""} (${T[c.state] || c.state})`);
+      option.value = c.id;
+      return option;
+    }));
+    $("close-to-other").disabled = !others.length;
+    $("close-form").querySelector('input[value="requeue"]').checked = true;
+    const hasParked = view.parked.length > 0;
+    $("close-parked").hidden = !hasParked;
+    if (!hasParked) $("close-effects").append(el("li", "", T.close_parked_none));
+    else if (!others.length) $("close-effects").append(el("li", "muted", T.close_no_counter));
+    $("close-error").hidden = true;
+    renderCloseParked();
+    if (!$("dlg-close").open) openDialog("dlg-close", `${T.counter} ${view.counter.number}`);
+    $("close-confirm").focus();
+  }
+
+  async function confirmClose() {
+    const view = state.view;
+    const body = view && view.parked.length ? closeChoice() : {};
+    if (body.parked === "counter" && !body.to_counter_id) {
+      $("close-error").textContent = T.close_pick_counter;
+      $("close-error").hidden = false;
+      return;
+    }
+    const number = view ? view.counter.number : "";
+    const res = await api(`${API}/counters/${state.counterId}/close`, { method: "POST", body });
+    if (!res.ok) {
+      // something changed meanwhile (a ticket parked, the target counter closed): show the
+      // refusal in the dialog and list again what would happen now
+      await openClose();
+      $("close-error").textContent = res.error.message;
+      $("close-error").hidden = false;
+      return;
+    }
+    $("dlg-close").close();
     releaseLease();
-    leaveDesk();
+    leaveDesk(fill(T.closed_ok, { number }));
   }
 
   // dialogs: <form method="dialog"> buttons set returnValue; Esc closes with ""
   function openDialog(id, label) {
     const dlg = $(id);
+  $("close-form").addEventListener("change", renderCloseParked);
+  $("close-form").addEventListener("submit", (event) => {
+    if (!event.submitter || event.submitter.value !== "ok") return; // Hủy closes as usual
+    event.preventDefault();
+    run(confirmClose);
+  });
+
     dlg.returnValue = "";
     dlg.querySelectorAll(".dlg-label").forEach((n) => { n.textContent = label || ""; });
     dlg.showModal();
@@ -599,7 +681,7 @@
     if (button && !button.disabled && state.active) run(() => listAction(button));
   }));
 
-  $("close-counter").addEventListener("click", () => { if (state.active) run(closeCounter); });
+  $("close-counter").addEventListener("click", () => { if (state.active) run(openClose); });
 
   // single keys, shown on the buttons; never while typing or in a dialog
   document.addEventListener("keydown", (event) => {
