@@ -247,9 +247,66 @@ def close_counter(session: Session, counter: Counter, *, actor: Actor, now: dt.d
     current = current_ticket(session, counter)
     if current is not None and current.state == "serving":
         finish(session, counter, actor=actor, now=now, outcome="counter_closed")
+    elif current is not None:
+        _leave_counter(session, current, "missed", "skip", actor, now, reason="counter_closed")
+    for ticket in held:
+        _move_parked(session, ticket, target, actor, now)
+    if held:
+        _queue_changed(session, counter.unit_id, *{t.service_id for t in held})
     counter.clerk_id = None
     counter.pause_reason = None
     return _set_counter_state(session, counter, "close", "closed", actor, now)
+
+
+def parked_at(session: Session, counter: Counter) -> list[Ticket]:
+    """The tickets held (parked) at ``counter``, oldest first."""
+    return list(session.scalars(select(Ticket).where(
+        Ticket.counter_id == counter.id, Ticket.state == "parked").order_by(Ticket.id)))
+
+
+def _parked_target(session: Session, counter: Counter, held: list[Ticket], parked: str | None,
+                   to_counter_id: int | None) -> Counter | None:
+    """Check the choice for the parked tickets; the counter they move to, if any."""
+    if parked is None:
+        if held:
+            raise DomainError("parked_tickets_need_a_choice", labels=[t.label for t in held])
+        return None
+    if parked not in PARKED_CHOICES or (parked == "counter") != (to_counter_id is not None):
+        raise DomainError("invalid_parked_choice", status=422, parked=parked)
+    if parked == "requeue":
+        return None
+    other = session.get(Counter, to_counter_id)
+    if other is None or other.unit_id != counter.unit_id or other.id == counter.id:
+        raise NotFound("counter_not_found")
+    if other.state == "closed":
+        raise DomainError("target_counter_closed", counter=other.number)
+    return other
+
+
+def _move_parked(session: Session, ticket: Ticket, target: Counter | None, actor: Actor,
+                 now: dt.datetime) -> None:
+    """A parked ticket leaves a closing counter: held at ``target``, or back in its queue
+    (its ``queue_at`` kept: the citizen had already waited their turn)."""
+    if target is not None:
+        from_counter = ticket.counter_id
+        ticket.counter_id = target.id
+        session.flush()
+        _event(session, ticket, "park", "parked", actor, now, note=_park_note(session, ticket),
+               from_counter=from_counter, reason="counter_closed")
+        signals.ticket_changed.send(session, ticket=ticket, action="park")
+        return
+    ticket.state, ticket.counter_id, ticket.target_counter_id = "waiting", None, None
+    session.flush()
+    _event(session, ticket, "requeue", "parked", actor, now, reason="counter_closed")
+    signals.ticket_changed.send(session, ticket=ticket, action="requeue")
+
+
+def _park_note(session: Session, ticket: Ticket) -> str:
+    """The note of the ticket's latest park (it follows the ticket to the other counter)."""
+    details = session.scalar(select(TicketEvent.details).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "park")
+        .order_by(TicketEvent.id.desc()).limit(1))
+    return str((details or {}).get("note") or "")
 
 
 def pause_counter(
@@ -303,68 +360,11 @@ def _finish_current(session: Session, counter: Counter, actor: Actor, now: dt.da
     else:
         _finish_ticket(session, current.id, current.state, actor, now, "served")
 
-    elif current is not None:
-        _leave_counter(session, current, "missed", "skip", actor, now, reason="counter_closed")
-    for ticket in held:
-        _move_parked(session, ticket, target, actor, now)
-    if held:
-        _queue_changed(session, counter.unit_id, *{t.service_id for t in held})
 
 def _announce_call(session: Session, ticket: Ticket, from_state: str, counter: Counter,
                    actor: Actor, now: dt.datetime, action: str = "call") -> Ticket:
     _event(session, ticket, action, from_state, actor, now)
     signals.ticket_called.send(session, ticket=ticket, counter=counter, recall=False)
-def parked_at(session: Session, counter: Counter) -> list[Ticket]:
-    """The tickets held (parked) at ``counter``, oldest first."""
-    return list(session.scalars(select(Ticket).where(
-        Ticket.counter_id == counter.id, Ticket.state == "parked").order_by(Ticket.id)))
-
-
-def _parked_target(session: Session, counter: Counter, held: list[Ticket], parked: str | None,
-                   to_counter_id: int | None) -> Counter | None:
-    """Check the choice for the parked tickets; the counter they move to, if any."""
-    if parked is None:
-        if held:
-            raise DomainError("parked_tickets_need_a_choice", labels=[t.label for t in held])
-        return None
-    if parked not in PARKED_CHOICES or (parked == "counter") != (to_counter_id is not None):
-        raise DomainError("invalid_parked_choice", status=422, parked=parked)
-    if parked == "requeue":
-        return None
-    other = session.get(Counter, to_counter_id)
-    if other is None or other.unit_id != counter.unit_id or other.id == counter.id:
-        raise NotFound("counter_not_found")
-    if other.state == "closed":
-        raise DomainError("target_counter_closed", counter=other.number)
-    return other
-
-
-def _move_parked(session: Session, ticket: Ticket, target: Counter | None, actor: Actor,
-                 now: dt.datetime) -> None:
-    """A parked ticket leaves a closing counter: held at ``target``, or back in its queue
-    (its ``queue_at`` kept: the citizen had already waited their turn)."""
-    if target is not None:
-        from_counter = ticket.counter_id
-        ticket.counter_id = target.id
-        session.flush()
-        _event(session, ticket, "park", "parked", actor, now, note=_park_note(session, ticket),
-               from_counter=from_counter, reason="counter_closed")
-        signals.ticket_changed.send(session, ticket=ticket, action="park")
-        return
-    ticket.state, ticket.counter_id, ticket.target_counter_id = "waiting", None, None
-    session.flush()
-    _event(session, ticket, "requeue", "parked", actor, now, reason="counter_closed")
-    signals.ticket_changed.send(session, ticket=ticket, action="requeue")
-
-
-def _park_note(session: Session, ticket: Ticket) -> str:
-    """The note of the ticket's latest park (it follows the ticket to the other counter)."""
-    details = session.scalar(select(TicketEvent.details).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "park")
-        .order_by(TicketEvent.id.desc()).limit(1))
-    return str((details or {}).get("note") or "")
-
-
     _queue_changed(session, ticket.unit_id, ticket.service_id)
     return ticket
 

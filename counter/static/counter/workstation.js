@@ -540,9 +540,6 @@
     leaveDesk(fill(T.closed_ok, { number }));
   }
 
-  // dialogs: <form method="dialog"> buttons set returnValue; Esc closes with ""
-  function openDialog(id, label) {
-    const dlg = $(id);
   $("close-form").addEventListener("change", renderCloseParked);
   $("close-form").addEventListener("submit", (event) => {
     if (!event.submitter || event.submitter.value !== "ok") return; // Hủy closes as usual
@@ -550,6 +547,9 @@
     run(confirmClose);
   });
 
+  // dialogs: <form method="dialog"> buttons set returnValue; Esc closes with ""
+  function openDialog(id, label) {
+    const dlg = $(id);
     dlg.returnValue = "";
     dlg.querySelectorAll(".dlg-label").forEach((n) => { n.textContent = label || ""; });
     dlg.showModal();
