@@ -55,6 +55,8 @@ class ServiceOut(BaseModel):
     windows: list[list[str]]
     waiting: int
     estimated_wait_minutes: int
+    # counters serving the field that are open now (0: nobody serves it, the wait is unknown)
+    counters_open: int = 0
 
 
 class ServiceList(BaseModel):
@@ -82,8 +84,10 @@ class TicketOut(BaseModel):
     priority: str
     source: str
     business_date: str
-    waiting_ahead: int
+    waiting_ahead: int  # in the real call order (priority first, or N:1 interleaved)
     estimated_wait_minutes: int
+    # counters open for the ticket's field while it waits (0: none, never "soon"); else null
+    counters_open: int | None = None
     issued_at: str
     called_at: str | None
     recall_count: int

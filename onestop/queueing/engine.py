@@ -20,7 +20,12 @@ from onestop import signals
 from onestop.db import UTCDateTime, give_back_sequence, next_sequence
 from onestop.queueing import policy
 from onestop.queueing.errors import DomainError, NotFound
-from onestop.queueing.estimate import estimate_wait_minutes
+from onestop.queueing.estimate import (
+    FieldQueue,
+    ahead_in_call_order,
+    estimate_wait_minutes,
+    interleave_step,
+)
 from onestop.queueing.models import (
     PRIORITIES,
     Counter,
@@ -120,33 +125,84 @@ def issue_ticket(
     return ticket
 
 
-def waiting_ahead(session: Session, ticket: Ticket) -> int:
-    """Waiting tickets of the same service and day that are ahead in the queue."""
+@dataclass(frozen=True)
+class Estimate:
+    """What a waiting ticket is told: people ahead in the call order, minutes, and how many
+    counters serving its field are open (0: nobody serves it now, so never "soon"; None for
+    a ticket that no longer waits: not asked)."""
+
+    ahead: int
+    minutes: int
+    counters_open: int | None
+
+
+def queue_position(session: Session, unit: Unit, ticket: Ticket) -> tuple[int, FieldQueue]:
+    """People ahead of a waiting ``ticket`` in the real call order (``estimate`` documents
+    the model), and its field's line. One statement: it runs on every issue."""
+    row = session.execute(_POSITION, {
+        "unit": ticket.unit_id, "day": ticket.business_date, "service": ticket.service_id,
+        "queue_at": ticket.queue_at, "id": ticket.id}).one()
+    line = FieldQueue(normal=int(row.normal), priority=int(row.priority),
+                      counters=int(row.counters), pending=int(row.pending))
+    ahead = ahead_in_call_order(
+        is_priority=ticket.priority != "none", normal_ahead=int(row.normal_ahead),
+        priority_ahead=int(row.priority_ahead), line=line, step=interleave_step(unit))
+    return ahead, line
+
+
+def waiting_ahead(session: Session, ticket: Ticket, unit: Unit | None = None) -> int:
+    """People called before ``ticket`` if nobody else arrives: its place in the call order
+    of its field (strict priority or N:1 interleave), 0 unless it waits."""
     if ticket.state != "waiting":
         return 0
-    return int(session.scalar(_AHEAD, {
-        "unit": ticket.unit_id, "day": ticket.business_date, "service": ticket.service_id,
-        "queue_at": ticket.queue_at, "id": ticket.id}) or 0)
+    unit = unit or session.get(Unit, ticket.unit_id)
+    assert unit is not None
+    return queue_position(session, unit, ticket)[0]
 
 
 # On the path of every ticket issued: plain SQL built once (building and keying the
-# expression for the cache cost more than running it). The columns in the order of
-# ix_tickets_queue, so that the count walks that index only.
-_AHEAD = text(
-    "SELECT count(*) AS n FROM tickets WHERE unit_id = :unit AND business_date = :day"
-    " AND state = 'waiting' AND service_id = :service AND (queue_at, id) < (:queue_at, :id)"
+# expression for the cache cost more than running it). The waiting tickets of the field
+# (ix_tickets_waiting: unit, date, state, field, priority, queue_at) counted by kind, and
+# the open counters serving the field, in one round trip.
+_JOINED_BEFORE = "(queue_at, id) < (:queue_at, :id)"
+_OPEN_SERVING = (" FROM counters JOIN counter_services ON counter_services.counter_id = counters.id"
+                 " WHERE counter_services.service_id = :service AND counters.state = 'open'")
+_POSITION = text(
+    "SELECT"
+    f" coalesce(sum(CASE WHEN priority = 'none' AND {_JOINED_BEFORE} THEN 1 ELSE 0 END), 0)"
+    " AS normal_ahead,"
+    f" coalesce(sum(CASE WHEN priority != 'none' AND {_JOINED_BEFORE} THEN 1 ELSE 0 END), 0)"
+    " AS priority_ahead,"
+    " coalesce(sum(CASE WHEN priority = 'none' THEN 1 ELSE 0 END), 0) AS normal,"
+    " coalesce(sum(CASE WHEN priority != 'none' THEN 1 ELSE 0 END), 0) AS priority,"
+    f" (SELECT count(*){_OPEN_SERVING}) AS counters,"
+    f" (SELECT coalesce(max(counters.calls_since_priority), 0){_OPEN_SERVING}) AS pending"
+    " FROM tickets WHERE unit_id = :unit AND business_date = :day AND state = 'waiting'"
+    " AND service_id = :service"
 ).bindparams(bindparam("day", type_=Date), bindparam("queue_at", type_=UTCDateTime)
-             ).columns(column("n", Integer))
+             ).columns(*(column(name, Integer) for name in (
+                 "normal_ahead", "priority_ahead", "normal", "priority", "counters", "pending")))
+
+
+def estimate(session: Session, unit: Unit, ticket: Ticket,
+             now: dt.datetime | None = None) -> Estimate:
+    """People ahead in the call order, the estimated wait and the open counters of the field
+    (the mean service time is cached given ``now``; the counters are counted afresh). A
+    ticket that no longer waits costs no query (call-next answers with one)."""
+    if ticket.state != "waiting":
+        return Estimate(0, 0, None)
+    ahead, line = queue_position(session, unit, ticket)
+    minutes = estimate_wait_minutes(
+        session, ticket.service_id, ahead, float(unit.setting("default_service_minutes")), now,
+        counters=line.counters)
+    return Estimate(ahead, minutes, line.counters)
 
 
 def estimate_for(session: Session, unit: Unit, ticket: Ticket,
                  now: dt.datetime | None = None) -> tuple[int, int]:
-    """``(waiting_ahead, estimated_wait_minutes)`` for a ticket (rates cached given ``now``)."""
-    ahead = waiting_ahead(session, ticket)
-    minutes = estimate_wait_minutes(
-        session, ticket.service_id, ahead, float(unit.setting("default_service_minutes")), now
-    )
-    return ahead, minutes
+    """``(waiting_ahead, estimated_wait_minutes)`` for a ticket (see ``estimate``)."""
+    result = estimate(session, unit, ticket, now)
+    return result.ahead, result.minutes
 
 
 # --- counters ------------------------------------------------------------------------
@@ -343,7 +399,8 @@ def _claim(session: Session, ticket_id: int, from_state: str, counter: Counter,
                                     "counter": counter.id, "now": now}).one_or_none()
 
 
-def _finish_current(session: Session, counter: Counter, actor: Actor, now: dt.datetime) -> None:
+def _finish_current(session: Session, counter: Counter, actor: Actor,
+                    now: dt.datetime) -> dict[str, Any] | None:
     """Finish the ticket at the counter before calling another. Unless this session holds
     it (then it is refreshed as ``finish`` does), it is not made into a ``Ticket``: the row
     of the ``UPDATE ... RETURNING`` (with the same attribute names) is what its event and
@@ -351,14 +408,15 @@ def _finish_current(session: Session, counter: Counter, actor: Actor, now: dt.da
     session.flush()  # a plain read next: what the ORM holds must be in the database first
     current = session.connection().execute(_CURRENT_ID, {"counter": counter.id}).first()
     if current is None:
-        return
+        return None
     if session.identity_map.get(identity_key(Ticket, current.id)) is None:
         row = session.connection().execute(_FINISH_ROW, {
             "ticket": current.id, "from_state": current.state, "now": now,
             "outcome": "served"}).one()
         _finished(session, row, current.state, actor, now, "served")  # type: ignore[arg-type]
-    else:
-        _finish_ticket(session, current.id, current.state, actor, now, "served")
+        return {"id": row.id, "label": row.label}
+    done = _finish_ticket(session, current.id, current.state, actor, now, "served")
+    return {"id": done.id, "label": done.label}
 
 
 def _announce_call(session: Session, ticket: Ticket, from_state: str, counter: Counter,
@@ -375,15 +433,19 @@ def call_next(session: Session, unit: Unit, counter: Counter, *, actor: Actor,
 
     The choice follows the unit's priority policy and the counter's service mode (see
     ``policy``); the claim is a compare-and-set, so no ticket is ever called twice.
-    Raises ``NotFound('queue_empty')``.
+
+    Raises ``NotFound('queue_empty')`` when nobody waits. The current ticket is finished
+    all the same (a clerk who asks for the next citizen is done with this one): the
+    refusal carries it as ``finished`` ``{id, label}``, and the caller must commit the
+    session before answering (the API does), or the finish is lost with the refusal.
     """
     _require_open(counter)
-    _finish_current(session, counter, actor, now)
+    finished = _finish_current(session, counter, actor, now)
     business_date = unit.business_date(now)
     for _attempt in range(5):
         candidates = policy.candidates(session, unit, counter, business_date)
         if not candidates:
-            raise NotFound("queue_empty")
+            raise NotFound("queue_empty", finished=finished)
         for ticket_id, priority in candidates:
             ticket = _claim(session, ticket_id, "waiting", counter, now)
             if ticket is not None:
@@ -404,9 +466,12 @@ def _count_since_priority(unit: Unit, counter: Counter, priority: str) -> None:
 
 def call_ticket(session: Session, counter: Counter, ticket_id: int, *, actor: Actor,
                 now: dt.datetime) -> Ticket:
-    """Call one ticket directly: a missed citizen who came back, or one parked here."""
+    """Call one ticket directly: a missed citizen who came back, or one parked here.
+
+    Refused for a ticket of an earlier business date (``ticket_from_earlier_day``)."""
     _require_open(counter)
     ticket = _get_ticket(session, ticket_id, counter.unit_id)
+    _require_today(session, ticket, now)
     if ticket.state == "parked" and ticket.counter_id != counter.id:
         raise DomainError("parked_elsewhere")
     if ticket.state not in ("waiting", "missed", "parked"):
@@ -416,8 +481,22 @@ def call_ticket(session: Session, counter: Counter, ticket_id: int, *, actor: Ac
     claimed = _claim(session, ticket.id, from_state, counter, now)
     if claimed is None:
         raise DomainError("invalid_state", state="changed")
+    if from_state == "missed":
+        # the citizen came back now: that is when they rejoined (a transfer keeps this place)
+        claimed.queue_at = now
+        session.flush()
     action = "unpark" if from_state == "parked" else "call"
     return _announce_call(session, claimed, from_state, counter, actor, now, action)
+
+
+def _require_today(session: Session, ticket: Ticket, now: dt.datetime) -> None:
+    """A ticket of an earlier business date belongs to a closed day's queue."""
+    unit = session.get(Unit, ticket.unit_id)
+    assert unit is not None
+    today = unit.business_date(now)
+    if ticket.business_date < today:
+        raise DomainError("ticket_from_earlier_day", business_date=ticket.business_date.isoformat(),
+                          today=today.isoformat())
 
 
 def _get_ticket(session: Session, ticket_id: int, unit_id: int) -> Ticket:
@@ -510,9 +589,14 @@ def park(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime,
 
 
 def requeue(session: Session, ticket: Ticket, *, actor: Actor, now: dt.datetime) -> Ticket:
-    """A missed citizen came back: the ticket waits again, at the back of its queue."""
+    """A missed citizen came back: the ticket waits again, at the back of its queue.
+
+    Only a ticket of today's business date: one missed on an earlier day cannot join
+    today's queue (``ticket_from_earlier_day``, 409; the citizen takes a new number).
+    """
     if ticket.state != "missed":
         raise DomainError("invalid_state", state=ticket.state)
+    _require_today(session, ticket, now)
     ticket.state, ticket.queue_at, ticket.finished_at = "waiting", now, None
     ticket.counter_id = None
     session.flush()
@@ -528,8 +612,9 @@ def transfer(
 ) -> Ticket:
     """Send the current ticket to another field or counter; the citizen keeps the number.
 
-    With the unit's ``transfer_keeps_place`` the ticket keeps its original place (issue
-    time) in the new queue; otherwise it joins at the back.
+    With the unit's ``transfer_keeps_place`` the ticket keeps its place in the new queue:
+    the time it last joined a queue (``queue_at``: its issue, or its return after being
+    missed), never its issue time if it came back since; otherwise it joins at the back.
     """
     ticket = _current_or_fail(session, counter)
     if (service_id is None) == (to_counter_id is None):
@@ -545,7 +630,8 @@ def transfer(
         if other is None or other.unit_id != unit.id or other.id == counter.id:
             raise NotFound("counter_not_found")
         ticket.target_counter_id = other.id
-    ticket.queue_at = ticket.issued_at if unit.setting("transfer_keeps_place") else now
+    if not unit.setting("transfer_keeps_place"):
+        ticket.queue_at = now
     _leave_counter(session, ticket, "waiting", "transfer", actor, now, from_service=from_service,
                    to_service=service_id, to_counter=to_counter_id)
     ticket.counter_id = None

@@ -9,9 +9,16 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from onestop.accounts.models import User
+from onestop.db import DailyCounter
 from onestop.queueing.catalog import service_info
-from onestop.queueing.engine import estimate_for
-from onestop.queueing.estimate import estimate_wait_minutes
+from onestop.queueing.engine import estimate
+from onestop.queueing.estimate import (
+    FieldQueue,
+    estimate_wait_minutes,
+    field_queues,
+    interleave_step,
+    new_ticket_ahead,
+)
 from onestop.queueing.models import Counter, Service, Ticket
 from onestop.queueing.schedule import availability
 from onestop.units.models import Unit
@@ -51,28 +58,59 @@ def waiting_by_service(session: Session, unit: Unit, business_date: dt.date) -> 
     return {int(sid): int(n) for sid, n in rows}
 
 
+def numbers_given(session: Session, services: list[Service],
+                  business_date: dt.date) -> dict[int, int]:
+    """Tickets issued today per field (the daily counter: a refused number was given back)."""
+    scopes = {f"service:{svc.id}": svc.id for svc in services}
+    rows = session.execute(select(DailyCounter.scope, DailyCounter.last).where(
+        DailyCounter.business_date == business_date, DailyCounter.scope.in_(list(scopes))))
+    return {scopes[scope]: int(last) for scope, last in rows}
+
+
+def numbers_run_out(service: Service, given: int) -> bool:
+    """The field has handed out its daily cap, or the last number of its block."""
+    if service.daily_cap and given >= service.daily_cap:
+        return True
+    return service.block_end is not None and (service.block_start or 1) + given - 1 >= service.block_end
+
+
 def service_list(session: Session, unit: Unit, now: dt.datetime,
                  always_open: bool = False) -> list[dict[str, Any]]:
-    waiting = waiting_by_service(session, unit, unit.business_date(now))
+    """Every field: open now or why not (a field whose numbers ran out today is closed with
+    ``daily_cap_reached``, before anyone tries), who waits, and how long a normal ticket
+    issued now would wait (``estimate``'s call-order model; ``counters_open`` 0: nobody
+    serves the field now)."""
+    day = unit.business_date(now)
+    lines = field_queues(session, unit.id, day)
     local_now = unit.local(now)
     default = float(unit.setting("default_service_minutes"))
+    step = interleave_step(unit)
+    fields = services(session, unit)
+    given = numbers_given(session, fields, day)
     out = []
-    for svc in services(session, unit):
+    for svc in fields:
         state = availability(svc, local_now, always_open)
-        n = waiting.get(svc.id, 0)
+        reason = state.reason
+        if state.open and numbers_run_out(svc, given.get(svc.id, 0)):
+            reason = "daily_cap_reached"
+        line = lines.get(svc.id, FieldQueue())
+        ahead = new_ticket_ahead(line, step)
         out.append({
             "id": svc.id, "code": svc.code, "name": svc.name, "name_en": svc.name_en,
-            "prefix": svc.prefix, "zone": svc.zone, "open_now": state.open,
-            "closed_reason": state.reason, "weekdays": svc.weekdays, "windows": svc.windows,
-            "waiting": n,
-            "estimated_wait_minutes": estimate_wait_minutes(session, svc.id, n, default, now),
+            "prefix": svc.prefix, "zone": svc.zone, "open_now": state.open and reason is None,
+            "closed_reason": reason, "weekdays": svc.weekdays, "windows": svc.windows,
+            "waiting": line.normal + line.priority, "counters_open": line.counters,
+            "estimated_wait_minutes": estimate_wait_minutes(session, svc.id, ahead, default, now,
+                                                            counters=line.counters),
         })
     return out
 
 
 def ticket_dict(session: Session, unit: Unit, ticket: Ticket,
                 now: dt.datetime | None = None) -> dict[str, Any]:
-    ahead, minutes = estimate_for(session, unit, ticket, now)
+    """A ticket as the API, the phone page and the slip show it; people ahead and the wait
+    follow the real call order (``engine.estimate``)."""
+    guess = estimate(session, unit, ticket, now)
     counter = ticket.counter if ticket.state in ("called", "serving", "parked") else None
     return {
         "id": ticket.id, "number": ticket.number, "label": ticket.label,
@@ -80,7 +118,8 @@ def ticket_dict(session: Session, unit: Unit, ticket: Ticket,
         "service": service_info(session, ticket.unit_id, ticket.service_id).name,
         "state": ticket.state, "priority": ticket.priority, "source": ticket.source,
         "business_date": ticket.business_date.isoformat(),
-        "waiting_ahead": ahead, "estimated_wait_minutes": minutes,
+        "waiting_ahead": guess.ahead, "estimated_wait_minutes": guess.minutes,
+        "counters_open": guess.counters_open,
         "issued_at": iso(ticket.issued_at), "called_at": iso(ticket.called_at),
         "recall_count": ticket.recall_count, "print_state": ticket.print_state,
         "counter": counter_brief(counter) if counter else None,
