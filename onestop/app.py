@@ -72,10 +72,10 @@ def _register(app: APIFlask) -> None:
     from kiosk import bp as kiosk_bp
     from onestop import lookup_pages, ops, security, web
     from onestop.accounts import auth
-    from onestop.admin import printers as admin_printers
     from onestop.api import bp as api_bp
     from onestop.api import errors
     from onestop.backoffice import bp as backoffice_bp
+    from onestop.backoffice import printers as admin_printers
     from onestop.manager import bp as manager_bp
     from onestop.printing import dispatch as printing
     from onestop.ratings import realtime as ratings_realtime

@@ -13,31 +13,29 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, contains_eager
 
 from onestop.accounts import lockout
-from onestop.accounts.models import ApiToken, Device, User, hash_token, new_token
+from onestop.accounts.identity import (  # noqa: F401 (re-exported: the web layer's name for them)
+    DEVICE_COOKIE,
+    DEVICE_TOKEN_PREFIX,
+    bearer_token,
+    current_device,
+    device_for_token,
+)
+from onestop.accounts.models import ApiToken, User, hash_token, new_token
 from onestop.audit import engine as audit
 from onestop.db import utcnow
 from onestop.extensions import db, login
 from onestop.queueing.engine import Actor
 from onestop.queueing.errors import DomainError
 
-DEVICE_COOKIE = "onestop_device"
 USER_TOKEN_PREFIX = "ost_"  # issued by issue_api_token
-DEVICE_TOKEN_PREFIX = "osd_"  # issued by accounts.engine.add_device / pair_device
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
-    return None
 
 
 def issue_api_token(session: Session, user: User, now: dt.datetime, ttl_hours: int) -> str:
@@ -56,15 +54,6 @@ def user_for_token(session: Session, token: str, now: dt.datetime) -> User | Non
     return row.user if row.user.active else None
 
 
-def device_for_token(session: Session, token: str) -> Device | None:
-    if not token.startswith(DEVICE_TOKEN_PREFIX):
-        return None
-    device = session.scalar(_DEVICE_BY_HASH, {"h": hash_token(token)})
-    if device is None or device.revoked_at is not None:
-        return None
-    return device
-
-
 # Asked on nearly every request: built once. The caller's unit comes in the same statement
 # (``resolve_unit`` asks for it next), held by the user or device so that it stays in the
 # session (the identity map alone keeps rows only weakly).
@@ -73,16 +62,6 @@ _TOKEN_BY_HASH = (select(ApiToken).join(ApiToken.user).outerjoin(User.unit)
                   .where(ApiToken.token_hash == bindparam("h")))
 _USER_BY_ID = (select(User).outerjoin(User.unit).options(contains_eager(User.unit))
                .where(User.id == bindparam("id")))
-_DEVICE_BY_HASH = (select(Device).join(Device.unit).options(contains_eager(Device.unit))
-                   .where(Device.token_hash == bindparam("h")))
-
-
-def current_device() -> Device | None:
-    """The paired device making this request (bearer token or device cookie), if any."""
-    if "device" not in g:
-        token = bearer_token() or request.cookies.get(DEVICE_COOKIE)
-        g.device = device_for_token(db.session(), token) if token else None
-    return cast(Device | None, g.device)
 
 
 def current_actor() -> Actor:

@@ -76,7 +76,7 @@ def record_request(session: Session, **fields: Any) -> AuditEntry:
     from flask import request
     from flask_login import current_user
 
-    from onestop.accounts.auth import current_device
+    from onestop.accounts.identity import current_device
 
     if current_user.is_authenticated:
         fields.setdefault("actor_user_id", int(current_user.id))

@@ -3,7 +3,8 @@ holidays, display and voice, ratings, webhooks, and the audit log (docs/backoffi
 
 Admins only: the blueprint's ``before_request`` sends anonymous visitors to the login page
 and answers 403 to every other role, so a page added here is protected without a
-decorator of its own. (``/admin/printers`` is another blueprint, open to managers too.)
+decorator of its own. (``/admin/printers``, in ``printers.py``, is another blueprint under the
+same layout, open to managers too.)
 
 Each change runs in the request's one transaction: the view parses the form, changes the
 rows, writes the audit entry (``onestop.audit.engine.record_request``) and commits once.

@@ -28,7 +28,7 @@ from onestop.extensions import db
 from onestop.queueing.models import Counter, Ticket
 from onestop.queueing.state import iso
 from onestop.realtime.hub import ticket_brief
-from onestop.webhooks import worker
+from onestop.webhooks import wakeup
 from onestop.webhooks.engine import QUEUED, queue_event
 
 
@@ -64,7 +64,7 @@ def _wake_after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released: nothing is visible yet
         return
     if session.info.pop(QUEUED, False):
-        worker.wake()
+        wakeup.wake()
 
 
 def _forget_after_rollback(session: Session) -> None:

@@ -14,29 +14,19 @@ import logging
 import os
 import threading
 import time
-from typing import Any
 
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from onestop.db import utcnow
 from onestop.extensions import db, socketio
-from onestop.webhooks import delivery, engine
+from onestop.webhooks import delivery, engine, subscriber
 from onestop.webhooks.config import WebhookConfig
+from onestop.webhooks.wakeup import _state
 
 log = logging.getLogger(__name__)
 MIN_SLEEP_S = 2.0  # a receiver that is down leaves deliveries due: do not spin on them
 PRUNE_EVERY_S = 3600.0
-
-_state: dict[str, Any] = {"pid": None, "event": None}
-
-
-def wake() -> None:
-    """Run a pass soon (called after a commit that queued deliveries); no-op without a loop."""
-    event = _state["event"]
-    if event is not None:
-        event.set()
-
 
 def _prune(factory: sessionmaker[Session], config: WebhookConfig) -> None:
     before = utcnow() - dt.timedelta(days=config.retention_days)
@@ -86,7 +76,5 @@ def start(app: Flask) -> bool:
 
 def init_app(app: Flask) -> None:
     """Queue deliveries from the engine's signals; run the loop in a serving process."""
-    from onestop.webhooks import subscriber
-
     subscriber.connect()
     start(app)

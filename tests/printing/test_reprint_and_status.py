@@ -149,7 +149,7 @@ def test_admin_page_in_vietnamese_without_inline_script(app, client, printer: Fa
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
     assert scripts and all("src=" in attrs and not body.strip() for attrs, body in scripts)
     assert " on" + "click=" not in html
-    assert client.get("/static/js/admin/printers.js").status_code == 200
+    assert client.get("/admin/static/printers.js").status_code == 200
 
 
 def test_admin_page_refuses_clerks_and_strangers(app, client):

@@ -14,7 +14,7 @@ from onestop import demo
 from onestop.cli import main
 from onestop.db import make_engine, utcnow
 from onestop.extensions import db
-from onestop.webhooks import subscriber, worker
+from onestop.webhooks import subscriber, wakeup, worker
 from onestop.webhooks.config import WebhookConfig
 from tests.conftest import bearer, create_schema, token_for
 from tests.dossiers.conftest import receive
@@ -100,6 +100,6 @@ def test_retry_through_the_api_wakes_the_loop(app, client, admin, receiver, monk
     post_dossier(client, token_for(client, "clerk1"))
     [row] = deliveries(app)
     woken = []
-    monkeypatch.setattr(worker, "wake", lambda: woken.append(True))
+    monkeypatch.setattr(wakeup, "wake", lambda: woken.append(True))
     res = client.post(f"/api/v1/webhooks/{hook['id']}/deliveries/{row['id']}/retry", headers=bearer(admin))
     assert res.status_code == 202 and woken == [True]

@@ -1,8 +1,10 @@
 """``/admin/printers``: kiosks, print agents and their printers, for admins and managers.
 
+A page of the back office (its layout and menu), in a blueprint of its own because it is
+open to managers too (the back office's blueprint answers 403 to every role but admin).
 The page is rendered from the same data as ``GET /api/v1/printers``; its buttons (check the
-printers now, print a test slip, reprint a ticket) call the API from
-``static/js/admin/printers.js`` with the CSRF token of the page.
+printers now, print a test slip, reprint a ticket) call the API from ``printers.js`` with
+the CSRF token of the page.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def printers() -> Any:
     unit = resolve_unit()
     data = printers_view(unit)
     db.session.commit()  # expiring overdue jobs is a write
-    return render_template("admin/printers.html", unit=unit, data=data, when=_local(unit))
+    return render_template("backoffice/printers.html", unit=unit, bo_unit=unit, data=data,
+                           when=_local(unit))
 
 
 def _local(unit: Unit) -> Any:

@@ -1,4 +1,4 @@
-/* /admin/printers: check the printers, print a test slip, reprint a failed ticket, and show
+/* /admin/printers (onestop/backoffice/printers.py): check the printers, print a test slip, reprint a failed ticket, and show
    printer.alarm events live. Texts come from the page (data-msg-*), already translated. */
 (function () {
   "use strict";
