@@ -90,6 +90,27 @@ def _pairing_code() -> str:
     return "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(8))
 
 
+def update_device(session: Session, device: Device, *, name: str, counter_number: int | None,
+                  printer_uri: str | None) -> Device:
+    """Rename a device, move it to another counter, change its printer: its token and pairing
+    stay as they are (no re-pairing at the kiosk). A revoked device is not edited
+    (``device_revoked``); counter displays and tablets keep a counter (``counter_required``)."""
+    if device.revoked_at is not None:
+        raise DomainError("device_revoked", status=409)
+    counter_id = None
+    if counter_number is not None:
+        counter = session.scalar(select(Counter).where(Counter.unit_id == device.unit_id,
+                                                       Counter.number == counter_number))
+        if counter is None:
+            raise NotFound("counter_not_found", number=counter_number)
+        counter_id = counter.id
+    elif device.kind in COUNTER_KINDS:
+        raise DomainError("counter_required", status=422, kind=device.kind)
+    device.name, device.counter_id, device.printer_uri = name, counter_id, printer_uri
+    session.flush()
+    return device
+
+
 def revoke_device(session: Session, device: Device, *, now: dt.datetime) -> Device:
     """Revoke a device for good (idempotent): its token and pending pairing code stop working."""
     if device.revoked_at is None:

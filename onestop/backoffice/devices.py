@@ -1,4 +1,5 @@
-"""``/admin/devices``: register devices, revoke them, rotate their token.
+"""``/admin/devices``: register devices, edit them (name, counter, printer), revoke them,
+rotate their token.
 
 The token and pairing code are shown once, on the page that answers the change (never
 stored in clear, never redirected through the session); the API has the same actions
@@ -9,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template
+from flask import abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from wtforms.validators import ValidationError
 
 from onestop.accounts import engine as accounts
 from onestop.accounts.models import Device
@@ -22,6 +24,21 @@ from onestop.queueing.errors import NotFound
 from onestop.queueing.models import Counter
 
 NEW_SECRET = {"token": "(mới / new)", "pairing_code": "(mới / new)"}
+
+
+class DeviceEditForm(DeviceForm):
+    """The registration form without the kind: a kiosk stays a kiosk (another kind of screen
+    is another device, paired anew)."""
+
+    kind = None  # type: ignore[assignment]
+
+    def __init__(self, device_kind: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.device_kind = device_kind
+
+    def validate_counter_id(self, field: Any) -> None:
+        if self.device_kind in accounts.COUNTER_KINDS and not field.data:
+            raise ValidationError(_l("Thiết bị này cần gắn với một quầy."))
 
 
 def _counters() -> list[Counter]:
@@ -55,7 +72,7 @@ def _when(value: Any) -> str:
 def device_new() -> Any:
     form = DeviceForm()
     counters = _counters()
-    form.counter_id.choices = [(0, "—")] + [(c.id, f"{c.number} — {c.name}") for c in counters]
+    form.counter_id.choices = _counter_choices(counters)
     if form.validate_on_submit():
         number = next((c.number for c in counters if c.id == form.counter_id.data), None)
         device, token, code = accounts.add_device(
@@ -65,6 +82,33 @@ def device_new() -> Any:
         session().commit()
         return _secret_page(device, token, code, created=True)
     return render_template("backoffice/device_form.html", form=form), 422 if form.errors else 200
+
+
+def _counter_choices(counters: list[Counter]) -> list[tuple[int, str]]:
+    return [(0, "—")] + [(c.id, f"{c.number} — {c.name}") for c in counters]
+
+
+@bp.route("/devices/<int:device_id>/edit", methods=["GET", "POST"])
+def device_edit(device_id: int) -> Any:
+    """Name, counter and printer of a paired device, changed in place: the device keeps its
+    token (nothing to do at the kiosk), the change is audited."""
+    device = _device(device_id)
+    if device.revoked_at is not None:
+        abort(409)
+    form = DeviceEditForm(device.kind, obj=device)
+    counters = _counters()
+    form.counter_id.choices = _counter_choices(counters)
+    if request.method == "GET":
+        form.counter_id.data = device.counter_id or 0
+    if form.validate_on_submit():
+        number = next((c.number for c in counters if c.id == form.counter_id.data), None)
+        before = snapshot(device)
+        accounts.update_device(session(), device, name=form.name.data.strip(), counter_number=number,
+                               printer_uri=(form.printer_uri.data or "").strip() or None)
+        audit("update", "device", device.id, before, snapshot(device), unit_id=device.unit_id)
+        return done(_l("Đã lưu thiết bị %(name)s.", name=device.name), "backoffice.devices")
+    return (render_template("backoffice/device_form.html", form=form, device=device,
+                            kinds=dict(KIND_CHOICES)), 422 if form.errors else 200)
 
 
 def _secret_page(device: Device, token: str, code: str, *, created: bool) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from onestop.accounts.models import Device
+from onestop.queueing.models import Counter
 from tests.api.helpers import in_db
 from tests.backoffice.conftest import (
     assert_audited,
@@ -115,3 +116,55 @@ def test_device_form_mistakes(app):
     assert audit_count(app) == audits
     with in_db(app) as session:
         assert session.scalars(select(Device)).first() is None
+
+
+def test_edit_a_device_keeps_its_token(app, client):
+    """Name, counter and printer change in place: the kiosk goes on working, nothing to re-pair."""
+    admin = signed_in(app, "admin")
+    _code, token = register(admin, "Ki-ốt cũ")
+    did = device_id(app, "Ki-ốt cũ")
+    assert f'href="/admin/devices/{did}/edit"' in admin.get("/admin/devices").get_data(as_text=True)
+    page = admin.get(f"/admin/devices/{did}/edit")
+    assert page.status_code == 200 and 'value="Ki-ốt cũ"' in text_of(page)
+    with in_db(app) as session:
+        counter_2 = session.scalar(select(Counter.id).where(Counter.number == 2))
+    res = submit(admin, f"/admin/devices/{did}/edit",
+                 {"name": "Ki-ốt tầng 1", "counter_id": str(counter_2), "printer_uri": "tcp://10.0.0.9:9100"})
+    assert res.status_code == 302
+    assert "Đã lưu thiết bị Ki-ốt tầng 1." in text_of(admin.get("/admin/devices"))
+    assert_audited(app, admin, "device", "update", name="Ki-ốt tầng 1", printer_uri="tcp://10.0.0.9:9100")
+    with in_db(app) as session:
+        device = session.get(Device, did)
+        assert (device.name, device.counter_id, device.printer_uri, device.revoked_at) == (
+            "Ki-ốt tầng 1", counter_2, "tcp://10.0.0.9:9100", None)
+    assert issue_with(client, token) == 201  # the same token still works
+
+
+def test_edit_refuses_a_bad_printer_a_missing_counter_and_a_revoked_device(app):
+    admin = signed_in(app, "admin")
+    with in_db(app) as session:
+        counter_1 = session.scalar(select(Counter.id).where(Counter.number == 1))
+    submit(admin, "/admin/devices/new", {"kind": "tablet", "name": "Máy tính bảng 1",
+                                         "counter_id": str(counter_1)})
+    did = device_id(app, "Máy tính bảng 1")
+    audits = audit_count(app)
+    res = submit(admin, f"/admin/devices/{did}/edit", {"name": "Bảng", "counter_id": "0"})
+    assert res.status_code == 422 and "Thiết bị này cần gắn với một quầy." in field_errors(res)
+    res = submit(admin, f"/admin/devices/{did}/edit", {"name": "Bảng", "counter_id": str(counter_1),
+                                                      "printer_uri": "gopher://x"})
+    assert res.status_code == 422 and "Địa chỉ máy in không hợp lệ." in field_errors(res)
+    assert audit_count(app) == audits
+    with in_db(app) as session:
+        assert session.get(Device, did).name == "Máy tính bảng 1"
+    assert submit(admin, f"/admin/devices/{did}/revoke", {}, form_url="/admin/devices").status_code == 302
+    assert admin.get(f"/admin/devices/{did}/edit").status_code == 409
+    assert signed_in(app, "manager").get(f"/admin/devices/{did}/edit").status_code == 403
+
+
+def test_printers_page_uses_the_back_office_layout(app):
+    admin = text_of(signed_in(app, "admin").get("/admin/printers"))
+    assert 'class="bo-nav"' in admin and "/admin/static/backoffice.css" in admin
+    assert 'href="/admin/printers" aria-current="page"' in admin and 'href="/admin/devices"' in admin
+    manager = text_of(signed_in(app, "manager").get("/admin/printers"))
+    assert 'class="bo-nav"' in manager and 'href="/admin/printers" aria-current="page"' in manager
+    assert 'href="/admin/devices"' not in manager  # only what a manager may open

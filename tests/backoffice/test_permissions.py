@@ -110,6 +110,9 @@ def test_admin_api_answers_admins(app, client):
 
 def test_admin_sees_every_page(app):
     client = signed_in(app, "admin")
+    # a device to edit at /admin/devices/1/edit (the demo centre has none)
+    kiosk = {"kind": "kiosk", "name": "Ki-ốt", "counter_id": "0"}
+    assert submit(client, "/admin/devices/new", kiosk).status_code == 200
     for _endpoint, method, url in admin_pages(app):
         if method == "GET":
             assert client.get(url).status_code == 200, url

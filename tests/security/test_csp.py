@@ -30,7 +30,8 @@ STAFF = [("clerk1", "/counter/"), ("clerk1", "/counter/book"), ("admin", "/admin
          ("manager", "/manager/"), ("manager", "/manager/reports"), ("manager", "/manager/staffing"),
          ("admin", "/admin/"), ("admin", "/admin/audit"), ("admin", "/admin/calendar"),
          ("admin", "/admin/counters"), ("admin", "/admin/counters/1"), ("admin", "/admin/counters/new"),
-         ("admin", "/admin/devices"), ("admin", "/admin/devices/new"), ("admin", "/admin/display"),
+         ("admin", "/admin/devices"), ("admin", "/admin/devices/new"), ("admin", "/admin/devices/1/edit"),
+         ("admin", "/admin/display"),
          ("admin", "/admin/procedures"), ("admin", "/admin/ratings"), ("admin", "/admin/services"),
          ("admin", "/admin/services/1"), ("admin", "/admin/services/new"), ("admin", "/admin/units"),
          ("admin", "/admin/units/1"), ("admin", "/admin/units/new"), ("admin", "/admin/users"),
@@ -157,7 +158,7 @@ def test_every_page_is_walked(tmp_path: Path) -> None:
         path = rule.rule
         concrete = path.replace("<int:counter_id>", "1").replace("<int:service_id>", "1").replace(
             "<int:unit_id>", "1").replace("<int:user_id>", "1").replace("<int:procedure_id>", "1").replace(
-            "<int:number>", "1")
+            "<int:number>", "1").replace("<int:device_id>", "1")
         if path not in NOT_PAGES and path not in walked and concrete not in walked:
             missing.append(path)
     assert not missing, f"pages not walked by the CSP test: {missing}"
