@@ -1,18 +1,28 @@
 """GET /dashboard: the manager dashboard's figures now (managers, admins).
 
 The page ``/manager/`` reloads this whenever the /counter namespace says something changed.
+Alarms come as Vietnamese sentences (``alarms.messages``) that name the device ("Máy in
+ki-ốt sảnh hết giấy", "Ki-ốt tầng 2 mất kết nối từ 10:32", the time in the unit's
+timezone); what a driver or the agent said (an exception text) stays in the log and on the
+printers page for the technician, never on the dashboard.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from typing import Any
+
+from flask_babel import gettext as _
 
 from onestop.accounts.auth import require_user
 from onestop.api import bp
 from onestop.api.common import now, resolve_unit
 from onestop.extensions import db
 from onestop.reports import live
+from onestop.units.models import Unit
 
+log = logging.getLogger(__name__)
 PRINTER_ALARM_STATES = ("paper_out", "paper_near_end", "offline")
 
 
@@ -22,9 +32,15 @@ def printer_alarms(unit: Any) -> dict[str, Any]:
 
     view = printers_view(unit)
     today = unit.business_date(now())
-    printers = [{"id": d["id"], "name": d["name"], "kind": d["kind"], "state": d["status"]["state"],
-                 "label": d["status"]["label"], "detail": d["status"]["detail"]}
-                for d in view["devices"] if d["status"]["state"] in PRINTER_ALARM_STATES]
+    printers = []
+    for d in view["devices"]:
+        if d["status"]["state"] not in PRINTER_ALARM_STATES:
+            continue
+        if d["status"]["detail"]:  # for the technician: the log, not the manager's screen
+            log.info("printer alarm: device %s (%s) %s: %s", d["id"], d["name"], d["status"]["state"],
+                     d["status"]["detail"])
+        printers.append({"id": d["id"], "name": d["name"], "kind": d["kind"],
+                         "state": d["status"]["state"], "label": d["status"]["label"]})
     failed = [j for j in view["failed_jobs"] if j["created_at"] and
               unit.business_date(_parse(j["created_at"])) == today]
     return {"printers": printers, "failed_jobs_today": len(failed),
@@ -34,9 +50,68 @@ def printer_alarms(unit: Any) -> dict[str, Any]:
 
 
 def _parse(value: str) -> Any:
-    import datetime as dt
-
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _lower_first(name: str) -> str:
+    """"Ki-ốt sảnh" -> "ki-ốt sảnh" inside a sentence; an acronym ("UBND") stays."""
+    first = name.split(" ", 1)[0]
+    return name if not name or first.isupper() and len(first) > 1 else name[:1].lower() + name[1:]
+
+
+def _kind_word(kind: str) -> str:
+    words = {"kiosk": _("Ki-ốt"), "display": _("Màn hình"), "counter-display": _("Màn hình quầy"),
+             "tablet": _("Máy đánh giá"), "agent": _("Máy tính in")}
+    return words.get(kind, _("Thiết bị"))
+
+
+# a name that starts with one of these already says what the device is ("Máy in sảnh")
+DEVICE_NOUNS = ("máy", "màn hình", "ki-ốt", "kiosk", "tablet", "bảng", "thiết bị", "loa", "đèn")
+
+
+def _device_phrase(kind: str, name: str) -> str:
+    """The device as a sentence names it: its kind, then its name unless the name says it."""
+    if name.lower().startswith(DEVICE_NOUNS):
+        return name[:1].upper() + name[1:]
+    return f"{_kind_word(kind)} {_lower_first(name)}"
+
+
+def _printer_phrase(kind: str, name: str) -> str:
+    """"Máy in ki-ốt sảnh": the printer of a kiosk is named after the kiosk."""
+    if name.lower().startswith("máy in"):
+        return name[:1].upper() + name[1:]
+    if kind == "kiosk":
+        return _("Máy in %(device)s", device=_lower_first(_device_phrase(kind, name)))
+    return _("Máy in %(device)s", device=_lower_first(name))
+
+
+def printer_sentence(printer: dict[str, Any]) -> str:
+    phrase = _printer_phrase(str(printer["kind"]), str(printer["name"]))
+    if printer["state"] == "paper_out":
+        return _("%(printer)s hết giấy", printer=phrase)
+    if printer["state"] == "paper_near_end":
+        return _("%(printer)s sắp hết giấy", printer=phrase)
+    return _("%(printer)s không phản hồi", printer=phrase)
+
+
+def device_sentence(unit: Unit, device: dict[str, Any], at: dt.datetime) -> str:
+    phrase = _device_phrase(str(device["kind"]), str(device["name"]))
+    if not device["last_seen_at"]:
+        return _("%(device)s chưa kết nối lần nào", device=phrase)
+    seen = unit.local(_parse(device["last_seen_at"]))
+    if seen.date() == unit.local(at).date():
+        return _("%(device)s mất kết nối từ %(time)s", device=phrase, time=f"{seen:%H:%M}")
+    return _("%(device)s mất kết nối từ %(time)s ngày %(date)s", device=phrase,
+             time=f"{seen:%H:%M}", date=f"{seen:%d/%m/%Y}")
+
+
+def alarm_messages(unit: Unit, alarms: dict[str, Any], at: dt.datetime) -> list[str]:
+    """Every alarm as one Vietnamese sentence, printers first."""
+    out = [printer_sentence(p) for p in alarms["printers"]]
+    out += [device_sentence(unit, d, at) for d in alarms["devices"]]
+    if alarms["failed_jobs_today"]:
+        out.append(_("Hôm nay có %(n)s lệnh in lỗi", n=alarms["failed_jobs_today"]))
+    return out
 
 
 @bp.get("/dashboard")
@@ -51,4 +126,6 @@ def dashboard_now() -> dict[str, Any]:
     printers = printer_alarms(unit)
     skip = {p["id"] for p in printers["printers"]}
     out["alarms"] = {**printers, "devices": live.stale_devices(db.session(), unit, at, skip)}
+    out["alarms"]["messages"] = alarm_messages(unit, out["alarms"], at)
+    out["unit"]["timezone"] = unit.timezone
     return out

@@ -28,6 +28,7 @@ from onestop.queueing.models import Counter, CounterService, Service
 from onestop.ratings import scales
 from onestop.reports import exports, figures, periods, staffing
 from onestop.reports.queries import Filters, reading
+from onestop.textsort import vi_key
 from onestop.units.calendar import load_calendar
 from onestop.units.models import Unit
 
@@ -116,6 +117,7 @@ def compute(unit: Unit, query: ReportQuery) -> dict[str, Any]:
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    report["ratings"]["by_level"] = exports.ordered_levels(report["ratings"]["by_level"])
     return {"from": report["period"]["from"], "to": report["period"]["to"],
             "target_wait_minutes": report["target_wait_minutes"], **report["summary"],
             "ratings": report["ratings"], "dossiers": report["dossiers"]}
@@ -124,7 +126,7 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
 def _rows(report: dict[str, Any], dim: str, labels: dict[int, str]) -> list[dict[str, Any]]:
     rows = [{"id": int(key), "name": labels.get(int(key), f"#{key}"), **values}
             for key, values in report["breakdown"][dim].items()]
-    return sorted(rows, key=lambda r: str(r["name"]))
+    return sorted(rows, key=lambda r: vi_key(str(r["name"])))  # Vietnamese order: Đ after D
 
 
 @bp.get("/reports/summary")
@@ -173,6 +175,8 @@ def report_data(query: ReportQuery) -> dict[str, Any]:
     labels = names(unit)
     report["breakdown"] = {dim: _rows(report, dim, labels[dim]) for dim in figures.DIMENSIONS}
     report["level_labels"] = level_labels(unit)
+    report["level_order"] = exports.level_order()  # best to worst, then "not rated"
+    report["ratings"]["by_level"] = exports.ordered_levels(report["ratings"]["by_level"])
     return report
 
 

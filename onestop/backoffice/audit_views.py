@@ -1,10 +1,14 @@
 """``/admin/audit``: the audit log, newest first, filtered by entity, user and dates, with
-each entry's before / after values side by side. Read-only (the JSON twin is
-``GET /api/v1/audit``)."""
+each entry's before / after values side by side. Every time on the page is the unit's
+local time (the entry's moment and any moment among the values). Read-only (the JSON twin
+is ``GET /api/v1/audit``, in ISO 8601 with offsets)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
+import re
 from typing import Any
 
 from flask import render_template, request
@@ -15,14 +19,23 @@ from onestop.backoffice import bp
 from onestop.backoffice.auditlog import Filters, diff, entities, search
 from onestop.backoffice.common import ACTION_LABELS, ENTITY_LABELS, session, unit
 from onestop.backoffice.forms import AuditFilterForm
+from onestop.units.models import Unit
 
 PAGE = 50
 
 
-def _value(value: Any) -> str:
+# a moment as the audit trail stores it: ISO 8601 with an offset (UTC, "+00:00" or "Z")
+MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _value(value: Any, u: Unit | None = None) -> str:
+    """A before / after value as a person reads it; a stored moment in the unit's time."""
     if value is None:
         return "—"
     if isinstance(value, str):
+        if u is not None and MOMENT.match(value):
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return u.local(moment).strftime("%d/%m/%Y %H:%M:%S")
         return value
     return json.dumps(value, ensure_ascii=False)
 
@@ -51,7 +64,8 @@ def audit() -> Any:
     rows = search(session(), u, filters, limit=PAGE, before_id=before_id)
     args = {k: v for k, v in request.args.items() if k != "before_id" and v}
     older = dict(args, before_id=rows[-1].id) if len(rows) == PAGE else None
-    return render_template("backoffice/audit.html", form=form, rows=rows, diff=diff, value=_value,
+    return render_template("backoffice/audit.html", form=form, rows=rows, diff=diff,
+                           value=functools.partial(_value, u=u),
                            entity_labels=ENTITY_LABELS, action_labels=ACTION_LABELS,
                            when=lambda v: u.local(v).strftime("%d/%m/%Y %H:%M:%S"),
                            older=older, newest=args if before_id else None), 200 if valid else 422

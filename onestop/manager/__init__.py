@@ -21,6 +21,7 @@ from onestop.accounts.models import User
 from onestop.api.common import resolve_unit
 from onestop.extensions import db
 from onestop.queueing.models import Counter, Service
+from onestop.textsort import vi_key
 
 bp = Blueprint("manager", __name__, url_prefix="/manager", template_folder="templates",
                static_folder="static")
@@ -72,8 +73,8 @@ def _choices() -> dict[str, Any]:
                                .order_by(Service.sort_order, Service.id)).all()
     counters = session.scalars(select(Counter).where(Counter.unit_id == unit.id)
                                .order_by(Counter.number)).all()
-    clerks = session.scalars(select(User).where(User.unit_id == unit.id, User.role == "clerk")
-                             .order_by(User.full_name, User.username)).all()
+    clerks = sorted(session.scalars(select(User).where(User.unit_id == unit.id, User.role == "clerk")),
+                    key=lambda u: (vi_key(u.full_name or u.username), u.username))  # Đ after D
     return {"unit": unit, "services": services, "counters": counters, "clerks": clerks,
             "texts": texts()}
 

@@ -1,5 +1,13 @@
 """Report exports: XLSX (openpyxl), CSV and PDF (fpdf2), from one list of tables.
 
+What a person reads is the same in the page and in every export: names in Vietnamese
+alphabetical order (``textsort.vi_key``: Đ after D), rating levels best to worst with
+"Không đánh giá" last, and figures rounded half up (``textsort.round_half_up``: minutes
+and percentages to one decimal). The CSV is for a Vietnamese-locale spreadsheet: UTF-8
+with a BOM, ``;`` between fields and ``,`` before decimals (a Vietnamese Excel reads ``,``
+as the decimal mark, so a comma-separated file would split "2,3" in two); the reports page
+says so beside the link.
+
 Every text cell goes through :func:`safe_cell`: a text a spreadsheet would evaluate (it
 starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading
 apostrophe, so a counter or clerk named ``=HYPERLINK(...)`` stays a name (CSV / formula
@@ -14,6 +22,9 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from onestop.ratings import scales
+from onestop.textsort import round_half_up, vi_key
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 Translate = Callable[[str], str]
@@ -66,6 +77,22 @@ WEEKDAYS = (N_("Thứ Hai"), N_("Thứ Ba"), N_("Thứ Tư"), N_("Thứ Năm"), 
             N_("Thứ Bảy"), N_("Chủ nhật"))
 
 
+def level_order() -> list[str]:
+    """Every rating level code, best to worst (the five-level scale holds the three-level
+    one's codes in the same order), then ``not_rated``."""
+    codes: list[str] = []
+    for scale in sorted(scales.SCALES.values(), key=len, reverse=True):
+        codes += [level.code for level in scale if level.code not in codes]
+    return [*codes, scales.NOT_RATED]
+
+
+def ordered_levels(by_level: dict[str, int]) -> dict[str, int]:
+    """``by_level`` in :func:`level_order` (unknown codes after, as found)."""
+    order = level_order()
+    rank = {code: i for i, code in enumerate(order)}
+    return {code: by_level[code] for code in sorted(by_level, key=lambda c: rank.get(c, len(order)))}
+
+
 def tables(report: dict[str, Any], names: dict[str, dict[int, str]], level_labels: dict[str, str],
            translate: Translate) -> list[Table]:
     """The report as tables: summary, one per breakdown, ratings, dossiers, heat map."""
@@ -76,13 +103,13 @@ def tables(report: dict[str, Any], names: dict[str, dict[int, str]], level_label
     for dim, title, head in BREAKDOWNS:
         rows = [[names.get(dim, {}).get(int(key), f"#{key}"), *_values(figures)]
                 for key, figures in report["breakdown"][dim].items()]
-        rows.sort(key=lambda r: str(r[0]))
+        rows.sort(key=lambda r: vi_key(str(r[0])))
         out.append(Table(t(title), [Column(t(head), "name", "text"),
                                     *(Column(t(c.label), c.key, c.kind) for c in TICKET_COLUMNS)],
                          rows))
     ratings = report["ratings"]
     rating_rows: list[list[Any]] = [[level_labels.get(code, code), n]
-                                    for code, n in ratings["by_level"].items()]
+                                    for code, n in ordered_levels(ratings["by_level"]).items()]
     rating_rows.append([t(N_("Tỷ lệ hài lòng")), ratings["satisfaction_rate"]])
     out.append(Table(t(N_("Đánh giá mức độ hài lòng")),
                      [Column(t(N_("Mức đánh giá")), "level", "text"), Column(t(N_("Số lượt")), "n", "mixed")],
@@ -134,7 +161,7 @@ def xlsx(title: str, subtitle: str, parts: Sequence[Table]) -> bytes:
         for col in range(2, len(part.columns) + 1):
             sheet.column_dimensions[get_column_letter(col)].width = 14
         for row in part.rows:
-            sheet.append([safe_cell(v) for v in row])
+            sheet.append([safe_cell(shown_value(c, v)) for c, v in zip(part.columns, row, strict=True)])
             for col, (column, value) in enumerate(zip(part.columns, row, strict=True), start=1):
                 kind = _kind(column, value)
                 if kind == "share" and value is not None:
@@ -156,11 +183,44 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
+CSV_DELIMITER = ";"  # the list separator of a Vietnamese-locale spreadsheet ("," is its decimal mark)
+
+
+def shown_value(column: Column, value: Any) -> Any:
+    """The number as the page shows it: minutes to 0.1, a share to 0.1 % (half up); counts
+    and texts unchanged. XLSX keeps it a number (its format shows the same digits)."""
+    kind = _kind(column, value)
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if kind == "minutes":
+        return round_half_up(value, 1)
+    if kind == "share":
+        shown = round_half_up(value * 100, 1)
+        return None if shown is None else round(shown / 100, 6)
+    return value
+
+
+def _csv_cell(column: Column, value: Any) -> Any:
+    """A CSV field: numbers with "," before decimals (the same digits as the page), shares
+    as a percentage number, texts protected against formulas."""
+    if value is None:
+        return ""
+    kind = _kind(column, value)
+    if kind == "minutes" and isinstance(value, int | float):
+        return number(value, 1)
+    if kind == "share" and isinstance(value, int | float):
+        return number(value * 100, 1) + " %"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value).replace(".", ",")
+    return safe_cell(value)
+
+
 def csv_bytes(title: str, subtitle: str, parts: Sequence[Table]) -> bytes:
-    """All tables in one CSV (UTF-8 with BOM so that Excel reads Vietnamese), one blank line
-    between tables, each introduced by its title row."""
+    """All tables in one CSV for a Vietnamese-locale spreadsheet (module docstring): UTF-8
+    with a BOM, ``;`` between fields, decimal commas, one blank line between tables, each
+    introduced by its title row."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
     writer.writerow([safe_cell(title)])
     writer.writerow([safe_cell(subtitle)])
     for part in parts:
@@ -168,7 +228,7 @@ def csv_bytes(title: str, subtitle: str, parts: Sequence[Table]) -> bytes:
         writer.writerow([safe_cell(part.title)])
         writer.writerow([safe_cell(c.label) for c in part.columns])
         for row in part.rows:
-            writer.writerow(["" if v is None else safe_cell(v) for v in row])
+            writer.writerow([_csv_cell(c, v) for c, v in zip(part.columns, row, strict=True)])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -176,7 +236,7 @@ def number(value: Any, decimals: int = 0) -> str:
     """Vietnamese number text: "." between thousands, "," before decimals; "—" for none."""
     if value is None:
         return "—"
-    text = f"{value:,.{decimals}f}"
+    text = f"{round_half_up(value, decimals):,.{decimals}f}"
     return text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 

@@ -84,3 +84,17 @@ def test_json_api(app, client):
     bad = client.get("/api/v1/audit?limit=5000", headers=bearer(token))
     assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "validation_error"
     assert client.post("/api/v1/audit", headers=bearer(token)).status_code == 405
+
+
+def test_every_time_on_the_page_is_the_units_local_time(app):
+    """An entry at 02:05 UTC reads 09:05 (Hà Nội), and so does a moment among its values
+    (a device revoked at 02:00 UTC); the JSON API keeps ISO 8601 with the offset."""
+    uid = user_id(app, "admin")
+    at = dt.datetime(2026, 12, 1, 2, 5, 7, tzinfo=dt.UTC)
+    with in_db(app) as session:
+        record(session, action="update", entity="device", entity_id="7", unit_id=1, actor_user_id=uid,
+               actor_name="admin", before={"revoked_at": None},
+               after={"revoked_at": dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)}, at=at)
+    page = text_of(signed_in(app, "admin").get("/admin/audit?entity=device"))
+    assert "01/12/2026 09:05:07" in page and "02:05" not in page
+    assert "01/12/2026 09:00:00" in page and "2026-12-01T02:00:00" not in page

