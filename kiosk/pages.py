@@ -87,7 +87,9 @@ def tiles(unit: Unit, now: dt.datetime) -> list[dict[str, Any]]:
             "id": svc.id, "name": service_name(svc), "prefix": svc.prefix or svc.code[:1],
             "open": row["open_now"], "reason": str(CLOSED_REASONS.get(reason or "", "")),
             "days": days_text(svc.weekdays or []), "hours": hours_text(svc),
-            "next": "" if row["open_now"] else next_opening_text(svc, local),
+            # numbers ran out: the field takes nobody else today, whatever its hours say
+            "next": "" if row["open_now"] or reason == "daily_cap_reached"
+            else next_opening_text(svc, local),
             "waiting": row["waiting"], "minutes": row["estimated_wait_minutes"],
         })
     return out

@@ -49,6 +49,7 @@ CLOSED_REASONS: dict[str, Any] = {
     "between_windows": _l("Ngoài giờ tiếp nhận"),
     "after_closing": _l("Ngoài giờ tiếp nhận"),
     "past_cutoff": _l("Đã hết giờ cấp số hôm nay"),
+    "daily_cap_reached": _l("Đã hết số hôm nay"),
 }
 
 

@@ -134,14 +134,23 @@ def user_add(username: str, role: str, full_name: str, unit_code: str | None,
 
 
 def _windows(text: str) -> list[list[str]]:
-    """``07:30-11:30,13:30-17:00`` -> [["07:30", "11:30"], ["13:30", "17:00"]]."""
+    """``07:30-11:30,13:30-17:00`` -> [["07:30", "11:30"], ["13:30", "17:00"]].
+
+    Like the admin form, overlapping windows are refused; and they must be given in the
+    day's order (the opening rules read the first window as the morning's opening)."""
     import re
 
-    spans = []
+    spans: list[list[str]] = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", part)
         if not match or part[:5] >= part[6:]:
-            raise click.BadParameter(f"'{part}': use HH:MM-HH:MM with the start before the end")
+            raise click.BadParameter(f"'{part}': use HH:MM-HH:MM with the start before the end",
+                                     param_hint="--windows")
+        if spans and part[:5] < spans[-1][1]:
+            order = "overlaps" if part[6:] > spans[-1][0] else "comes before"
+            raise click.BadParameter(
+                f"'{part}' {order} '{spans[-1][0]}-{spans[-1][1]}': give the windows in the "
+                "day's order, none overlapping", param_hint="--windows")
         spans.append([part[:5], part[6:]])
     return spans
 

@@ -139,8 +139,9 @@ def ticket_text_job(slip: TicketSlip, *, profile: TextProfile = EPSON_TCVN3,
     """The queue ticket in text mode (option for printers with TCVN-3; see module doc)."""
     words = ticket_lines(slip, texts)
     lines = [TextLine(words["unit"], bold=True), TextLine(words["title"], bold=True),
-             TextLine(words["label"], bold=True, scale=4), TextLine(words["service"], bold=True),
-             TextLine(words["ahead"])]
+             TextLine(words["label"], bold=True, scale=4), TextLine(words["service"], bold=True)]
+    lines += [TextLine(words["priority"], bold=True)] if words["priority"] else []
+    lines += [TextLine(words["ahead"])]
     lines += [TextLine(words[key]) for key in ("wait", "time") if words[key]]
     footer = [TextLine(words["footer"])] if words["footer"] else []
     return text_job(lines, profile=profile, qr_url=slip.qr_url, after_qr=footer)

@@ -209,6 +209,11 @@ class TicketSlip:
     qr_url: str | None
     footer: str = ""
     paper_width: int = PAPER_80MM
+    # the priority class in words ("Người cao tuổi"), empty for none
+    priority_label: str = ""
+    # counters serving the field open when printed: 0 prints "no counter open" for the wait
+    # (never "under a minute"); None when unknown
+    counters_open: int | None = None
 
     def __post_init__(self) -> None:
         if self.paper_width not in PAPER_WIDTHS:
@@ -220,9 +225,11 @@ class TicketTexts:
     """The fixed wording of a ticket (Vietnamese; pass translations to change it)."""
 
     title: str = "PHIẾU SỐ THỨ TỰ"
-    waiting_ahead: str = "Số người đang chờ trước bạn: {n}"
+    waiting_ahead: str = "Số người đang chờ trước Quý công dân: {n}"
     estimated_wait: str = "Thời gian chờ dự kiến: khoảng {m} phút"
     estimated_wait_short: str = "Thời gian chờ dự kiến: dưới 1 phút"
+    no_counter_open: str = "Chưa có quầy nào đang phục vụ lĩnh vực này"
+    priority: str = "Ưu tiên: {label}"
 
 
 @dataclass(frozen=True)
@@ -256,13 +263,17 @@ def ticket_lines(slip: TicketSlip, texts: TicketTexts = TicketTexts()) -> dict[s
     """The ticket's wording, line by line (shared by the raster and the text-mode layouts)."""
     if slip.estimated_minutes is None:
         wait = ""
+    elif slip.counters_open == 0:
+        wait = texts.no_counter_open
     elif slip.estimated_minutes < 1:
         wait = texts.estimated_wait_short
     else:
         wait = texts.estimated_wait.format(m=format_count(slip.estimated_minutes))
     return {
         "unit": slip.unit_name, "title": texts.title, "label": slip.label,
-        "service": slip.service_name, "ahead": texts.waiting_ahead.format(n=format_count(slip.waiting_ahead)),
+        "service": slip.service_name,
+        "priority": texts.priority.format(label=slip.priority_label) if slip.priority_label else "",
+        "ahead": texts.waiting_ahead.format(n=format_count(slip.waiting_ahead)),
         "wait": wait, "time": slip.issued_at_local.strftime("%H:%M %d/%m/%Y"), "footer": slip.footer,
     }
 
@@ -275,9 +286,11 @@ def ticket_blocks(slip: TicketSlip, texts: TicketTexts = TicketTexts()) -> list[
         Space(z.gap), Text(words["unit"], z.unit, bold=True), Space(z.gap), Rule(2),
         Space(z.gap), Text(words["title"], z.title, bold=True, fit=True),
         Text(words["label"], z.label, bold=True, fit=True, line_spacing=1.0),
-        Text(words["service"], z.service, bold=True), Space(z.gap), Rule(1, dash=6), Space(z.gap),
-        Text(words["ahead"], z.info),
+        Text(words["service"], z.service, bold=True),
     ]
+    if words["priority"]:
+        blocks.append(Text(words["priority"], z.service, bold=True))
+    blocks += [Space(z.gap), Rule(1, dash=6), Space(z.gap), Text(words["ahead"], z.info)]
     if words["wait"]:
         blocks.append(Text(words["wait"], z.info))
     blocks.append(Text(words["time"], z.info))

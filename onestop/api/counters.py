@@ -135,10 +135,19 @@ def resume(counter_id: int) -> dict[str, Any]:
 @bp.post("/counters/<int:counter_id>/call-next")
 @bp.output(TicketOut)
 @bp.doc(summary="Finish the current ticket and call the next one",
-        description="404 queue_empty when nobody waits.", responses=[401, 403, 404, 409])
+        description="404 queue_empty when nobody waits. The ticket at the counter is finished "
+        "even then (the clerk is done with that citizen): the error carries it as `finished` "
+        "{id, label}.", responses=[401, 403, 404, 409])
 def call_next(counter_id: int) -> dict[str, Any]:
-    return _act(counter_id, lambda u, c: engine.call_next(
-        db.session(), u, c, actor=current_actor(), now=now()))
+    try:
+        return _act(counter_id, lambda u, c: engine.call_next(
+            db.session(), u, c, actor=current_actor(), now=now()))
+    except NotFound as empty:
+        if empty.code == "queue_empty" and empty.details.get("finished"):
+            # the finish stands although nobody is called: commit it before the 404 (an
+            # error answer rolls the request back)
+            db.session.commit()
+        raise
 
 
 @bp.post("/counters/<int:counter_id>/call")

@@ -31,6 +31,7 @@ MESSAGES: dict[str, Any] = {
     "no_current_ticket": _l("Quầy chưa có số nào đang phục vụ."),
     "invalid_state": _l("Phiếu không ở trạng thái phù hợp cho thao tác này."),
     "parked_elsewhere": _l("Phiếu đang được tạm giữ ở quầy khác."),
+    "ticket_from_earlier_day": _l("Số thứ tự này thuộc ngày làm việc trước, không thể xếp lại vào hàng hôm nay. Xin mời công dân lấy số mới."),
     "transfer_target_required": _l("Cần chọn đúng một lĩnh vực hoặc một quầy để chuyển."),
     "service_not_found": _l("Không tìm thấy lĩnh vực."),
     "counter_not_found": _l("Không tìm thấy quầy."),

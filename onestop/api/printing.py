@@ -113,7 +113,8 @@ def print_on_issue(session: Any, unit: Unit, ticket: Ticket, device: Device | No
     if device is None:
         return {}
     outcome = dispatch.print_ticket(session, unit, ticket, device, waiting_ahead=out["waiting_ahead"],
-                                    minutes=out["estimated_wait_minutes"])
+                                    minutes=out["estimated_wait_minutes"],
+                                    counters_open=out.get("counters_open"))
     return outcome.response() if outcome else {}
 
 
@@ -184,7 +185,7 @@ def reprint(ticket_id: int, body: ReprintIn) -> dict[str, Any]:
     out = ticket_dict(db.session(), unit, ticket)
     outcome = dispatch.print_ticket(db.session(), unit, ticket, device, waiting_ahead=out["waiting_ahead"],
                                     minutes=out["estimated_wait_minutes"], kind="reprint",
-                                    requested_by=user_id)
+                                    requested_by=user_id, counters_open=out.get("counters_open"))
     if outcome is None:
         raise DomainError("no_printer")
     out.update(outcome.response())

@@ -124,7 +124,7 @@ def send_bounded(driver: Driver, data: bytes, deadline_s: float) -> PrintResult:
 
 def print_ticket(session: Session, unit: Unit, ticket: Ticket, device: Device, *, waiting_ahead: int,
                  minutes: int | None, kind: str = "ticket", requested_by: int | None = None,
-                 ) -> Outcome | None:
+                 counters_open: int | None = None) -> Outcome | None:
     """Print ``ticket`` on ``device``'s printer; None when the device has no printer.
 
     Commits the session first (see the module doc).
@@ -135,7 +135,8 @@ def print_ticket(session: Session, unit: Unit, ticket: Ticket, device: Device, *
     config = PrintConfig.of()
     slip = service.ticket_slip(unit, ticket, device, waiting_ahead=waiting_ahead, minutes=minutes,
                                base_url=config.base_url, secret=config.secret,
-                               reprint_at=utcnow() if kind == "reprint" else None)
+                               reprint_at=utcnow() if kind == "reprint" else None,
+                               counters_open=counters_open)
     return _run(session, device, ticket, kind, target, lambda: ticket_job(slip, fonts=config.fonts()),
                 config, requested_by)
 

@@ -126,10 +126,19 @@ def paper_width(device: Device) -> int:
     return PAPER_58MM if mm == 58 else PAPER_80MM
 
 
+# the priority classes as the slip prints them (the slip is in Vietnamese, as its other words)
+PRIORITY_WORDS = {"elderly": "Người cao tuổi", "disabled": "Người khuyết tật",
+                  "pregnant": "Phụ nữ mang thai", "meritorious": "Người có công với cách mạng"}
+
+
 def ticket_slip(unit: Unit, ticket: Ticket, device: Device, *, waiting_ahead: int,
                 minutes: int | None, base_url: str, secret: str, reprint_at: dt.datetime | None = None,
-                ) -> TicketSlip:
-    """The ticket's printed values (plain data: safe to use after the session is gone)."""
+                counters_open: int | None = None) -> TicketSlip:
+    """The ticket's printed values (plain data: safe to use after the session is gone).
+
+    ``waiting_ahead`` and ``minutes`` are the ticket's place in the call order and its wait
+    (``onestop.queueing.state.ticket_dict``); ``counters_open`` 0 prints that no counter
+    serves the field yet instead of a time."""
     footer = str(unit.setting("ticket_footer") or "")
     if reprint_at is not None:
         mark = f"BẢN IN LẠI {unit.local(reprint_at):%H:%M %d/%m/%Y}"
@@ -139,7 +148,8 @@ def ticket_slip(unit: Unit, ticket: Ticket, device: Device, *, waiting_ahead: in
         waiting_ahead=waiting_ahead, estimated_minutes=minutes,
         issued_at_local=unit.local(ticket.issued_at),
         qr_url=ticket_url(base_url, secret, ticket.id), footer=footer,
-        paper_width=paper_width(device))
+        paper_width=paper_width(device), counters_open=counters_open,
+        priority_label=PRIORITY_WORDS.get(ticket.priority, ""))
 
 
 def test_blocks(lines: Sequence[str], *, qr_url: str | None = None, when: dt.datetime | None = None,

@@ -50,7 +50,7 @@ def test_ticket_58mm_is_384_dots_wide(slip58: TicketSlip) -> None:
 def test_wording_and_local_time(slip: TicketSlip) -> None:
     words = ticket_lines(slip)
     assert words["title"] == "PHIẾU SỐ THỨ TỰ"
-    assert words["ahead"] == "Số người đang chờ trước bạn: 12"
+    assert words["ahead"] == "Số người đang chờ trước Quý công dân: 12"
     assert words["wait"] == "Thời gian chờ dự kiến: khoảng 35 phút"
     assert words["time"] == "09:05 23/11/2026"  # 02:05 UTC in Hà Nội
     many = dataclasses.replace(slip, waiting_ahead=1234, estimated_minutes=0)

@@ -420,7 +420,10 @@
   async function post(action, body, okText) {
     const res = await api(`${API}/counters/${state.counterId}/${action}`, { method: "POST", body });
     if (!res.ok) {
-      say(res.error.message, res.error.code === "queue_empty" ? "info" : "error");
+      // queue_empty after finishing the ticket at the counter: say both (the finish stands)
+      const done = res.error.code === "queue_empty" && res.error.finished;
+      say((done ? fill(T.finished_ok, { label: done.label }) + ". " : "") + res.error.message,
+        res.error.code === "queue_empty" ? "info" : "error");
       await refresh();
       return null;
     }

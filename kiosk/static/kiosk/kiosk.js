@@ -289,8 +289,9 @@
     if (back) back.hidden = true;
     $("t-number").textContent = data.label;
     $("t-ahead").textContent = data.waiting_ahead;
-    $("t-wait").textContent = data.estimated_wait_minutes
-      ? fill(ticket.dataset.tMinutes, { m: data.estimated_wait_minutes }) : ticket.dataset.tSoon;
+    $("t-wait").textContent = data.counters_open === 0 ? ticket.dataset.tNoCounter // never "soon"
+      : data.estimated_wait_minutes ? fill(ticket.dataset.tMinutes, { m: data.estimated_wait_minutes })
+        : ticket.dataset.tSoon;
     const when = localTime(data.issued_at);
     $("t-time").textContent = when.time;
     $("t-date").textContent = when.date;

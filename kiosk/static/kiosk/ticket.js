@@ -28,7 +28,8 @@
     state.className = "tp-state tp-state-" + t.state;
     $("tp-facts").hidden = t.state !== "waiting";
     $("tp-ahead").textContent = number(t.waiting_ahead);
-    $("tp-wait").textContent = t.estimated_wait_minutes
+    // no counter of the field open: no time to promise, and never "soon"
+    $("tp-wait").textContent = t.counters_open === 0 ? cfg.tNoCounter : t.estimated_wait_minutes
       ? fill(cfg.tMinutes, { m: number(t.estimated_wait_minutes) }) : cfg.tSoon;
     $("tp-updated").textContent = fill(cfg.tUpdated, { t: hhmmss() });
     if (t.state === "called" && cfg.state !== "called" && navigator.vibrate) {
