@@ -20,6 +20,7 @@ from onestop.queueing.estimate import (
     new_ticket_ahead,
 )
 from onestop.queueing.models import Counter, Service, Ticket
+from onestop.queueing.outcome import call_outcomes
 from onestop.queueing.schedule import availability
 from onestop.units.models import Unit
 
@@ -166,7 +167,8 @@ def display_state(session: Session, unit: Unit, now: dt.datetime,
         select(Ticket).where(Ticket.unit_id == unit.id,
                              Ticket.business_date == unit.business_date(now),
                              Ticket.called_at.is_not(None), Ticket.service_id.in_(svc_ids))
-        .order_by(Ticket.called_at.desc()).limit(recent))
+        .order_by(Ticket.called_at.desc()).limit(recent)).all()
+    outcomes = call_outcomes(session, calls)  # the hall labels transferred and missed calls
     return {
         "unit": {"id": unit.id, "code": unit.code, "name": unit.name},
         "zones": zones or [],
@@ -174,7 +176,7 @@ def display_state(session: Session, unit: Unit, now: dt.datetime,
         "counters": counters,
         "recent_calls": [{"ticket": {"id": t.id, "label": t.label, "service": t.service.name},
                           "counter": counter_brief(t.counter) if t.counter else None,
-                          "at": iso(t.called_at)} for t in calls],
+                          "at": iso(t.called_at), "outcome": outcomes[t.id]} for t in calls],
         "waiting": [{"service_id": s.id, "name": s.name, "waiting": waiting.get(s.id, 0)}
                     for s in svc],
     }

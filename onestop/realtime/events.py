@@ -18,7 +18,9 @@ counter.changed     /display, /counter          {counter: {id, number, name, sta
                                                  pause_reason, clerk_id, zone, serving:
                                                  {id, label, state, service_id, service}
                                                  or null}}; on /display also when a
-                                                 ticket leaves the counter (once per commit)
+                                                 ticket leaves the counter (once per commit),
+                                                 then with left: {id, label, outcome: done|
+                                                 missed|parked|transferred|...} (else null)
 day.closed          /counter                    {unit_id, business_date, expired}
 dossier.received    /counter                    {dossier: {code, state, procedure_code,
                                                  service_id, appointment_at, due_at}, at}

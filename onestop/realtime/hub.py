@@ -23,6 +23,7 @@ from onestop.extensions import db, socketio
 from onestop.queueing.catalog import ServiceInfo, service_info
 from onestop.queueing.engine import current_ticket
 from onestop.queueing.models import Counter, Service, Ticket
+from onestop.queueing.outcome import call_outcome
 from onestop.queueing.state import iso, waiting_by_service, waiting_in_service
 from onestop.realtime import events as ev
 from onestop.realtime import namespaces
@@ -112,6 +113,9 @@ def on_changed(session: Session, ticket: Ticket, action: str) -> None:
         # the counter is free from a counter.changed, built just before commit unless a
         # call in the same transaction makes it moot
         _freed(session).add(ticket.counter_id)
+        # ... saying which ticket left and how, so the hall labels it (missed, transferred)
+        session.info.setdefault("left_counters", {})[ticket.counter_id] = {
+            "id": ticket.id, "label": ticket.label, "outcome": call_outcome(ticket.state, action)}
 
 
 def _freed(session: Session) -> set[int]:
@@ -278,10 +282,12 @@ def _finalize(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint is released, not the transaction
         return
     freed = session.info.pop("freed_counters", None)
+    left = session.info.pop("left_counters", None) or {}
     for counter_id in sorted(freed or ()):
         counter = session.get(Counter, counter_id)
         if counter is not None:
-            _queue_display_counter(session, counter, _counter_payload(session, counter))
+            payload = {**_counter_payload(session, counter), "left": left.get(counter_id)}
+            _queue_display_counter(session, counter, payload)
 
 
 def _flush_outbox(session: Session) -> None:
@@ -311,8 +317,8 @@ def _flush_outbox(session: Session) -> None:
 def _drop_outbox(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint rolled back; the transaction goes on
         return
-    for key in ("outbox", "queue_dirty", "freed_counters", "disowned_devices", "display_waiting",
-                "services"):
+    for key in ("outbox", "queue_dirty", "freed_counters", "left_counters", "disowned_devices",
+                "display_waiting", "services"):
         session.info.pop(key, None)
 
 

@@ -1,13 +1,17 @@
 // Hall display: a `state` snapshot on every (re)connect replaces everything shown (no
 // stale numbers, nothing announced); then ticket.called (announced, in order),
 // counter.changed and queue.changed (and the counts a ticket.called carries) keep it live.
+// The banner dims once its ticket has left the counter (finished, missed, parked,
+// transferred) or the counter pauses or closes; recent calls say how each call ended.
+// Every list is fitted to the screen (smaller type, more columns), never clipped.
 (function () {
   "use strict";
   const D = window.OnestopDisplay;
   const root = document.getElementById("hall");
   const ds = root.dataset;
   const t = { paused: ds.tPaused, closed: ds.tClosed, counter: ds.tCounter, recall: ds.tRecall,
-    sentence: ds.tSentence };
+    sentence: ds.tSentence, greeting: ds.tGreeting,
+    outcome: { missed: ds.tMissed, transferred: ds.tTransferred, parked: ds.tParked } };
   const $ = (id) => document.getElementById(id);
   const unit = D.params.get("unit") || undefined;
   const RESYNC_MS = 5 * 60 * 1000; // safety net: day change, notice edits, a missed event
@@ -19,6 +23,7 @@
   let recent = [];
   let flash = { counterId: null, until: 0 };
   let latestCounterId = null;
+  let shown = null; // the call on the banner: {ticketId, counterId, text}
   const clock = new D.Clock($("clock-time"), $("clock-date"));
 
   function counterStatus(c) {
@@ -42,16 +47,22 @@
         D.el("span", "c-field", c.state !== "closed" && c.serving ? c.serving.service || "" : ""));
       return row;
     }));
+    renderBannerState();
+    fitSoon();
   }
 
   function renderRecent() {
     $("recent").replaceChildren(...recent.slice(0, config.recent_calls).map((call) => {
       const li = D.el("li");
+      li.dataset.ticketId = call.ticket.id;
       const where = call.counter ? `${t.counter} ${call.counter.number}` : "";
+      const word = t.outcome[call.outcome] || "";
+      if (word) li.classList.add(`is-${call.outcome}`);
       li.append(D.el("span", "r-label", call.ticket.label), D.el("span", "r-counter", where),
-        D.el("span", "r-time", call.at ? clock.hhmm(call.at) : ""));
+        D.el("span", "r-outcome", word), D.el("span", "r-time", call.at ? clock.hhmm(call.at) : ""));
       return li;
     }));
+    fitSoon();
   }
 
   function renderWaiting() {
@@ -61,7 +72,39 @@
       li.append(D.el("span", "w-name", w.name), D.el("span", "w-count", w.waiting));
       return li;
     }));
+    fitSoon();
   }
+
+  // Auto-fit: the largest type (and, for the waiting list, the fewest columns) at which a
+  // list shows every entry whole; 16 fields and 12 counters fit a 1366x768 TV this way.
+  const SCALES = [1, 0.92, 0.85, 0.78, 0.72, 0.66, 0.6, 0.55, 0.5, 0.45, 0.4];
+  const cut = (el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1;
+  function overflows(box, whole) {
+    return cut(box) || [...box.children].some(cut) || [...box.querySelectorAll(whole)].some(cut);
+  }
+  // columns fill top to bottom, then left to right (read like a list)
+  function fit(box, columns, whole) {
+    for (const scale of SCALES) {
+      for (const cols of columns) {
+        box.style.setProperty("--fit", scale);
+        box.style.setProperty("--cols", cols);
+        if (box.id === "waiting") box.style.setProperty("--rows", Math.ceil(box.children.length / cols));
+        if (!overflows(box, whole)) return;
+      }
+    }
+  }
+  function fitAll() {
+    fit($("rows"), [1], ".c-num, .c-label");
+    fit($("recent"), [1], ".r-label, .r-counter");
+    fit($("waiting"), [1, 2, 3], ".w-name, .w-count"); // field names whole too
+    root.dataset.fitted = String(Number(root.dataset.fitted || 0) + 1);
+  }
+  function fitSoon() {
+    cancelAnimationFrame(fitSoon.frame);
+    fitSoon.frame = requestAnimationFrame(fitAll);
+  }
+  window.addEventListener("resize", fitSoon);
+  if (document.fonts) document.fonts.ready.then(fitSoon);
 
   function renderNotice(text) {
     const box = $("notice");
@@ -94,10 +137,39 @@
     $("called-label").textContent = call.ticket.label;
     $("called-counter").textContent = `${t.counter} ${call.counter.number}`;
     $("called-recall").hidden = !call.recall;
-    $("called-text").textContent = text || D.fill(t.sentence, call.ticket.label, call.counter.number);
+    shown = { ticketId: call.ticket.id, counterId: call.counter.id,
+      text: text || D.fill(t.sentence, call.ticket.label, call.counter.number),
+      outcome: call.outcome || null };
     banner.querySelector(".called-main").classList.add("has-call");
     banner.dataset.ticketId = call.ticket.id;
+    renderBannerState();
     return banner;
+  }
+
+  // Is the citizen on the banner still called at that counter? If not, the banner dims and
+  // says why, so nobody walks to a counter that has moved on.
+  function bannerWhy() {
+    if (!shown) return null;
+    const c = counters.get(shown.counterId);
+    if (!c) return null;
+    if (c.state === "closed") return t.closed;
+    if (c.state === "paused") return t.paused;
+    if (c.serving && c.serving.id === shown.ticketId) return null;
+    return t.outcome[shown.outcome] || "";
+  }
+
+  function renderBannerState() {
+    if (!shown) return;
+    const banner = $("called");
+    const why = bannerWhy();
+    const over = why !== null;
+    banner.classList.toggle("is-over", over);
+    banner.dataset.over = over ? "1" : "0";
+    if (over) banner.classList.remove("flash");
+    $("called-status").hidden = !why;
+    $("called-status").textContent = why || "";
+    if (over) $("called-recall").hidden = true;
+    $("called-text").textContent = over ? t.greeting : shown.text;
   }
 
   // The call being announced: banner and row blink; it follows the sound, so quick
@@ -167,6 +239,12 @@
   socket.on("counter.changed", (ev) => {
     const known = counters.get(ev.counter.id);
     if (!known && (config.zones || []).length) return; // another zone's counter
+    if (ev.left) {
+      // how the call ended (missed, transferred, parked): said in the recent calls
+      for (const call of recent) if (call.ticket.id === ev.left.id) call.outcome = ev.left.outcome;
+      if (shown && shown.ticketId === ev.left.id) shown.outcome = ev.left.outcome;
+      renderRecent();
+    }
     counters.set(ev.counter.id, Object.assign(known || {}, ev.counter));
     renderCounters();
   });
