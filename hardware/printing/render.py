@@ -214,6 +214,9 @@ class TicketSlip:
     # counters serving the field open when printed: 0 prints "no counter open" for the wait
     # (never "under a minute"); None when unknown
     counters_open: int | None = None
+    # the procedure the citizen chose, and the documents it needs when the unit prints them
+    procedure_name: str = ""
+    documents: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.paper_width not in PAPER_WIDTHS:
@@ -230,6 +233,8 @@ class TicketTexts:
     estimated_wait_short: str = "Thời gian chờ dự kiến: dưới 1 phút"
     no_counter_open: str = "Chưa có quầy nào đang phục vụ lĩnh vực này"
     priority: str = "Ưu tiên: {label}"
+    procedure: str = "Thủ tục: {name}"
+    documents: str = "Giấy tờ cần chuẩn bị:"
 
 
 @dataclass(frozen=True)
@@ -275,6 +280,10 @@ def ticket_lines(slip: TicketSlip, texts: TicketTexts = TicketTexts()) -> dict[s
         "priority": texts.priority.format(label=slip.priority_label) if slip.priority_label else "",
         "ahead": texts.waiting_ahead.format(n=format_count(slip.waiting_ahead)),
         "wait": wait, "time": slip.issued_at_local.strftime("%H:%M %d/%m/%Y"), "footer": slip.footer,
+        "procedure": texts.procedure.format(name=slip.procedure_name) if slip.procedure_name else "",
+        "documents": "\n".join([texts.documents] + [f"{n}. {d}" for n, d in
+                                                     enumerate(slip.documents, start=1)])
+        if slip.documents else "",
     }
 
 
@@ -294,6 +303,12 @@ def ticket_blocks(slip: TicketSlip, texts: TicketTexts = TicketTexts()) -> list[
     if words["wait"]:
         blocks.append(Text(words["wait"], z.info))
     blocks.append(Text(words["time"], z.info))
+    if words["procedure"]:
+        blocks += [Space(z.gap), Rule(1, dash=6), Space(z.gap), Text(words["procedure"], z.info, bold=True)]
+    if words["documents"]:
+        title, *items = words["documents"].split("\n")
+        blocks += [Space(z.gap // 2), Text(title, z.info, bold=True, align="left")]
+        blocks += [Text(item, z.footer, align="left") for item in items]
     if slip.qr_url:
         blocks += [Space(z.gap), Picture(make_qr(slip.qr_url, target_px=z.qr))]
     if words["footer"]:

@@ -21,6 +21,7 @@ MESSAGES: dict[str, Any] = {
     "outside_hours": _l("Hiện ngoài giờ cấp số của lĩnh vực này. Vui lòng quay lại trong giờ làm việc."),
     "daily_cap_reached": _l("Lĩnh vực này đã hết số trong ngày. Vui lòng quay lại vào ngày làm việc tiếp theo."),
     "invalid_priority": _l("Đối tượng ưu tiên không hợp lệ."),
+    "invalid_procedure": _l("Thủ tục không thuộc lĩnh vực đã chọn hoặc không còn tiếp nhận."),
     "queue_empty": _l("Không còn ai đang chờ."),
     "counter_taken": _l("Quầy đang có cán bộ khác làm việc."),
     "counter_not_open": _l("Quầy chưa mở hoặc đang tạm dừng."),

@@ -26,7 +26,7 @@ from onestop.extensions import db
 from onestop.queueing import engine, policy
 from onestop.queueing.errors import NotFound
 from onestop.queueing.models import Counter, Service, Ticket, TicketEvent
-from onestop.queueing.state import counter_dict, iso
+from onestop.queueing.state import counter_dict, iso, procedure_name
 from onestop.units.models import Unit
 
 MAX_ID = 2**31 - 1
@@ -58,6 +58,8 @@ class CurrentDossier(BaseModel):
 
 class CurrentTicket(QueueTicket):
     dossiers: list[CurrentDossier]
+    procedure_code: str | None = None  # chosen at the kiosk; the intake starts from it
+    procedure: str | None = None
 
 
 class FieldQueue(BaseModel):
@@ -104,7 +106,8 @@ def _current(session: Session, counter: Counter) -> dict[str, Any] | None:
     dossiers = session.scalars(select(Dossier).where(Dossier.ticket_id == ticket.id).order_by(Dossier.id))
     return {**_brief(ticket), "dossiers": [
         {"code": d.code, "appointment_at": iso(d.appointment_at), "receipt_url": receipt_url(d.code)}
-        for d in dossiers]}
+        for d in dossiers], "procedure_code": ticket.procedure_code,
+        "procedure": procedure_name(session, ticket)}
 
 
 def _waiting(unit: Unit, day: dt.date) -> Any:

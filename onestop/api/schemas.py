@@ -66,6 +66,8 @@ class ServiceList(BaseModel):
 class TicketIn(Strict):
     service_id: int = Field(ge=1, le=2**31 - 1)
     priority: Priority = "none"
+    # the procedure chosen at the kiosk: a procedure of the unit in that field (else 422)
+    procedure_code: str | None = Field(default=None, min_length=1, max_length=40)
 
 
 class CounterBrief(BaseModel):
@@ -93,6 +95,8 @@ class TicketOut(BaseModel):
     recall_count: int
     print_state: str
     counter: CounterBrief | None
+    procedure_code: str | None = None  # the procedure chosen at the kiosk, and its name
+    procedure: str | None = None
     print_error: ErrorBody | None = None  # when this request's print failed (kiosk issue, reprint)
     print_job_id: int | None = None
 

@@ -75,7 +75,7 @@ def issue(body: TicketIn) -> dict[str, Any]:
         raise NotFound("service_not_found")
     ticket = engine.issue_ticket(session, unit, service, actor=current_actor(), now=now(),
                                  priority=body.priority, source=source,
-                                 always_open=always_open())
+                                 always_open=always_open(), procedure_code=body.procedure_code)
     out = ticket_dict(session, unit, ticket, now())
     if source == "kiosk":  # printed on the kiosk's printer, after the ticket is committed
         from onestop.api.printing import print_on_issue

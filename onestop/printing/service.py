@@ -46,6 +46,7 @@ from hardware.printing import (
 from hardware.printing.render import Block
 from hardware.qr import make_qr
 from onestop.accounts.models import Device
+from onestop.dossiers.models import Procedure
 from onestop.printing import signals
 from onestop.printing.models import PrintJob
 from onestop.queueing.models import Ticket
@@ -133,12 +134,13 @@ PRIORITY_WORDS = {"elderly": "Người cao tuổi", "disabled": "Người khuy�
 
 def ticket_slip(unit: Unit, ticket: Ticket, device: Device, *, waiting_ahead: int,
                 minutes: int | None, base_url: str, secret: str, reprint_at: dt.datetime | None = None,
-                counters_open: int | None = None) -> TicketSlip:
+                counters_open: int | None = None, procedure: Procedure | None = None) -> TicketSlip:
     """The ticket's printed values (plain data: safe to use after the session is gone).
 
     ``waiting_ahead`` and ``minutes`` are the ticket's place in the call order and its wait
     (``onestop.queueing.state.ticket_dict``); ``counters_open`` 0 prints that no counter
-    serves the field yet instead of a time."""
+    serves the field yet instead of a time. ``procedure`` (the one chosen at the kiosk) is
+    named, and its documents listed when the unit's ``slip_documents`` says so."""
     footer = str(unit.setting("ticket_footer") or "")
     if reprint_at is not None:
         mark = f"BẢN IN LẠI {unit.local(reprint_at):%H:%M %d/%m/%Y}"
@@ -149,7 +151,23 @@ def ticket_slip(unit: Unit, ticket: Ticket, device: Device, *, waiting_ahead: in
         issued_at_local=unit.local(ticket.issued_at),
         qr_url=ticket_url(base_url, secret, ticket.id), footer=footer,
         paper_width=paper_width(device), counters_open=counters_open,
-        priority_label=PRIORITY_WORDS.get(ticket.priority, ""))
+        priority_label=PRIORITY_WORDS.get(ticket.priority, ""),
+        procedure_name=procedure.name if procedure else "",
+        documents=tuple(_document_names(procedure)) if procedure and unit.setting("slip_documents") else ())
+
+
+def ticket_procedure(session: Session, ticket: Ticket) -> Procedure | None:
+    """The procedure chosen for ``ticket`` at the kiosk, if any (no query when none)."""
+    if not ticket.procedure_code:
+        return None
+    return session.scalar(select(Procedure).where(
+        Procedure.unit_id == ticket.unit_id, Procedure.code == ticket.procedure_code))
+
+
+def _document_names(procedure: Procedure) -> list[str]:
+    """A procedure's documents as printed: catalogues hold names, or ``{"name": ...}``."""
+    names = [d.get("name", "") if isinstance(d, dict) else str(d) for d in procedure.documents or []]
+    return [name for name in names if name]
 
 
 def test_blocks(lines: Sequence[str], *, qr_url: str | None = None, when: dt.datetime | None = None,

@@ -18,6 +18,7 @@ from sqlalchemy.orm.util import identity_key
 
 from onestop import signals
 from onestop.db import UTCDateTime, give_back_sequence, next_sequence
+from onestop.dossiers.models import Procedure
 from onestop.queueing import policy
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.estimate import (
@@ -85,11 +86,14 @@ def make_label(service: Service, number: int) -> str:
 def issue_ticket(
     session: Session, unit: Unit, service: Service, *, actor: Actor, now: dt.datetime,
     priority: str = "none", source: str = "api", always_open: bool = False,
+    procedure_code: str | None = None,
 ) -> Ticket:
     """Issue the next ticket of ``service``, numbered per service and business date.
 
+    ``procedure_code``: the procedure the citizen chose (kept on the ticket for the clerk);
+    it must be an active procedure of the unit in that field.
     Raises ``DomainError`` ``service_closed`` / ``outside_hours`` (with ``reason``),
-    ``daily_cap_reached`` or ``invalid_priority``.
+    ``daily_cap_reached``, ``invalid_priority`` or ``invalid_procedure`` (422).
     """
     if service.unit_id != unit.id:
         raise NotFound("service_not_found")
@@ -97,6 +101,8 @@ def issue_ticket(
         priority != "none" and priority not in unit.setting("priority_classes")
     ):
         raise DomainError("invalid_priority", status=422, priority=priority)
+    if procedure_code is not None:
+        _check_procedure(session, service, procedure_code)
     state = availability(service, unit.local(now), always_open)
     if not state.open:
         raise DomainError(state.code or "service_closed", reason=state.reason)
@@ -115,7 +121,7 @@ def issue_ticket(
         unit_id=unit.id, service_id=service.id, issued_service_id=service.id,
         business_date=business_date, number=number, label=make_label(service, number),
         priority=priority, source=source, state="waiting", issued_at=now, queue_at=now,
-        device_id=actor.device_id,
+        device_id=actor.device_id, procedure_code=procedure_code,
     )
     session.add(ticket)
     session.flush()
@@ -148,6 +154,15 @@ def queue_position(session: Session, unit: Unit, ticket: Ticket) -> tuple[int, F
         is_priority=ticket.priority != "none", normal_ahead=int(row.normal_ahead),
         priority_ahead=int(row.priority_ahead), line=line, step=interleave_step(unit))
     return ahead, line
+
+
+def _check_procedure(session: Session, service: Service, code: str) -> None:
+    """The procedure must be the unit's, in this field, and still received."""
+    found = session.scalar(select(Procedure.id).where(
+        Procedure.unit_id == service.unit_id, Procedure.service_id == service.id,
+        Procedure.code == code, Procedure.active.is_(True)))
+    if found is None:
+        raise DomainError("invalid_procedure", status=422, procedure_code=code)
 
 
 def waiting_ahead(session: Session, ticket: Ticket, unit: Unit | None = None) -> int:

@@ -144,6 +144,8 @@ class Ticket(Base):
     outcome: Mapped[str | None] = mapped_column(String(40))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     print_state: Mapped[str] = mapped_column(String(16), default="none")
+    # the procedure (thủ tục) chosen at the kiosk: a code of the unit's procedures, or None
+    procedure_code: Mapped[str | None] = mapped_column(String(40))
     service: Mapped[Service] = relationship(foreign_keys=[service_id], lazy="joined")
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from onestop.accounts.models import User
 from onestop.db import DailyCounter
+from onestop.dossiers.models import Procedure
 from onestop.queueing.catalog import service_info
 from onestop.queueing.engine import estimate
 from onestop.queueing.estimate import (
@@ -124,7 +125,17 @@ def ticket_dict(session: Session, unit: Unit, ticket: Ticket,
         "issued_at": iso(ticket.issued_at), "called_at": iso(ticket.called_at),
         "recall_count": ticket.recall_count, "print_state": ticket.print_state,
         "counter": counter_brief(counter) if counter else None,
+        "procedure_code": ticket.procedure_code,
+        "procedure": procedure_name(session, ticket),
     }
+
+
+def procedure_name(session: Session, ticket: Ticket) -> str | None:
+    """The name of the procedure chosen for the ticket (no query when none was chosen)."""
+    if not ticket.procedure_code:
+        return None
+    return session.scalar(select(Procedure.name).where(
+        Procedure.unit_id == ticket.unit_id, Procedure.code == ticket.procedure_code))
 
 
 def counter_brief(counter: Counter) -> dict[str, Any]:

@@ -31,6 +31,8 @@ UNIT_DEFAULTS: dict[str, Any] = {
     "transfer_keeps_place": True,
     "default_service_minutes": 5.0,
     "ticket_footer": "Xin cảm ơn Quý công dân!",
+    # a ticket issued for a chosen procedure lists that procedure's documents on its slip
+    "slip_documents": True,
     # hall display and announcements (queue_display/, hardware/voice/README.md)
     "display_notice": "",  # the scrolling notice line at the foot of hall displays
     "display_recent_calls": 6,

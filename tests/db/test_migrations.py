@@ -77,3 +77,37 @@ def test_sequence_is_per_scope_and_day_and_rolls_back(backend, tmp_path, request
     with database.transaction() as s:
         assert next_sequence(s, "a", day) == 4
     database.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0007_keeps_tickets_and_adds_their_procedure(backend, tmp_path, request):
+    """Tickets issued before 0007 survive it with no procedure; new ones can carry one."""
+    from sqlalchemy import inspect
+
+    url = (f"sqlite:///{tmp_path / 'p.sqlite3'}" if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    upgrade(url, "0006")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO units (code, name, address, timezone, settings, catalog_version)"
+                          " VALUES ('M7', 'Unit', '', 'Asia/Ho_Chi_Minh', '{}', 1)"))
+        unit = conn.scalar(text("SELECT id FROM units WHERE code = 'M7'"))
+        conn.execute(text("INSERT INTO services (unit_id, code, name, name_en, prefix, weekdays,"
+                          " windows, cutoff_minutes, zone, active, sort_order)"
+                          " VALUES (:u, 'S', 'Field', '', 'A', '[]', '[]', 0, '', true, 0)"), {"u": unit})
+        service = conn.scalar(text("SELECT id FROM services WHERE unit_id = :u"), {"u": unit})
+        conn.execute(text(
+            "INSERT INTO tickets (unit_id, service_id, issued_service_id, business_date, number,"
+            " label, priority, source, state, issued_at, queue_at, recall_count, print_state)"
+            " VALUES (:u, :s, :s, '2026-11-23', 1, 'A001', 'none', 'kiosk', 'waiting',"
+            " '2026-11-23 02:00:00', '2026-11-23 02:00:00', 0, 'none')"), {"u": unit, "s": service})
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    columns = {c["name"]: c for c in inspect(engine).get_columns("tickets")}
+    assert columns["procedure_code"]["nullable"]
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT label, procedure_code FROM tickets")).all() == [("A001", None)]
+        conn.execute(text("UPDATE tickets SET procedure_code = '1.001193'"))
+        assert conn.scalar(text("SELECT procedure_code FROM tickets")) == "1.001193"
+    engine.dispose()

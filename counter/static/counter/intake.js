@@ -26,7 +26,8 @@
   // ------------------------------------------------------------------ open / close
 
   function bind(ticket) {
-    bound = ticket ? { id: ticket.id, label: ticket.label, service_id: ticket.service_id } : null;
+    bound = ticket ? { id: ticket.id, label: ticket.label, service_id: ticket.service_id,
+      procedure_code: ticket.procedure_code || null } : null;
     $("intake-ticket").textContent = bound ? `— ${T.for_ticket} ${bound.label}` : `— ${T.no_ticket}`;
   }
 
@@ -40,7 +41,7 @@
     if (pristine() || !bound) bind(cur);
     panel.hidden = false;
     root.classList.add("intake-open");
-    loadFieldProcedures();
+    loadFieldProcedures().then(preselect);
     if (!$("intake-done").hidden) $("receipt-link").focus();
     else if (!procedure) $("proc-q").focus();
     else input("name").focus();
@@ -64,7 +65,7 @@
     if (bound && !$("intake-done").hidden) updateFinishButton();
     else if (!panel.hidden && pristine() && !sameTicket(view.current)) {
       bind(view.current); // a new citizen at the counter, nothing typed yet
-      loadFieldProcedures();
+      loadFieldProcedures().then(preselect);
     }
   });
 
@@ -142,6 +143,19 @@
     (p.documents || []).forEach((d) => docs.append(docRow(typeof d === "string" ? d : d.name || "", false)));
     const first = docs.querySelector('input[type="checkbox"]');
     if (first) first.focus();
+  }
+
+  // the procedure the citizen chose at the kiosk (kept on the ticket) is chosen here too,
+  // as long as the clerk has not picked one; "Đổi thủ tục" still changes it
+  async function preselect() {
+    const code = bound && bound.procedure_code;
+    if (!code || procedure || !$("intake-done").hidden) return;
+    let found = fieldList.list.find((p) => p.code === code);
+    if (!found) {
+      const res = await D.api(`/api/v1/procedures/${encodeURIComponent(code)}`);
+      if (res.ok) found = res.data;
+    }
+    if (found && !procedure && bound && bound.procedure_code === code) choose(found);
   }
 
   function unchoose() {
@@ -361,8 +375,8 @@
   $("done-new").addEventListener("click", () => {
     resetForm(false);
     bind(D.current());
-    loadFieldProcedures();
     $("proc-q").focus();
+    loadFieldProcedures().then(preselect);
   });
   $("done-finish").addEventListener("click", async () => {
     await D.finishWith("dossier_received");

@@ -289,6 +289,9 @@
     $("current").classList.toggle("is-serving", !!cur && cur.state === "serving");
     $("current-label").textContent = cur ? cur.label : "—";
     $("current-service").textContent = cur ? cur.service : emptyService;
+    // the procedure the citizen chose at the kiosk
+    $("current-procedure").hidden = !cur || !cur.procedure;
+    $("current-procedure-name").textContent = cur && cur.procedure ? cur.procedure : "";
     const prio = $("current-priority");
     prio.hidden = !cur || cur.priority === "none";
     prio.textContent = cur && T.priority[cur.priority] ? T.priority[cur.priority] : "";

@@ -236,6 +236,9 @@
       go.disabled = true;
       const body = { service_id: parseInt(go.dataset.serviceId, 10) };
       if (priority !== "none") body.priority = priority;
+      // the procedure chosen is kept on the ticket: the clerk sees it and starts from it
+      const chosen = procedure && procs ? procs.querySelector(`[data-procedure-id="${procedure}"]`) : null;
+      if (chosen && chosen.dataset.procedureCode) body.procedure_code = chosen.dataset.procedureCode;
       let result;
       try {
         result = await api("POST", "/api/v1/tickets", body);
