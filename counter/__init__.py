@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from counter import lease
 from onestop.api.common import now, resolve_unit
 from onestop.dossiers import book
+from onestop.dossiers.engine import ID_NUMBER_PATTERN, MOBILE_PATTERN
 from onestop.extensions import db
 from onestop.queueing.errors import DomainError
 from onestop.queueing.state import services
@@ -113,7 +114,10 @@ def texts() -> dict[str, Any]:
         "name_invalid": _("Họ tên không được chứa ký tự < hoặc >."),
         "too_long": _("Quá dài (tối đa %(n)s ký tự)."),
         "id_invalid": _("Số CCCD gồm 12 chữ số (CMND cũ: 9 chữ số)."),
-        "phone_invalid": _("Số điện thoại gồm 9 đến 11 chữ số."),
+        "phone_invalid": _("Số điện thoại di động gồm 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09 "
+                           "(có thể viết +84 thay cho số 0 đầu)."),
+        "document_forms": {"ban_chinh": _("Bản chính"), "ban_sao": _("Bản sao"), "ban_chup": _("Bản chụp")},
+        "document_form": _("Hình thức"),
         "email_invalid": _("Email không đúng định dạng."),
         "doc_name_required": _("Nhập tên giấy tờ."),
         "count_invalid": _("Số lượng từ 1 đến 1000."),
@@ -147,7 +151,8 @@ def workstation() -> str:
     unit = resolve_unit()
     db.session.commit()
     return render_template("counter/workstation.html", unit=unit, texts=texts(),
-                           reprint=reprint_available(), outcomes=OUTCOMES)
+                           reprint=reprint_available(), outcomes=OUTCOMES,
+                           id_pattern=ID_NUMBER_PATTERN, phone_pattern=MOBILE_PATTERN)
 
 
 @bp.post("/lease")

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
@@ -36,9 +37,13 @@ State = Literal["received", "processing", "supplement_requested", "ready", "retu
 
 
 class ApplicantIn(Strict):
+    # id_number and phone are checked by the dossier engine (the same patterns as the intake
+    # page), which answers 422 invalid_applicant with the field and a message that says why
     name: str = Field(min_length=1, max_length=200)
-    id_number: str = Field(pattern=r"^[0-9]{9,12}$", description="CMND (9) or CCCD (12 digits)")
-    phone: str = Field(pattern=r"^(\+84)?[0-9]{9,11}$", description="spaces, dots, dashes ignored")
+    id_number: str = Field(max_length=20, description="CCCD (12 digits) or old CMND (9 digits)",
+                           json_schema_extra={"pattern": f"^(?:{engine.ID_NUMBER_PATTERN})$"})
+    phone: str = Field(max_length=20, description="a Vietnamese mobile number: 0 or +84, then 9 "
+                       "digits starting 3, 5, 7, 8 or 9; spaces, dots, dashes ignored; stored as 0xxxxxxxxx")
     email: str = Field(default="", max_length=254)
     address: str = Field(default="", max_length=300)
     on_behalf_of: str = Field(default="", max_length=200)
@@ -52,6 +57,9 @@ class ApplicantIn(Strict):
 class DocumentIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     count: int = Field(default=1, ge=1, le=1000, strict=True)
+    # "Hình thức" on BM.01: the original (bản chính), a certified copy (bản sao), a photocopy
+    form: Literal["ban_chinh", "ban_sao", "ban_chup"] = Field(
+        default="ban_chinh", description="bản chính / bản sao / bản chụp")
 
 
 class DossierIn(Strict):
@@ -131,6 +139,16 @@ class DossierOut(BaseModel):
     events: list[EventOut]
 
 
+# what an invalid applicant field breaks (the intake page says the same: counter.texts)
+APPLICANT_MESSAGES = {
+    "name": _l("Nhập họ và tên; họ tên không được chứa ký tự < hoặc >."),
+    "id_number": _l("Số CCCD gồm 12 chữ số (CMND cũ: 9 chữ số)."),
+    "phone": _l("Số điện thoại di động gồm 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09 "
+                "(có thể viết +84 thay cho số 0 đầu)."),
+    "email": _l("Email không đúng định dạng."),
+}
+
+
 def receipt_url(code: str) -> str:
     return f"/api/v1/dossiers/{quote(code, safe='')}/receipt.pdf"
 
@@ -198,8 +216,14 @@ def receive(body: DossierIn) -> dict[str, Any]:
         raise NotFound("ticket_not_found")
     applicant = engine.Applicant(**body.applicant.model_dump())
     documents = [d.model_dump() for d in body.documents]
-    dossier = engine.receive_dossier(session, unit, procedure, applicant, documents, ticket,
-                                     actor=current_actor(), now=now())
+    try:
+        dossier = engine.receive_dossier(session, unit, procedure, applicant, documents, ticket,
+                                         actor=current_actor(), now=now())
+    except DomainError as refused:
+        field = refused.details.get("field") if refused.code == "invalid_applicant" else None
+        if field in APPLICANT_MESSAGES:  # say which rule the field breaks
+            refused.details["message"] = str(APPLICANT_MESSAGES[field])
+        raise
     return dossier_dict(dossier)
 
 

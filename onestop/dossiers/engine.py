@@ -57,7 +57,14 @@ from sqlalchemy.orm import Session
 
 from onestop import signals
 from onestop.db import next_sequence
-from onestop.dossiers.models import RUNNING_STATES, Dossier, DossierEvent, Procedure
+from onestop.dossiers.models import (
+    DEFAULT_DOCUMENT_FORM,
+    DOCUMENT_FORMS,
+    RUNNING_STATES,
+    Dossier,
+    DossierEvent,
+    Procedure,
+)
 from onestop.queueing.engine import Actor
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.models import Service, Ticket
@@ -77,8 +84,15 @@ NOTE_REQUIRED = ("supplement_requested", "rejected")
 MAX_DOCUMENTS = 50
 MAX_NOTE = 1000
 
-ID_NUMBER = re.compile(r"\d{9,12}")
-PHONE = re.compile(r"\d{9,11}")
+# the chip ID card (CCCD) number has 12 digits, the old ID card (CMND) 9; the same patterns
+# check the intake page (counter/templates/counter/_intake.html renders them)
+ID_NUMBER_PATTERN = "[0-9]{12}|[0-9]{9}"
+ID_NUMBER = re.compile(ID_NUMBER_PATTERN)
+# a Vietnamese mobile number once normalised (+84 written as 0): 0 and nine digits, the
+# first of them 3, 5, 7, 8 or 9 (the mobile prefixes since the 2018 renumbering)
+MOBILE_PATTERN = "0[35789][0-9]{8}"
+PHONE = re.compile(MOBILE_PATTERN)
+PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # no person's name holds these; markup in a name is refused (DESIGN §7), and escaped anyway
 NOT_IN_NAMES = "<>"
@@ -111,8 +125,9 @@ def _clean_text(value: str, field: str, max_length: int, required: bool = False,
 
 
 def normalize_phone(phone: str) -> str:
-    """Digits only, ``+84`` written as the national ``0``; 9 to 11 digits."""
-    digits = re.sub(r"[\s.\-()]", "", phone or "")
+    """A Vietnamese mobile number as ``0xxxxxxxxx``: spaces, dots, dashes and brackets
+    dropped, ``+84`` written as the national ``0``; ``invalid_applicant`` (phone) otherwise."""
+    digits = PHONE_SEPARATORS.sub("", phone or "")
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
     if not PHONE.fullmatch(digits):
@@ -139,18 +154,20 @@ def validate_applicant(applicant: Applicant) -> Applicant:
 
 
 def validate_documents(documents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """``[{"name", "count"}]``: at most 50 items, names 1-200 characters, counts 1-1000."""
+    """``[{"name", "count", "form"}]``: at most 50 items, names 1-200 characters, counts
+    1-1000, the form one of ``DOCUMENT_FORMS`` (default ``ban_chinh``, the original)."""
     if len(documents) > MAX_DOCUMENTS:
         raise DomainError("invalid_documents", status=422)
     out = []
     for item in documents:
         name = str(item.get("name") or "").strip()
         count = item.get("count", 1)
+        form = item.get("form") or DEFAULT_DOCUMENT_FORM
         if not name or len(name) > 200 or any(unicodedata.category(c) == "Cc" for c in name) or (
             not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 1000
-        ):
+        ) or not isinstance(form, str) or form not in DOCUMENT_FORMS:
             raise DomainError("invalid_documents", status=422)
-        out.append({"name": unicodedata.normalize("NFC", name), "count": count})
+        out.append({"name": unicodedata.normalize("NFC", name), "count": count, "form": form})
     return out
 
 

@@ -35,6 +35,7 @@ from fpdf.fonts import FontFace
 from qrcode.constants import ERROR_CORRECT_M
 
 from onestop.dossiers.fonts import PdfFontFamily, charset, find_pdf_fonts
+from onestop.dossiers.models import DOCUMENT_FORMS
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,9 @@ class UnitInfo:
 class DossierInfo:
     """What the forms print about one dossier (hồ sơ).
 
-    ``documents`` holds (document name, number of copies) pairs; a bare name (one copy) or a
-    mapping with "name" and "count" is accepted too. ``sets`` is the number of sets of the
+    ``documents`` holds (document name, number of copies[, form]) tuples; a bare name (one
+    copy) or a mapping with "name", "count" and "form" (a ``DOCUMENT_FORMS`` code such as
+    ``ban_sao``, printed in the "Hình thức" column) is accepted too. ``sets`` is the number of sets of the
     dossier (bộ). ``legal_days`` is the legal processing time in working days (0 = within
     the day, None = left blank). ``number_in_book`` and ``book_volume`` are the entry in the
     dossier register (Sổ theo dõi hồ sơ); ``number_in_book`` is also the "Số:" of the heading.
@@ -309,28 +311,36 @@ def _documents_table(pdf: _FormPdf, documents: Sequence[object]) -> None:
         _para(pdf, "(Không có giấy tờ kèm theo)", "I", indent=5)
         return
     pdf.set_font(_FAMILY, "", _BODY_PT - 1.5)
-    widths = (14.0, pdf.width - 14.0 - 28.0, 28.0)
-    with pdf.table(col_widths=widths, text_align=(Align.C, Align.L, Align.C), line_height=4.8,
+    widths = (12.0, pdf.width - 12.0 - 22.0 - 20.0, 22.0, 20.0)
+    with pdf.table(col_widths=widths, text_align=(Align.C, Align.L, Align.C, Align.C), line_height=4.8,
                    headings_style=FontFace(emphasis="BOLD"), padding=(0.8, 1.5),
                    repeat_headings=TableHeadingsDisplay.ON_TOP_OF_EVERY_PAGE, v_align="TOP") as table:
         head = table.row()
-        for text in ("STT", "Tên giấy tờ", "Số lượng (bản)"):
+        for text in ("STT", "Tên giấy tờ", "Hình thức", "Số lượng (bản)"):
             head.cell(text)
-        for number, (name, count) in enumerate(map(_document, documents), start=1):
+        for number, (name, count, form) in enumerate(map(_document, documents), start=1):
             row = table.row()
             row.cell(str(number))
             row.cell(pdf.txt(name) or "……")
+            row.cell(_form(form))
             row.cell(_count(count))
     pdf.ln(2)
 
 
-def _document(item: object) -> tuple[object, object]:
-    """(name, copies) from a pair, a bare name (1 copy) or a mapping with "name" and "count"."""
+def _document(item: object) -> tuple[object, object, object]:
+    """(name, copies, form) from a pair or triple, a bare name (1 copy) or a mapping with
+    "name", "count" and "form"; the form is left blank when it was not recorded."""
     if isinstance(item, Mapping):
-        return item.get("name", ""), item.get("count", 1)
+        return item.get("name", ""), item.get("count", 1), item.get("form", "")
     if isinstance(item, Sequence) and not isinstance(item, str) and len(item) >= 2:
-        return item[0], item[1]
-    return item, 1
+        return item[0], item[1], item[2] if len(item) >= 3 else ""
+    return item, 1, ""
+
+
+def _form(value: object) -> str:
+    """"Bản chính" / "Bản sao" / "Bản chụp" from the stored code (or a label as given)."""
+    text = clean(value, limit=40)
+    return DOCUMENT_FORMS.get(text, text) or "……"
 
 
 def _count(value: object) -> str:

@@ -19,6 +19,9 @@ DOSSIER_STATES = (
 # the citizen's supplement is not (the legal time restarts when the supplement comes in)
 RUNNING_STATES = ("received", "processing")
 CLOSED_STATES = ("returned", "rejected", "withdrawn")
+# how each document was handed in, as BM.01's "Hình thức" column prints it
+DOCUMENT_FORMS = {"ban_chinh": "Bản chính", "ban_sao": "Bản sao", "ban_chup": "Bản chụp"}
+DEFAULT_DOCUMENT_FORM = "ban_chinh"  # the original, unless the clerk says otherwise
 
 
 def fold(text: str) -> str:
@@ -77,7 +80,7 @@ class Dossier(Base):
     applicant_email: Mapped[str] = mapped_column(String(254), default="")
     applicant_address: Mapped[str] = mapped_column(String(300), default="")
     on_behalf_of: Mapped[str] = mapped_column(String(200), default="")
-    documents: Mapped[list[Any]] = mapped_column(default=list)  # [{"name", "count"}]
+    documents: Mapped[list[Any]] = mapped_column(default=list)  # [{"name", "count", "form"}]
     state: Mapped[str] = mapped_column(String(24), default="received")
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     appointment_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

