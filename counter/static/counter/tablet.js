@@ -155,6 +155,37 @@
     return { reset() { shift = false; render(); } };
   }
 
+  // ------------------------------------------------------------------ faces on the levels
+  // Our own line drawings (no icon set): a face whose mouth goes from a broad smile to a
+  // frown, so a citizen who does not read the words still finds the level. By position:
+  // three levels are smile / smile / frown, five go smile, smile, straight, frown, frown.
+  const SVG = "http://www.w3.org/2000/svg";
+  const MOUTHS = {
+    grin: "M18 38 Q32 54 46 38 Z", smile: "M20 40 Q32 50 44 40", straight: "M21 43 H43",
+    frown: "M20 46 Q32 36 44 46", sob: "M18 48 Q32 32 46 48",
+  };
+  const FACES = { 3: ["grin", "smile", "frown"], 5: ["grin", "smile", "straight", "frown", "sob"] };
+
+  function face(index, count) {
+    const moods = FACES[count] || FACES[3];
+    const mood = moods[Math.round((index * (moods.length - 1)) / Math.max(1, count - 1))];
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 64 64");
+    svg.setAttribute("class", `t-face t-face-${mood}`);
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const part = (tag, attrs) => {
+      const node = document.createElementNS(SVG, tag);
+      Object.entries(attrs).forEach(([key, value]) => node.setAttribute(key, value));
+      svg.appendChild(node);
+    };
+    part("circle", { cx: 32, cy: 32, r: 28, class: "t-face-head" });
+    part("circle", { cx: 23, cy: 26, r: 3.5, class: "t-face-eye" });
+    part("circle", { cx: 41, cy: 26, r: 3.5, class: "t-face-eye" });
+    part("path", { d: MOUTHS[mood], class: `t-face-mouth${mood === "grin" ? " t-face-open" : ""}` });
+    return svg;
+  }
+
   // ------------------------------------------------------------------ the rating tablet
   function tablet(root, config) {
     const T = config.texts || {};
@@ -188,7 +219,8 @@
       box.replaceChildren();
       box.dataset.count = String(levels.length);
       levels.forEach((level, index) => {
-        const button = el("button", `t-level t-level-${index + 1}-of-${levels.length}`, level.label);
+        const button = el("button", `t-level t-level-${index + 1}-of-${levels.length}`);
+        button.append(face(index, levels.length), el("span", "t-level-word", level.label));
         button.type = "button";
         button.dataset.level = level.code;
         button.dataset.code = level.code;
@@ -209,6 +241,7 @@
           if (chosen.has(reason.value)) chosen.delete(reason.value);
           else chosen.add(reason.value);
           chip.setAttribute("aria-pressed", chosen.has(reason.value) ? "true" : "false");
+          if (chosen.size) $("reason-error").textContent = ""; // answered: the request goes
           touch();
         });
         box.appendChild(chip);
@@ -346,8 +379,13 @@
       try { await send(ticketId, { level: "not_rated" }); } catch (err) { /* nothing to keep */ }
     }
 
-    const kb = keyboard($("keyboard"), comment, touch);
-    comment.addEventListener("input", touch);
+    // a comment long enough answers the request too
+    const typed = () => {
+      touch();
+      if (comment.value.trim().length >= 3) $("reason-error").textContent = "";
+    };
+    const kb = keyboard($("keyboard"), comment, typed);
+    comment.addEventListener("input", typed);
     $("reason-back").addEventListener("click", () => { touch(); show("rate"); });
     $("reason-send").addEventListener("click", sendReasons);
     root.addEventListener("pointerdown", touch, true);
