@@ -6,8 +6,12 @@ map spells the rule (``"POST /api/v1/counters/<int:counter_id>/call-next"``), or
 such as ``{c1}`` are filled from :func:`build_world`) with the expected outcome for each
 principal:
 
-``ok``     the request got past authorization: 2xx/3xx (but not to the sign-in page), or a
-           domain answer 400/404/409/422 such as ``queue_empty`` or ``counter_taken``
+``ok``     the request succeeded: 2xx/3xx (but not to the sign-in page). Only that: the world
+           (:func:`build_world`) and the request bodies are set up so that an allowed
+           principal's request really goes through; a 404/409/422 there is a failure
+``domain`` past authorization, a refusal the domain gives by construction (400/409/422),
+           spelled out per principal with its reason in the case's note (a counter another
+           clerk holds)
 ``401``    not authenticated (no user and no device that counts)
 ``403``    authenticated, not allowed
 ``login``  a page redirects to the sign-in page
@@ -30,10 +34,12 @@ port 9) and print only to the in-memory ``dummy`` printer.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from alembic import command
 from sqlalchemy import select
 
 from onestop.accounts import engine as accounts
@@ -43,12 +49,13 @@ from onestop.dossiers import engine as dossiers
 from onestop.dossiers.lookup import lookup_token
 from onestop.dossiers.models import Procedure
 from onestop.extensions import db
+from onestop.migrate import alembic_config
 from onestop.queueing import engine as queue
 from onestop.queueing.engine import Actor
 from onestop.queueing.models import Counter, Service
 from onestop.ratings import scales
 from onestop.tokens import ticket_token
-from onestop.units.models import Unit
+from onestop.units.models import Unit, UnitDay
 
 DEVICES = ("kiosk", "display", "counter-display", "tablet", "agent")
 USERS = ("clerk", "manager", "admin", "integration")
@@ -56,7 +63,7 @@ PRINCIPALS = ("anonymous", *DEVICES, *USERS)
 STAFF = ("clerk", "manager", "admin")
 USERNAMES = {"clerk": "clerk1", "manager": "manager", "admin": "admin", "integration": "bridge"}
 INTEGRATION_PASSWORD = "integration-pass-1"
-OUTCOMES = ("ok", "401", "403", "login", "404")
+OUTCOMES = ("ok", "401", "403", "login", "404", "domain")
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ class Case:
     form: bool = False  # send ``json`` as an HTML form (with the CSRF token) instead
     note: str = ""
     query: dict[str, str] = field(default_factory=dict)
+    upload: tuple[str, str, str] | None = None  # (form field, file name, content): multipart
 
     @property
     def method(self) -> str:
@@ -112,12 +120,21 @@ def for_roles(roles: Iterable[str], outcome: str, base: dict[str, str]) -> dict[
 
 
 API = "/api/v1"
+# one service cycle at each counter, so that every action finds what it needs: a ticket
+# called, recalled, started and marked absent; one called by its id and finished; one
+# transferred to another field; one parked
 COUNTER_ACTIONS: list[tuple[str, Any]] = [
-    ("pause", {"reason": "Nghỉ giải lao"}), ("resume", None), ("call-next", None),
-    ("call", {"ticket_id": "{t}"}), ("recall", None), ("start", None), ("skip", None),
-    ("finish", {"outcome": "served"}), ("transfer", {"service_id": "{svc}"}),
+    ("pause", {"reason": "Nghỉ giải lao"}), ("resume", None), ("call-next", None), ("recall", None),
+    ("start", None), ("skip", None), ("call", {"ticket_id": "{call_%s}"}), ("finish", {"outcome": "served"}),
+    ("call-next", None), ("transfer", {"service_id": "{svc_other}"}), ("call-next", None),
     ("park", {"note": "Chờ bổ sung giấy tờ"}),
 ]
+
+
+def _body(body: Any, counter: str) -> Any:
+    if isinstance(body, dict):
+        return {k: v % counter if isinstance(v, str) and "%s" in v else v for k, v in body.items()}
+    return body
 
 
 def _counter_cases() -> list[Case]:
@@ -127,19 +144,25 @@ def _counter_cases() -> list[Case]:
     for action, body in COUNTER_ACTIONS:
         # a clerk acts only at the counter they signed in at; managers and admins anywhere
         cases.append(Case(f"POST {rule}{action}", f"{API}/counters/{{c1}}/{action}", users(*STAFF),
-                          json=body))
+                          json=_body(body, "c1")))
         cases.append(Case(f"POST {rule}{action}", f"{API}/counters/{{c2}}/{action}",
-                          but(users(*STAFF), clerk="403"), json=body, note="another clerk's counter"))
+                          but(users(*STAFF), clerk="403"), json=_body(body, "c2"),
+                          note="another clerk's counter"))
     cases += [
-        Case(f"POST {rule}open", f"{API}/counters/{{c1}}/open", users(*STAFF)),
-        Case(f"POST {rule}open", f"{API}/counters/{{c2}}/open", users(*STAFF),
-             note="409 counter_taken for the clerk: held by clerk2"),
+        Case(f"POST {rule}open", f"{API}/counters/{{c1}}/open",
+             for_roles(("manager", "admin"), "domain", users(*STAFF)),
+             note="clerk1 signs in again at his counter; anyone else: 409 counter_taken (clerk1 holds it)"),
+        Case(f"POST {rule}open", f"{API}/counters/{{c2}}/open", for_roles(STAFF, "domain", users(*STAFF)),
+             note="409 counter_taken for everyone: clerk2 holds it"),
+        Case(f"POST {rule}open", f"{API}/counters/{{c5}}/open", users(*STAFF),
+             note="a free counter: whoever may sign in there does"),
         Case(f"GET {rule}queue", f"{API}/counters/{{c1}}/queue", users(*STAFF)),
         Case(f"GET {rule}queue", f"{API}/counters/{{c2}}/queue", users(*STAFF),
              note="reading another counter's queue is fine"),
         Case(f"POST {rule}close", f"{API}/counters/{{c2}}/close", but(users(*STAFF), clerk="403"),
-             order=1),
-        Case(f"POST {rule}close", f"{API}/counters/{{c1}}/close", users(*STAFF), order=1),
+             order=1, json={"parked": "requeue"}, note="a ticket is parked there: back to its queue"),
+        Case(f"POST {rule}close", f"{API}/counters/{{c1}}/close", users(*STAFF), order=1,
+             json={"parked": "requeue"}),
     ]
     return cases
 
@@ -158,8 +181,9 @@ def _dossier_cases() -> list[Case]:
              json={"new_appointment": "2030-01-07", "reason": "Chờ xác minh"}),
         Case(f"GET {API}/dossiers/book.xlsx", f"{API}/dossiers/book.xlsx", users(*STAFF)),
     ]
-    for form in ("receipt", "supplement", "refusal", "apology"):
-        cases.append(Case(f"GET {code}/{form}.pdf", f"{API}/dossiers/{{dossier}}/{form}.pdf", readers))
+    for form, dossier in (("receipt", "dossier"), ("supplement", "dossier_supplement"),
+                          ("refusal", "dossier_rejected"), ("apology", "dossier")):
+        cases.append(Case(f"GET {code}/{form}.pdf", f"{API}/dossiers/{{{dossier}}}/{form}.pdf", readers))
     return cases
 
 
@@ -174,8 +198,8 @@ def _ticket_cases() -> list[Case]:
         Case(f"GET {tid}", f"{API}/tickets/{{t}}", everyone(), note="public: id, label, state only"),
         Case(f"POST {tid}/requeue", f"{API}/tickets/{{t}}/requeue", users(*STAFF)),
         Case(f"POST {tid}/reprint", f"{API}/tickets/{{t}}/reprint",
-             {**users(*STAFF), **devices_refused}, json={},
-             note="a device may reprint only a ticket its own kiosk issued"),
+             {**users(*STAFF), **devices_refused}, json={"counter_id": "{c1}"},
+             note="staff print on counter 1's printer; a device may reprint only its own kiosk's ticket"),
         Case(f"POST {tid}/reprint", f"{API}/tickets/{{t_kiosk}}/reprint",
              {**users(*STAFF), **devices_refused, "kiosk": "ok"}, json={},
              note="the issuing kiosk, within a minute"),
@@ -190,7 +214,10 @@ def _other_api_cases() -> list[Case]:
              json={"username": "clerk3", "password": "demo"}),
         Case(f"GET {API}/auth/me", f"{API}/auth/me", users(*USERS)),
         Case(f"POST {API}/auth/revoke", f"{API}/auth/revoke", users(*USERS), order=2),
-        Case(f"POST {API}/devices/pair", f"{API}/devices/pair", everyone(), json={"code": "ZZZZZZZZ"},
+        Case(f"POST {API}/devices/pair", f"{API}/devices/pair", everyone(), json={"code": "{pairing_code}"},
+             order=2, note="a device registered for the walk, not paired yet: whoever holds the code pairs "
+             "it (and the walking client then holds that device's cookie: late)"),
+        Case(f"POST {API}/devices/pair", f"{API}/devices/pair", everyone("domain"), json={"code": "ZZZZZZZZ"},
              note="400 invalid_pairing_code for everyone"),
         Case(f"POST {API}/devices/heartbeat", f"{API}/devices/heartbeat",
              {**users(), **{d: "ok" for d in DEVICES}}, note="paired devices only"),
@@ -312,32 +339,69 @@ def _new_api_cases() -> list[Case]:
     return cases
 
 
+PROCEDURE_CSV = ("code,name,service_code,processing_days,fee,documents\r\n"
+                 "9.999001,Thủ tục ma trận,TPHT,3,Miễn phí,Tờ khai\r\n")
+
+
 def _backoffice_cases() -> list[Case]:
     """/admin/...: the administrator only (the printers page also the manager)."""
     admin = pages("admin")
     gets = ["/admin/", "/admin/audit", "/admin/calendar", "/admin/counters", "/admin/devices",
             "/admin/procedures", "/admin/services", "/admin/units", "/admin/users", "/admin/webhooks"]
     cases = [Case(f"GET {url}", url, admin) for url in gets]
-    forms = [("/admin/counters/new", "/admin/counters/new"),
-             ("/admin/counters/<int:counter_id>", "/admin/counters/{c3}"),
-             ("/admin/devices/new", "/admin/devices/new"), ("/admin/display", "/admin/display"),
-             ("/admin/ratings", "/admin/ratings"), ("/admin/services/new", "/admin/services/new"),
-             ("/admin/services/<int:service_id>", "/admin/services/{svc}"),
-             ("/admin/units/new", "/admin/units/new"), ("/admin/units/<int:unit_id>", "/admin/units/{unit}"),
-             ("/admin/users/new", "/admin/users/new"),
-             ("/admin/users/<int:user_id>", "/admin/users/{spare_user}"),
-             ("/admin/webhooks/new", "/admin/webhooks/new")]
-    for rule, url in forms:  # GET shows the form; an empty POST only re-shows it with errors
-        cases += [Case(f"GET {rule}", url, admin), Case(f"POST {rule}", url, admin, json={}, form=True)]
-    posts = [("/admin/calendar", "/admin/calendar", 0), ("/admin/procedures", "/admin/procedures", 0),
-             ("/admin/calendar/<int:day_id>/delete", "/admin/calendar/999999/delete", 0),
-             ("/admin/users/<int:user_id>/password", "/admin/users/{spare_user}/password", 0),
-             ("/admin/users/<int:user_id>/disable", "/admin/users/{spare_user}/disable", 1),
-             ("/admin/users/<int:user_id>/enable", "/admin/users/{spare_user}/enable", 1),
-             ("/admin/devices/<int:device_id>/rotate", "/admin/devices/{spare_rotate}/rotate", 1),
-             ("/admin/devices/<int:device_id>/revoke", "/admin/devices/{spare_revoke}/revoke", 1),
-             ("/admin/webhooks/<int:webhook_id>/deactivate", "/admin/webhooks/{hook}/deactivate", 1)]
-    cases += [Case(f"POST {rule}", url, admin, json={}, form=True, order=order) for rule, url, order in posts]
+    forms: list[tuple[str, str, dict[str, Any]]] = [
+        ("/admin/counters/new", "/admin/counters/new",
+         {"number": "42", "name": "Quầy ma trận", "zone": "A", "service_mode": "fifo", "pos_{svc}": "1"}),
+        ("/admin/counters/<int:counter_id>", "/admin/counters/{c3}",
+         {"number": "3", "name": "Quầy 3", "zone": "A", "service_mode": "fifo", "pos_{svc}": "1"}),
+        ("/admin/devices/<int:device_id>/edit", "/admin/devices/{spare_edit}/edit",
+         {"name": "Màn hình sảnh B", "counter_id": "0", "printer_uri": ""}),
+        ("/admin/devices/new", "/admin/devices/new",
+         {"kind": "display", "name": "Màn hình ma trận", "counter_id": "0", "printer_uri": ""}),
+        ("/admin/display", "/admin/display",
+         {"display_notice": "", "display_recent_calls": "6", "display_highlight_seconds": "10",
+          "announcement_template": "Xin mời công dân có số thứ tự {{số}} đến quầy số {{quầy}}",
+          "announcement_repeat": "1", "announcement_number_mode": "words", "announcement_style": "north",
+          "announcement_voice": "chime", "announcement_espeak_speed": "150", "announcement_chime": "y"}),
+        ("/admin/ratings", "/admin/ratings",
+         {"rating_scale": "3", "rating_reasons": "Thời gian chờ lâu\nThái độ phục vụ chưa tốt",
+          "rating_timeout_seconds": "30"}),
+        ("/admin/services/new", "/admin/services/new",
+         {"code": "MATRAN", "name": "Lĩnh vực ma trận", "prefix": "M", "daily_cap": "100",
+          "weekdays": ["1", "2", "3", "4", "5"], "windows": "07:30-11:30, 13:30-17:00",
+          "cutoff_minutes": "15", "zone": "A", "sort_order": "50", "active": "y"}),
+        ("/admin/services/<int:service_id>", "/admin/services/{svc}",
+         {"code": "TPHT", "name": "Tư pháp – Hộ tịch", "prefix": "A", "daily_cap": "300",
+          "weekdays": ["1", "2", "3", "4", "5"], "windows": "07:30-11:30, 13:30-17:00",
+          "cutoff_minutes": "15", "zone": "A", "sort_order": "0", "active": "y"}),
+        ("/admin/units/new", "/admin/units/new",
+         {"code": "000.00.99.H98", "name": "UBND xã Ma Trận", "address": "", "timezone": "Asia/Ho_Chi_Minh"}),
+        ("/admin/units/<int:unit_id>", "/admin/units/{unit}",
+         {"code": "{unit_code}", "name": "{unit_name}", "address": "", "timezone": "Asia/Ho_Chi_Minh"}),
+        ("/admin/users/new", "/admin/users/new",
+         {"username": "matran.user", "full_name": "Người Ma Trận", "role": "clerk", "unit_id": "{unit}",
+          "password": "Ma-tran-2026-dai!", "password2": "Ma-tran-2026-dai!"}),
+        ("/admin/users/<int:user_id>", "/admin/users/{spare_user}",
+         {"full_name": "Cán bộ quầy 8", "role": "clerk", "unit_id": "{unit}"}),
+        ("/admin/webhooks/new", "/admin/webhooks/new",
+         {"url": "http://127.0.0.1:9/matrix-form", "events": ["ticket.issued"]}),
+    ]
+    for rule, url, body in forms:  # GET shows the form; a valid POST saves and redirects
+        cases += [Case(f"GET {rule}", url, admin), Case(f"POST {rule}", url, admin, json=body, form=True)]
+    posts: list[tuple[str, str, int, dict[str, Any]]] = [
+        ("/admin/calendar", "/admin/calendar", 0, {"date": "2030-03-04", "kind": "off", "note": "Ma trận"}),
+        ("/admin/calendar/<int:day_id>/delete", "/admin/calendar/{unit_day}/delete", 0, {}),
+        ("/admin/users/<int:user_id>/password", "/admin/users/{spare_user}/password", 0,
+         {"password": "Mat-khau-moi-2026!", "password2": "Mat-khau-moi-2026!"}),
+        ("/admin/users/<int:user_id>/disable", "/admin/users/{spare_user}/disable", 1, {}),
+        ("/admin/users/<int:user_id>/enable", "/admin/users/{spare_user}/enable", 1, {}),
+        ("/admin/devices/<int:device_id>/rotate", "/admin/devices/{spare_rotate}/rotate", 1, {}),
+        ("/admin/devices/<int:device_id>/revoke", "/admin/devices/{spare_revoke}/revoke", 1, {}),
+        ("/admin/webhooks/<int:webhook_id>/deactivate", "/admin/webhooks/{hook}/deactivate", 1, {})]
+    cases += [Case(f"POST {rule}", url, admin, json=body, form=True, order=order)
+              for rule, url, order, body in posts]
+    cases.append(Case("POST /admin/procedures", "/admin/procedures", admin, json={}, form=True,
+                      upload=("file", "matran.csv", PROCEDURE_CSV)))
     cases.append(Case("GET /admin/procedures/export.<fmt>", "/admin/procedures/export.csv", admin))
     return cases
 
@@ -384,16 +448,19 @@ def build_world(app: Any) -> dict[str, Any]:
         kiosk_device = None
         for kind in DEVICES:
             counter = 1 if kind in ("counter-display", "tablet") else None
-            printer = "dummy://matrix" if kind == "kiosk" else None
+            # the kiosk prints on its own printer; counter 1's screen holds that counter's printer
+            printer = {"kiosk": "dummy://matrix", "counter-display": "dummy://matrix-counter"}.get(kind)
             device, token, _code = accounts.add_device(session, unit, kind, f"matrix {kind}", now=now,
                                                        counter_number=counter, printer_uri=printer)
             world[f"token:{kind}"] = token
             if kind == "kiosk":
                 kiosk_device = device
                 world["printer"] = device.id
-        for spare in ("spare_rotate", "spare_revoke"):
+        for spare in ("spare_rotate", "spare_revoke", "spare_edit"):
             device, _token, _code = accounts.add_device(session, unit, "display", spare, now=now)
             world[spare] = device.id
+        _device, _token, world["pairing_code"] = accounts.add_device(session, unit, "display", "to pair",
+                                                                     now=now)
         accounts.add_user(session, unit, USERNAMES["integration"], INTEGRATION_PASSWORD, "integration")
         counters = {c.number: c for c in session.scalars(select(Counter).where(Counter.unit_id == unit.id))}
         clerks = {u.username: u for u in session.scalars(select(User))}
@@ -406,7 +473,7 @@ def build_world(app: Any) -> dict[str, Any]:
         queue.call_ticket(session, counters[1], done.id, actor=staff, now=now)
         queue.finish(session, counters[1], actor=staff, now=now)
         tickets = [queue.issue_ticket(session, unit, svc, actor=staff, now=now, source="counter",
-                                      always_open=True) for _ in range(6)]
+                                      always_open=True) for _ in range(10)]
         kiosk_ticket = queue.issue_ticket(session, unit, svc, actor=Actor(device_id=kiosk_device.id),
                                           now=now, source="kiosk", always_open=True)
         kiosk_ticket.device_id = kiosk_device.id
@@ -416,7 +483,24 @@ def build_world(app: Any) -> dict[str, Any]:
             session, unit, proc, dossiers.Applicant(name="Trần Thị Hoa", id_number="001190054321",
                                                     phone="0987654321"),
             [{"name": "Tờ khai", "count": 1}], None, actor=staff, now=now)
+        pending = {}
+        for state, note in (("supplement_requested", "Bổ sung bản sao giấy khai sinh"),
+                            ("rejected", "Không thuộc thẩm quyền")):
+            other = dossiers.receive_dossier(
+                session, unit, proc, dossiers.Applicant(name="Lê Văn Nam", id_number="001190054322",
+                                                        phone="0987654322"),
+                [{"name": "Tờ khai", "count": 1}], None, actor=staff, now=now)
+            changed = dossiers.change_state(session, other, state, actor=staff, now=now, note=note)
+            pending[state] = changed.code
+        day = UnitDay(unit_id=unit.id, date=dt.date(2030, 3, 9), kind="off", note="ma trận")
+        session.add(day)
+        other_field = session.scalars(select(Service).where(Service.unit_id == unit.id,
+                                                            Service.code == "NV")).one()
         session.commit()
+        world.update(call_c1=tickets[-1].id, call_c2=tickets[-2].id, svc_other=other_field.id,
+                     c5=counters[5].id, dossier_supplement=pending["supplement_requested"],
+                     dossier_rejected=pending["rejected"], unit_day=day.id, unit_code=unit.code,
+                     unit_name=unit.name)
         world.update(t_done=done.id, unit=unit.id,
                      best_level=scales.levels(unit.setting("rating_scale"))[0].code,
                      spare_user=clerks["clerk8"].id, c3=counters[3].id,
@@ -424,6 +508,8 @@ def build_world(app: Any) -> dict[str, Any]:
                      t_kiosk=kiosk_ticket.id, t_k=ticket_token(secret, tickets[0].id),
                      dossier=dossier.code, dossier_k=lookup_token(secret, dossier.code),
                      proc_code=proc.code, proc_id=proc.id, now=now)
+    # the database as `onestop db upgrade` leaves it: /readyz answers ready
+    command.stamp(alembic_config(str(app.config["DATABASE_URL"])), "head")
     return world
 
 
@@ -449,7 +535,7 @@ def fill(value: Any, world: dict[str, Any]) -> Any:
             return world[value[1:-1]]
         return value.format(**world)
     if isinstance(value, dict):
-        return {k: fill(v, world) for k, v in value.items()}
+        return {fill(k, world): fill(v, world) for k, v in value.items()}
     if isinstance(value, list):
         return [fill(v, world) for v in value]
     return value
