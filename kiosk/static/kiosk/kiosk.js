@@ -10,6 +10,14 @@
   const idleSeconds = Math.max(3, parseInt(cfg.idle, 10) || 20);
   const loadedAt = Date.now();
   const $ = (id) => document.getElementById(id);
+  // every move asks offline.js first: a server that does not answer gets its overlay, never
+  // the browser's error page
+  const move = (url, how) => {
+    if (window.kioskNet) return window.kioskNet.navigate(url, how);
+    if (how === "reload") location.reload(); else if (how === "replace") location.replace(url); else location.href = url;
+    return Promise.resolve(true);
+  };
+  const netCheck = () => { if (window.kioskNet) window.kioskNet.check(); };
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -31,7 +39,8 @@
       options.headers["X-CSRFToken"] = csrf;
       options.body = JSON.stringify(body);
     }
-    const res = await fetch(url, options);
+    let res;
+    try { res = await fetch(url, options); } catch (err) { netCheck(); throw err; }
     let data = {};
     try { data = await res.json(); } catch (err) { data = {}; }
     return { res, data };
@@ -45,7 +54,7 @@
   function reloadClean() {
     const url = new URL(location.href);
     url.searchParams.delete("lang");
-    location.replace(url.toString());
+    move(url.toString(), "replace");
   }
   document.addEventListener("click", (ev) => {
     const lang = ev.target.closest('[data-action="lang"]');
@@ -68,13 +77,13 @@
 
   function goHome() {
     if (cfg.lang !== "vi") setLang("vi");
-    location.href = cfg.home;
+    move(cfg.home);
   }
   function homeIdle() {
     closeModal();
     if (cfg.lang !== "vi") { setLang("vi"); reloadClean(); return; }
     // pick up new fields, a new day, new texts: an idle home screen reloads now and then
-    if (pendingReload || Date.now() - loadedAt > 30 * 60 * 1000) location.reload();
+    if (pendingReload || Date.now() - loadedAt > 30 * 60 * 1000) move(null, "reload");
   }
   setInterval(() => {
     const left = Math.ceil(idleLimit - idleFor());
@@ -154,7 +163,7 @@
       } else if (cfg.paired !== "1") {
         showUnpaired();
       } else {
-        location.href = tile.dataset.href;
+        move(tile.dataset.href);
       }
     });
     const minutesText = tiles.dataset.tMinutes;
@@ -185,7 +194,7 @@
       // nobody is in the middle of something
       if (changed) {
         pendingReload = true;
-        if (modal.hidden && idleFor() > 5) location.reload();
+        if (modal.hidden && idleFor() > 5) move(null, "reload");
       }
     }
     setInterval(refresh, 15000);
@@ -385,7 +394,7 @@
       if (result.res.ok) {
         msg.className = "pair-msg is-ok";
         msg.textContent = fill(box.dataset.tDone, { name: result.data.device ? result.data.device.name : "" });
-        setTimeout(() => { location.href = cfg.home; }, 1500);
+        setTimeout(() => { move(cfg.home); }, 1500);
         return;
       }
       msg.className = "pair-msg";
@@ -420,7 +429,7 @@
         if (!res.ok || mine !== asked) return;
         results.innerHTML = await res.text(); // our own server-rendered, escaped fragment
         results.scrollTop = 0;
-      } catch (err) { /* offline: keep the last results */ }
+      } catch (err) { netCheck(); } // keep the last results; offline.js says if the server is gone
     };
     const later = () => { clearTimeout(timer); timer = setTimeout(search, 250); };
     const openKeyboard = () => { keyboard.hidden = false; };

@@ -62,7 +62,7 @@
       res = await fetch(cfg.api + "?" + new URLSearchParams(params).toString(),
         { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
       try { data = await res.json(); } catch (err) { data = {}; }
-    } catch (err) { res = null; }
+    } catch (err) { res = null; if (window.kioskNet) window.kioskNet.check(); } // offline.js: the overlay
     if (mine !== asked) return; // a newer scan came in meanwhile
     if (res && res.ok) { showResult(data); return; }
     if (res && res.status === 429) { say(cfg.tRateLimited, "bad"); return; }
