@@ -64,7 +64,7 @@ def big(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Serv
     srv = Server(tmp_path_factory.mktemp("hall"))
     srv.env["ONESTOP_TICKET_RATE_LIMIT"] = "1000 per minute"  # 32 tickets from one token
     srv.start()
-    srv.unit_settings(announcement_repeat=1)
+    srv.unit_settings(announcement_repeat=1, display_notice="Quý công dân vui lòng giữ trật tự.")
     try:
         for code, name, prefix in EXTRA_FIELDS:
             srv.cli("service", "add", "--code", code, "--name", name, "--prefix", prefix,
