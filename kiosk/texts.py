@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import npgettext
 
 from onestop.queueing.models import Service
 from onestop.queueing.schedule import windows
@@ -135,7 +136,7 @@ def processing_text(days: int) -> str:
     """``Trong ngày`` for 0, else ``N ngày làm việc``."""
     if days <= 0:
         return _("Trong ngày")
-    return _("%(n)s ngày làm việc", n=number(days))
+    return npgettext("count", "%(n)s ngày làm việc", "%(n)s ngày làm việc", days, n=number(days))
 
 
 def priority_choices(classes: Any) -> list[tuple[str, str]]:

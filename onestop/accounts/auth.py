@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, contains_eager
@@ -110,6 +110,11 @@ def init_app(app: Flask) -> None:
         return user_for_token(db.session(), token, utcnow()) if token else None
 
     login.login_view = "web.login"
+    # Flask-Login's own sentence is English; ours is said on the login page itself (which
+    # shows it, so it is not left over for the page after a successful sign-in)
+    login.login_message = lazy_gettext("Vui lòng đăng nhập để mở trang này.")
+    login.login_message_category = "info"
+    login.localize_callback = str  # the lazy text in the request's language, then stored
 
 
 def lock_message(until: dt.datetime, timezone: str = "Asia/Ho_Chi_Minh") -> str:

@@ -47,3 +47,24 @@ def test_password_rules_in_english(app):
     with app.test_request_context("/?lang=en"):
         assert check_password_rules("123456") == ["The password needs at least 10 characters.",
                                                   "The password must not be only digits."]
+
+
+def test_sign_in_prompt_is_vietnamese_and_said_before_not_after(app):
+    """Flask-Login's English "Please log in to access this page." used to wait in the session
+    and greet the admin after a successful sign-in."""
+    from tests.backoffice.conftest import csrf_from
+
+    client = app.test_client()
+    res = client.get("/admin/")
+    assert res.status_code == 302 and res.headers["Location"].startswith("/login")
+    login_page = client.get(res.headers["Location"]).get_data(as_text=True)
+    assert "Vui lòng đăng nhập để mở trang này." in login_page
+    res = client.post(res.headers["Location"], data={
+        "username": "admin", "password": "demo", "csrf_token": csrf_from(login_page)})
+    assert res.status_code == 302 and res.headers["Location"] == "/admin/"
+    after = client.get("/admin/").get_data(as_text=True)
+    assert "Please log in" not in after and "Vui lòng đăng nhập" not in after
+    english = app.test_client()
+    english.set_cookie("lang", "en")
+    prompt = english.get(english.get("/admin/").headers["Location"]).get_data(as_text=True)
+    assert "Please sign in to open this page." in prompt

@@ -18,6 +18,8 @@
     return Promise.resolve(true);
   };
   const netCheck = () => { if (window.kioskNet) window.kioskNet.check(); };
+  // "1 person" / "2 people": the word next to a count (data-one / data-other, translated)
+  const countWord = (node, n) => { if (node) node.textContent = Number(n) === 1 ? node.dataset.one : node.dataset.other; };
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -183,6 +185,7 @@
         if (!svc.open_now) continue;
         const waiting = tile.querySelector('[data-role="waiting"]');
         if (waiting) waiting.textContent = svc.waiting;
+        countWord(tile.querySelector('[data-role="waiting-word"]'), svc.waiting);
         const minutes = tile.querySelector('[data-role="minutes"]');
         if (minutes) {
           minutes.hidden = !svc.waiting;
@@ -301,6 +304,7 @@
     if (back) back.hidden = true;
     $("t-number").textContent = data.label;
     $("t-ahead").textContent = data.waiting_ahead;
+    countWord($("t-ahead-word"), data.waiting_ahead);
     $("t-wait").textContent = data.counters_open === 0 ? ticket.dataset.tNoCounter // never "soon"
       : data.estimated_wait_minutes ? fill(ticket.dataset.tMinutes, { m: data.estimated_wait_minutes })
         : ticket.dataset.tSoon;

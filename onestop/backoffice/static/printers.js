@@ -25,7 +25,9 @@
 
   function printed(body) {
     if (body.print_error) { return text("failed") + ": " + body.print_error.message; }
-    return text("sent") + " (" + body.print_state + ")";
+    // the state in the page's words ("Đã in"), never the API's code ("printed")
+    var state = text("state-" + String(body.print_state || "").replace(/_/g, "-"));
+    return text("sent") + (state ? " (" + state + ")" : "");
   }
 
   function failed(body) {
