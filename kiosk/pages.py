@@ -146,7 +146,8 @@ def pair() -> str:
     keys = sorted(PAIRING_ALPHABET, key=lambda c: (not c.isdigit(), c))
     context = frame(unit, "pair")
     context["idle"] = max(context["idle"], 120)  # staff type a code: give them time
-    return render_template("kiosk/pair.html", keys=keys, device=device, **context)
+    code = request.args.get("code", "")[:16].strip().upper()  # a pairing URL carries it
+    return render_template("kiosk/pair.html", keys=keys, device=device, code=code, **context)
 
 
 def qr_svg(data: str) -> str:

@@ -567,42 +567,67 @@ def demo(host: str, port: int, data_dir: str | None, always_open: bool, history_
     with _db(overrides).transaction() as session:
         unit = demo_data.load(session)
         unit_name = unit.name
+        devices = demo_data.register_devices(session, unit, now=utcnow())
         history = demo_data.seed_history(session, unit, weeks=history_weeks, now=utcnow())
     base = f"http://{host}:{port}"
-    _print_demo(base, unit_name, always_open)
+    public = os.environ.get("ONESTOP_PUBLIC_BASE_URL") or base
+    _print_demo(base, unit_name, always_open, devices, public)
     if history.tickets:
         click.echo(f"Lịch sử demo / demo history: {history.days} ngày làm việc / working days, "
                    f"{history.tickets} phiếu / tickets, {history.dossiers} hồ sơ / dossiers "
                    f"({history.seconds:.1f} s)")
         sys.stdout.flush()
-    public = os.environ.get("ONESTOP_PUBLIC_BASE_URL") or base
     run(host, port, {**overrides, "PUBLIC_BASE_URL": public})
 
 
-def _print_demo(base: str, unit_name: str, always_open: bool) -> None:
-    from onestop.demo import DEMO_PASSWORD, accounts
+DEMO_PAGES = [
+    ("Trang chủ / home", "/"),
+    ("Ki-ốt lấy số / kiosk", "/kiosk/"),
+    ("Tra cứu thủ tục / catalogue", "/kiosk/procedures"),
+    ("Tra cứu hồ sơ / lookup", "/kiosk/lookup"),
+    ("Tra cứu trên điện thoại / phone lookup", "/lookup/"),
+    ("Màn hình gọi số / display", "/display/"),
+    ("Màn hình quầy / counter display", "/display/counter/1"),
+    ("Máy đánh giá / tablet", "/counter/tablet"),
+    ("Quầy cán bộ / counter", "/counter/"),
+    ("Sổ theo dõi / tracking book", "/counter/book"),
+    ("Điều hành / dashboard", "/manager/"),
+    ("Báo cáo / reports", "/manager/reports"),
+    ("Bố trí quầy / staffing", "/manager/staffing"),
+    ("Quản trị / back office", "/admin/"),
+    ("Thiết bị / devices", "/admin/devices"),
+    ("Máy in / printers", "/admin/printers"),
+    ("Tài liệu API / API docs", "/api/v1/docs"),
+    ("OpenAPI", "/api/v1/openapi.json"),
+    ("Tình trạng / health", "/healthz"),
+]
+DEVICE_WORDS = {"kiosk": "Ki-ốt / kiosk", "display": "Màn hình gọi số / hall display",
+                "counter-display": "Màn hình quầy 1 / counter display",
+                "tablet": "Máy đánh giá quầy 1 / tablet"}
 
-    lines = [
-        f"onestop demo — {unit_name}",
-        f"  Trang chủ / home            {base}/",
-        f"  Ki-ốt lấy số / kiosk        {base}/kiosk/",
-        f"  Màn hình gọi số / display   {base}/display/",
-        f"  Quầy cán bộ / counter       {base}/counter/",
-        f"  Máy đánh giá / tablet       {base}/counter/tablet",
-        f"  Tra cứu hồ sơ / lookup      {base}/kiosk/lookup",
-        f"  Điều hành / dashboard       {base}/manager/",
-        f"  Báo cáo / reports           {base}/manager/reports",
-        f"  Quản trị / back office      {base}/admin/",
-        f"  Tài liệu API / API docs     {base}/api/v1/docs",
-        f"  OpenAPI                     {base}/api/v1/openapi.json",
-        f"  Tình trạng / health         {base}/healthz",
-        f"Demo accounts (password '{DEMO_PASSWORD}'):",
-    ]
+
+def _print_demo(base: str, unit_name: str, always_open: bool, devices: list[Any] | None = None,
+                public: str = "") -> None:
+    from onestop.demo import DEMO_PASSWORD, accounts, loopback_warning
+
+    width = max(len(label) for label, _path in DEMO_PAGES) + 2
+    lines = [f"onestop demo — {unit_name}"]
+    lines += [f"  {label:<{width}}{base}{path}" for label, path in DEMO_PAGES]
+    if devices:
+        lines.append("Thiết bị demo, mã ghép nối dùng một lần trong 24 giờ (Quản trị → Thiết bị) / "
+                     "demo devices, one-time pairing codes valid 24 h:")
+        for device in devices:
+            lines.append(f"  {DEVICE_WORDS.get(device.kind, device.kind):<{width}}{device.code}  "
+                         f"{device.pair_url(base)}")
+    lines.append(f"Demo accounts (password '{DEMO_PASSWORD}'):")
     for row in accounts():
         extra = f" — quầy {row['counter']}" if "counter" in row else ""
         lines.append(f"  {row['username']:<8} {row['role']}{extra}")
     if always_open:
         lines.append("--always-open: every field accepts tickets at any hour.")
+    warning = loopback_warning(public or base)
+    if warning:
+        lines.append(warning)
     click.echo("\n".join(lines))
     sys.stdout.flush()
 

@@ -1,4 +1,5 @@
-"""Demo data: a commune-level centre with ten fields, eight counters and demo accounts.
+"""Demo data: a commune-level centre with ten fields, eight counters, demo accounts and, for
+``onestop demo``, a kiosk, a hall display, a counter display and a tablet to pair.
 
 Only ever loaded by ``onestop demo``; the accounts all use the password ``demo``.
 """
@@ -6,12 +7,14 @@ Only ever loaded by ``onestop demo``; the accounts all use the password ``demo``
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestop.accounts.models import User
+from onestop.accounts import engine as accounts_engine
+from onestop.accounts.models import Device, User
 from onestop.dossiers.models import Procedure
 from onestop.queueing.models import Counter, CounterService, Service
 from onestop.units.models import Unit
@@ -143,6 +146,66 @@ def _procedures(session: Session, unit: Unit, services: dict[str, Service]) -> N
                          processing_days=days, fee=fee, documents=list(docs))
         proc.refresh_search()
         session.add(proc)
+
+
+# kind, name, counter number, pairing page: what `onestop demo` registers for a newcomer
+DEVICES: list[tuple[str, str, int | None, str]] = [
+    ("kiosk", "Ki-ốt sảnh (demo)", None, "/kiosk/pair"),
+    ("display", "Màn hình gọi số sảnh (demo)", None, "/display/pair"),
+    ("counter-display", "Màn hình quầy 1 (demo)", 1, "/display/pair"),
+    ("tablet", "Máy tính bảng đánh giá quầy 1 (demo)", 1, "/counter/tablet/pair"),
+]
+
+
+@dataclass(frozen=True)
+class DemoDevice:
+    kind: str
+    name: str
+    code: str  # the one-time pairing code, valid 24 h
+    pair_path: str  # the pairing page; ``pair_url`` adds the code
+
+    def pair_url(self, base: str) -> str:
+        return f"{base}{self.pair_path}?code={self.code}"
+
+
+def register_devices(session: Session, unit: Unit, *, now: dt.datetime) -> list[DemoDevice]:
+    """The demo's devices (``DEVICES``), each with a fresh pairing code.
+
+    Idempotent: a device an earlier run registered (same unit, kind and name, not revoked)
+    is reused, keeps its token (a screen paired then stays paired) and only gets a new
+    code, so running the demo again never piles devices up."""
+    out = []
+    for kind, name, counter, pair_path in DEVICES:
+        device = session.scalar(select(Device).where(
+            Device.unit_id == unit.id, Device.kind == kind, Device.name == name,
+            Device.revoked_at.is_(None)).order_by(Device.id).limit(1))
+        if device is None:
+            _device, _token, code = accounts_engine.add_device(
+                session, unit, kind, name, now=now, counter_number=counter)
+        else:
+            code = accounts_engine.new_pairing_code(session, device, now=now)
+        out.append(DemoDevice(kind=kind, name=name, code=code, pair_path=pair_path))
+    return out
+
+
+def loopback_warning(public_base_url: str) -> str:
+    """A warning when the address printed in QR codes (tickets, receipts) only works on this
+    machine (127.0.0.1, localhost, ::1, 0.0.0.0): a phone that scans it opens nothing."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(public_base_url).hostname or "").lower()
+    try:
+        local = ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        local = host == "localhost" or host.endswith(".localhost")
+    if not local:
+        return ""
+    return (f"CẢNH BÁO / WARNING: ONESTOP_PUBLIC_BASE_URL = {public_base_url} chỉ mở được trên chính "
+            "máy này: mã QR trên phiếu và giấy hẹn sẽ không mở được trên điện thoại. Đặt địa chỉ "
+            "trong mạng LAN, ví dụ ONESTOP_PUBLIC_BASE_URL=http://192.168.1.10:8000 / it only opens "
+            "on this machine: QR codes on tickets and receipts will not open on a phone. Set the "
+            "LAN address, e.g. ONESTOP_PUBLIC_BASE_URL=http://192.168.1.10:8000")
 
 
 def accounts() -> list[dict[str, Any]]:

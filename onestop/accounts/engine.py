@@ -135,3 +135,16 @@ def rotate_device_token(session: Session, device: Device, *, now: dt.datetime) -
     session.flush()
     signals.device_disowned.send(session, device=device)
     return token, code
+
+
+def new_pairing_code(session: Session, device: Device, *, now: dt.datetime) -> str:
+    """A fresh one-time pairing code (24 h) for ``device``; its token stays as it is, so a
+    screen paired before keeps working (pairing with the code trades it for a new token).
+    A revoked device gets none (``device_revoked``)."""
+    if device.revoked_at is not None:
+        raise DomainError("device_revoked")
+    code = _pairing_code()
+    device.pairing_code_hash = hash_token(code)
+    device.pairing_expires_at = now + PAIRING_TTL
+    session.flush()
+    return code

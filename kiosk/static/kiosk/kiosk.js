@@ -386,6 +386,11 @@
       else if (ev.key === "Enter" && !go.disabled) go.click();
       else if (ev.key.length === 1) press(ev.key.toUpperCase());
     });
+    // /kiosk/pair?code=XXXX (the demo prints such links): typed in, then paired at once
+    if (box.dataset.code) {
+      for (const ch of box.dataset.code) press(ch);
+      if (!go.disabled) setTimeout(() => go.click(), 0);
+    }
     go.addEventListener("click", async () => {
       go.disabled = true;
       let result;
