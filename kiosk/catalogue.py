@@ -19,6 +19,7 @@ from onestop.dossiers.models import Procedure, fold
 from onestop.extensions import db
 from onestop.queueing.errors import NotFound
 from onestop.queueing.models import Counter, CounterService, Service
+from onestop.textsort import vi_key
 from onestop.units.models import Unit
 
 MAX_QUERY = 100
@@ -39,12 +40,13 @@ def search(unit: Unit, text: str, service_id: int | None = None,
         query = query.where(Procedure.search_text.contains(word, autoescape=True))
     if service_id is not None:
         query = query.where(Procedure.service_id == service_id)
-    found = list(db.session.scalars(query.order_by(Procedure.name, Procedure.id).limit(500)))
+    # Vietnamese order (Đ after D): sorted here, SQL orders by code point
+    found = sorted(db.session.scalars(query.limit(2000)), key=lambda p: (vi_key(p.name), p.id))[:500]
     phrase = " ".join(words)
 
-    def rank(p: Procedure) -> tuple[int, str]:
+    def rank(p: Procedure) -> tuple[int, Any]:
         name = fold(p.name)
-        return (0 if name.startswith(phrase) else 1 if phrase in name else 2, name)
+        return (0 if name.startswith(phrase) else 1 if phrase in name else 2, vi_key(p.name))
 
     return sorted(found, key=rank)[:limit] if phrase else found[:limit]
 

@@ -31,6 +31,7 @@ from onestop.extensions import db
 from onestop.queueing.errors import NotFound
 from onestop.queueing.models import Service, Ticket
 from onestop.queueing.state import iso, service_list
+from onestop.textsort import vi_key
 from onestop.tokens import ticket_url, verify_mac
 from onestop.units.models import Unit
 
@@ -130,9 +131,9 @@ def field(service_id: int) -> str:
     unit = common.resolve_unit()
     service = _service(unit, service_id)
     tile = next(t for t in tiles(unit, common.now()) if t["id"] == service.id)
-    procedures = list(db.session.scalars(
+    procedures = sorted(db.session.scalars(  # Vietnamese order: Đ after D
         select(Procedure).where(Procedure.unit_id == unit.id, Procedure.service_id == service.id,
-                                Procedure.active.is_(True)).order_by(Procedure.name, Procedure.id)))
+                                Procedure.active.is_(True))), key=lambda p: (vi_key(p.name), p.id))
     selected = request.args.get("procedure", type=int)
     return render_template(
         "kiosk/field.html", service=service, tile=tile, procedures=procedures, selected=selected,

@@ -13,6 +13,7 @@ from onestop.api.schemas import Strict
 from onestop.dossiers.models import Procedure, fold
 from onestop.extensions import db
 from onestop.queueing.errors import NotFound
+from onestop.textsort import vi_key
 
 MAX_ID = 2**31 - 1
 
@@ -52,7 +53,9 @@ def search(unit_id: int, text: str, service_id: int | None, limit: int) -> list[
         query = query.where(Procedure.search_text.contains(word, autoescape=True))
     if service_id is not None:
         query = query.where(Procedure.service_id == service_id)
-    return list(db.session.scalars(query.order_by(Procedure.name, Procedure.id).limit(limit)))
+    # Vietnamese order (Đ after D), so sorted here: SQL orders by code point
+    found = db.session.scalars(query)
+    return sorted(found, key=lambda p: (vi_key(p.name), p.id))[:limit]
 
 
 @bp.get("/procedures")
