@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import text
 
-from onestop.accounts.auth import sign_in  # lockout and audit: the same path as the API
+from onestop.accounts.auth import bearer_token, sign_in  # lockout and audit: as the API
+from onestop.accounts.engine import end_sessions
 from onestop.api.errors import MESSAGES
 from onestop.db import utcnow
 from onestop.extensions import db, limiter
@@ -35,9 +37,21 @@ def healthz() -> tuple[dict[str, Any], int]:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    """``next=`` if it is a path on this site, else the home page. Browsers drop tabs and
+    newlines from a URL and read ``\\`` as ``/``: ``/%09/evil.example`` would be
+    ``//evil.example``, another site. So any control character, space or backslash refuses it."""
+    if target and _local_path(target):
         return target
     return url_for("web.home")
+
+
+def _local_path(target: str) -> bool:
+    if "\\" in target or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return False
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -51,7 +65,8 @@ def login() -> Any:
             user = sign_in(db.session(), username, request.form.get("password", "")[:200], utcnow())
         except DomainError as failure:
             status = failure.status
-            error = str(failure.details.get("message") or MESSAGES["invalid_credentials"])
+            error = str(failure.details.get("message")
+                        or MESSAGES.get(failure.code, MESSAGES["invalid_credentials"]))
         else:
             db.session.commit()
             login_user(user)
@@ -61,6 +76,12 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    if current_user.is_authenticated:
+    """Sign out: every copy of this user's session cookie (another tab's, another PC's, a
+    copied one) stops working, not only this browser's."""
+    user = current_user._get_current_object()
+    if user.is_authenticated:
+        if not bearer_token():  # a bearer call has no session to end (its token: /auth/revoke)
+            end_sessions(db.session(), user)
+            db.session.commit()
         logout_user()
     return redirect(url_for("web.home"))

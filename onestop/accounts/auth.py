@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, contains_eager
 
-from onestop.accounts import lockout
+from onestop.accounts import lockout, throttle
 from onestop.accounts.identity import (  # noqa: F401 (re-exported: the web layer's name for them)
     DEVICE_COOKIE,
     DEVICE_TOKEN_PREFIX,
@@ -130,9 +130,12 @@ def sign_in(session: Session, username: str, password: str, when: dt.datetime) -
     page. The failure count is committed even though the request is refused; a success and
     a lock are written to the audit log."""
     config = current_app.config
+    address = request.remote_addr or ""
+    if config.get("RATELIMIT_ENABLED", True):  # counted in the database: a restart keeps it
+        throttle.spend(session, "login", address, str(config["LOGIN_RATE_LIMIT"]), when)
     try:
         user = lockout.authenticate(
-            session, username, password, now=when,
+            session, username, password, address=address, now=when,
             max_attempts=int(config["LOGIN_LOCKOUT_ATTEMPTS"]),
             lock_minutes=int(config["LOGIN_LOCKOUT_MINUTES"]))
     except DomainError as error:

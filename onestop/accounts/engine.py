@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from onestop import signals
@@ -33,6 +33,16 @@ def add_user(session: Session, unit: Unit | None, username: str, password: str, 
     session.add(user)
     session.flush()
     return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every login session of ``user`` (all copies of every session cookie): the
+    generation is part of the stamp each session holds (``User.session_stamp``). One
+    statement, so two sign-outs at once both count."""
+    session.execute(update(User).where(User.id == user.id)
+                    .values(session_generation=User.session_generation + 1)
+                    .execution_options(synchronize_session=False))
+    session.expire(user, ["session_generation"])
 
 
 def add_device(session: Session, unit: Unit, kind: str, name: str, *, now: dt.datetime,

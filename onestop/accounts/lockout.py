@@ -1,15 +1,21 @@
 """Sign-in with lockout: the one path for the login page and ``POST /api/v1/auth/token``.
 
-After ``max_attempts`` wrong passwords in a row an account is locked for ``lock_minutes``;
-a right password resets the count. While locked, even the right password is refused, and
-the refusal says until when (``account_locked``, with ``until``). An unknown user name, an
-inactive account and a wrong password all get the same ``invalid_credentials`` answer, and
-the unknown name still pays for one password hash, so neither the answer nor its timing
-tells which names exist. The lock message is shown only for a real account that is locked,
-i.e. after ``max_attempts`` wrong tries on it (see docs/security.md, "Login").
+After ``max_attempts`` wrong passwords in a row *from one client address* the account is
+locked *for that address* for ``lock_minutes``; each further lock from the same address in a
+row lasts twice as long (at most a day). A right password from the address ends its series.
+While locked, even the right password is refused from that address, and the refusal says
+until when (``account_locked``, with ``until``); the clerk at the counter, on another
+address, still signs in: knowing a user name is not enough to lock its owner out
+(docs/security.md, "Login"). An admin sees and lifts locks in the back office
+(``/admin/users``), and a new password lifts every lock of the account.
 
-Plain functions: the caller passes the session and the clock, and commits (also on failure,
-so that the count survives the refused request).
+An unknown user name, an inactive account and a wrong password all get the same
+``invalid_credentials`` answer, and the unknown name still pays for one password hash, so
+neither the answer nor its timing tells which names exist. The lock message is shown only
+for a real account locked for this address, i.e. after ``max_attempts`` wrong tries on it.
+
+Plain functions: the caller passes the session, the address and the clock, and commits
+(also on failure, so that the count survives the refused request).
 """
 
 from __future__ import annotations
@@ -17,12 +23,23 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from onestop.accounts.models import User
+from onestop.accounts.models import LoginLock, User
+from onestop.db import UTCDateTime
 from onestop.queueing.errors import DomainError
+
+MAX_LOCK = dt.timedelta(days=1)
+# a series of locks from one address is forgotten after this long without a wrong password
+FORGET_AFTER = dt.timedelta(days=1)
+
+_FAIL = text(
+    "INSERT INTO login_locks (user_id, address, failures, locks, last_failure_at) "
+    "VALUES (:u, :a, 1, 0, :now) ON CONFLICT (user_id, address) DO UPDATE SET "
+    "failures = login_locks.failures + 1, last_failure_at = :now RETURNING failures, locks"
+).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 @functools.cache
@@ -30,41 +47,82 @@ def _dummy_hash() -> str:
     return generate_password_hash("onestop-no-such-user")
 
 
-def locked_until(user: User, now: dt.datetime) -> dt.datetime | None:
-    """The end of the user's lock, if it is locked at ``now``."""
-    return user.locked_until if user.locked_until is not None and user.locked_until > now else None
+def locked_until(lock: LoginLock | None, now: dt.datetime) -> dt.datetime | None:
+    """The end of the lock, if it holds at ``now``."""
+    if lock is None or lock.locked_until is None or lock.locked_until <= now:
+        return None
+    return lock.locked_until
 
 
-def authenticate(session: Session, username: str, password: str, *, now: dt.datetime,
-                 max_attempts: int, lock_minutes: int) -> User:
+def lock_length(lock_minutes: int, locks: int) -> dt.timedelta:
+    """The ``locks``-th lock in a row from one address: twice the one before, at most a day."""
+    return min(dt.timedelta(minutes=lock_minutes) * 2 ** min(max(locks - 1, 0), 16), MAX_LOCK)
+
+
+def authenticate(session: Session, username: str, password: str, *, address: str,
+                 now: dt.datetime, max_attempts: int, lock_minutes: int) -> User:
     """The user whose password this is; else ``DomainError`` 401 ``invalid_credentials``, or
-    423 ``account_locked`` (with ``until``, ISO 8601) while the account is locked. The
-    failure that sets the lock also carries ``user`` and ``just_locked`` (for the audit log;
-    the caller removes them before answering)."""
+    423 ``account_locked`` (with ``until``, ISO 8601) while the account is locked for
+    ``address``. The failure that sets the lock also carries ``user`` and ``just_locked``
+    (for the audit log; the caller removes them before answering)."""
     user = session.scalar(select(User).where(User.username == username)) if username else None
     if user is None or not user.active:
         check_password_hash(_dummy_hash(), password)  # same work as a real check
         raise DomainError("invalid_credentials", status=401)
-    until = locked_until(user, now)
+    address = address[:64]
+    lock = session.get(LoginLock, (user.id, address))
+    until = locked_until(lock, now)
     if until is not None:
         raise DomainError("account_locked", status=423, until=until.isoformat())
     if user.check_password(password):
-        user.failed_logins = 0
-        user.locked_until = None
+        if lock is not None:
+            session.delete(lock)
         session.flush()
         return user
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if max_attempts > 0 and user.failed_logins >= max_attempts:
-        user.failed_logins = 0  # a fresh series of tries once the lock is over
-        user.locked_until = now + dt.timedelta(minutes=lock_minutes)
+    return _failed(session, user, lock, address, now, max_attempts, lock_minutes)
+
+
+def _failed(session: Session, user: User, lock: LoginLock | None, address: str, now: dt.datetime,
+            max_attempts: int, lock_minutes: int) -> User:
+    """Count a wrong password from ``address`` (one statement: two at once both count)."""
+    if lock is not None and lock.last_failure_at is not None and now - lock.last_failure_at > FORGET_AFTER:
+        lock.failures, lock.locks = 0, 0  # an old series: start again at the shortest lock
+    session.flush()
+    failures, locks = session.execute(_FAIL, {"u": user.id, "a": address, "now": now}).one()
+    if max_attempts > 0 and failures >= max_attempts:
+        lock = session.get(LoginLock, (user.id, address), populate_existing=True)
+        assert lock is not None
+        lock.failures, lock.locks = 0, locks + 1  # a fresh series of tries once the lock is over
+        lock.locked_until = now + lock_length(lock_minutes, lock.locks)
         session.flush()
-        raise DomainError("account_locked", status=423, until=user.locked_until.isoformat(),
+        raise DomainError("account_locked", status=423, until=lock.locked_until.isoformat(),
                           user=user, just_locked=True)
     session.flush()
     raise DomainError("invalid_credentials", status=401)
 
 
-def unlock(user: User) -> None:
-    """Lift a lock (the back office's "unlock" button, or a password reset)."""
-    user.failed_logins = 0
-    user.locked_until = None
+def active_locks(session: Session, now: dt.datetime, *, unit_id: int | None = None,
+                 user_id: int | None = None) -> list[LoginLock]:
+    """The locks holding at ``now`` (of one unit's accounts, or one account's, when given),
+    the latest ending first."""
+    query = (select(LoginLock).join(User, User.id == LoginLock.user_id)
+             .where(LoginLock.locked_until > now)
+             .order_by(LoginLock.locked_until.desc(), User.username))
+    if unit_id is not None:
+        query = query.where(User.unit_id == unit_id)
+    if user_id is not None:
+        query = query.where(LoginLock.user_id == user_id)
+    return list(session.scalars(query))
+
+
+def unlock(session: Session, user: User, address: str | None = None) -> list[str]:
+    """Lift the account's locks and forget its wrong tries (from one address, or all: a
+    password reset); returns the addresses that were locked."""
+    query = select(LoginLock).where(LoginLock.user_id == user.id)
+    if address is not None:
+        query = query.where(LoginLock.address == address)
+    locked = [lock.address for lock in session.scalars(query) if lock.locked_until is not None]
+    cond = [LoginLock.user_id == user.id] + ([LoginLock.address == address] if address is not None else [])
+    session.execute(delete(LoginLock).where(*cond).execution_options(synchronize_session="fetch"))
+    session.flush()
+    return locked

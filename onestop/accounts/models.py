@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -43,10 +43,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # login throttling (onestop/accounts/auth.py): failures in a row and the lockout end
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # raised by signing out: every login session (each copy of its cookie) signed in before
+    # ends with it (``session_stamp``)
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # loaded with the user when it signs a request in (onestop/accounts/auth.py)
     unit: Mapped[Unit | None] = relationship(lazy="select", viewonly=True)
 
@@ -71,7 +71,12 @@ class User(Base):
         return f"{self.id}.{self.session_stamp()}"
 
     def session_stamp(self) -> str:
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        """A fingerprint of the password hash and the session generation: a new password or
+        a sign-out changes it. (Generation 0 keeps the stamp sessions had before it existed.)"""
+        base = self.password_hash
+        if self.session_generation:
+            base = f"{base}|{self.session_generation}"
+        return hashlib.sha256(base.encode()).hexdigest()[:16]
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
@@ -106,3 +111,35 @@ class Device(Base):
     # loaded with the device when its token is checked (onestop/accounts/auth.py)
     unit: Mapped[Unit] = relationship(lazy="select", viewonly=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginLock(Base):
+    """Wrong passwords for one account from one client address (onestop/accounts/lockout.py).
+
+    The lock holds only for that address: someone who knows a clerk's user name can lock
+    themselves out, not the clerk at the counter. ``locks`` counts the locks in a row from
+    the address, each twice as long as the one before.
+    """
+
+    __tablename__ = "login_locks"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    locks: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    user: Mapped[User] = relationship(lazy="joined", viewonly=True)
+
+
+class ThrottleCount(Base):
+    """Tries counted per (scope, key) in a fixed window of time, in the database so that the
+    count survives a restart (onestop/accounts/throttle.py): the sign-in tries of an address,
+    the phone-digit guesses at one dossier code."""
+
+    __tablename__ = "throttle_counts"
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # the window's start and end, in seconds since the epoch
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hits: Mapped[int] = mapped_column(default=0)
+    expires: Mapped[int] = mapped_column(BigInteger, index=True)

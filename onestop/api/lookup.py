@@ -17,6 +17,7 @@ from flask import current_app, request
 from flask_babel import gettext
 from pydantic import BaseModel, Field
 
+from onestop.accounts import throttle
 from onestop.api import bp
 from onestop.api.common import now
 from onestop.api.schemas import Strict
@@ -52,6 +53,8 @@ def find_public(code: str, token: str | None, phone4: str | None) -> tuple[Dossi
     if token:
         dossier = find_by_token(session, current_app.config["SECRET_KEY"], code, token)
     else:
+        if phone4 and current_app.config.get("RATELIMIT_ENABLED", True):  # in the DB: survives a restart
+            throttle.spend(session, "lookup-code", code.strip().upper()[:64], code_limit(), now())
         dossier = find_by_phone(session, code, phone4)
     unit = session.get(Unit, dossier.unit_id) if dossier else None
     if dossier is None or unit is None:

@@ -12,12 +12,12 @@ import re
 from typing import Any
 
 from flask import render_template, request
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from onestop.accounts.models import User
 from onestop.backoffice import bp
 from onestop.backoffice.auditlog import Filters, diff, entities, search
-from onestop.backoffice.common import ACTION_LABELS, ENTITY_LABELS, session, unit
+from onestop.backoffice.common import ACTION_LABELS, ENTITY_LABELS, bound_unit_id, session, unit
 from onestop.backoffice.forms import AuditFilterForm
 from onestop.units.models import Unit
 
@@ -52,15 +52,17 @@ def _int(text: str | None) -> int | None:
 def audit() -> Any:
     u = unit()
     form = AuditFilterForm(request.args)
+    bound = bound_unit_id()  # an admin of one unit: that unit's entries and accounts only
     form.entity.choices = [("", "—")] + [(e, str(ENTITY_LABELS.get(e, e)))
-                                         for e in entities(session(), u)]
-    users = session().scalars(select(User).order_by(User.username))
+                                         for e in entities(session(), u, unit_only=bound is not None)]
+    users = session().scalars(select(User).order_by(User.username)
+                              .where(User.unit_id == bound if bound is not None else true()))
     form.user_id.choices = [("", "—")] + [(str(x.id), f"{x.username} — {x.full_name}") for x in users]
     valid = form.validate()
     before_id, user_id = _int(request.args.get("before_id")), _int(form.user_id.data)
     filters = Filters(entity=form.entity.data or None, user_id=user_id,
                       date_from=form.date_from.data if valid else None,
-                      date_to=form.date_to.data if valid else None)
+                      date_to=form.date_to.data if valid else None, unit_only=bound is not None)
     rows = search(session(), u, filters, limit=PAGE, before_id=before_id)
     args = {k: v for k, v in request.args.items() if k != "before_id" and v}
     older = dict(args, before_id=rows[-1].id) if len(rows) == PAGE else None

@@ -25,6 +25,9 @@ class Filters:
     user_id: int | None = None
     date_from: dt.date | None = None  # the unit's local dates, both included
     date_to: dt.date | None = None
+    # only the unit's own entries, not those of no unit (for an admin bound to the unit:
+    # entries of no unit are cross-unit accounts' sign-ins and changes)
+    unit_only: bool = False
 
 
 def _local_midnight(unit: Unit, day: dt.date) -> dt.datetime:
@@ -33,7 +36,8 @@ def _local_midnight(unit: Unit, day: dt.date) -> dt.datetime:
 
 def _filtered(unit: Unit, filters: Filters) -> Select[Any]:
     query = select(AuditEntry).where(
-        (AuditEntry.unit_id == unit.id) | (AuditEntry.unit_id.is_(None)))
+        (AuditEntry.unit_id == unit.id) if filters.unit_only
+        else (AuditEntry.unit_id == unit.id) | (AuditEntry.unit_id.is_(None)))
     if filters.entity:
         query = query.where(AuditEntry.entity == filters.entity)
     if filters.entity_id:
@@ -57,9 +61,10 @@ def search(session: Session, unit: Unit, filters: Filters, *, limit: int = 50,
     return list(session.scalars(query))
 
 
-def entities(session: Session, unit: Unit) -> list[str]:
+def entities(session: Session, unit: Unit, *, unit_only: bool = False) -> list[str]:
     """The entity names present in the log (for the filter's choices)."""
-    rows = session.scalars(_filtered(unit, Filters()).with_only_columns(AuditEntry.entity)
+    rows = session.scalars(_filtered(unit, Filters(unit_only=unit_only))
+                           .with_only_columns(AuditEntry.entity)
                            .distinct().order_by(AuditEntry.entity))
     return list(rows)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from flask import flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,8 @@ from onestop.audit.engine import record_change, snapshot
 from onestop.extensions import db
 from onestop.units.models import Unit
 
-__all__ = ["audit", "done", "now", "session", "snapshot", "unit", "unit_choices"]
+__all__ = ["audit", "bound_unit_id", "done", "in_scope", "now", "require_unbound", "session",
+           "snapshot", "unit", "unit_choices"]
 
 # what the audit page and the flash messages call each kind of row
 ENTITY_LABELS: dict[str, Any] = {
@@ -27,7 +29,8 @@ ACTION_LABELS: dict[str, Any] = {
     "create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xoá"), "disable": _l("Khoá"),
     "enable": _l("Mở khoá"), "reset_password": _l("Đặt lại mật khẩu"), "revoke": _l("Thu hồi"),
     "rotate_token": _l("Cấp lại mã"), "import": _l("Nhập tệp"), "deactivate": _l("Vô hiệu hoá"),
-    "read": _l("Xem"), "login": _l("Đăng nhập"),
+    "read": _l("Xem"), "login": _l("Đăng nhập"), "lock": _l("Khoá đăng nhập"),
+    "unlock": _l("Gỡ khoá đăng nhập"),
 }
 
 
@@ -40,9 +43,35 @@ def unit() -> Unit:
     return resolve_unit()
 
 
+def bound_unit_id() -> int | None:
+    """The unit the signed-in admin is bound to; ``None`` for an admin of every unit.
+
+    An admin bound to a unit manages that unit only: its fields, counters, devices, users,
+    settings and its own record; pages that name another unit's objects answer 404, and
+    nothing that creates or moves something into another unit is offered or accepted.
+    Admins without a unit keep the power over every unit (docs/security.md, "Walls between
+    units")."""
+    return cast(int | None, current_user.unit_id)
+
+
+def in_scope(unit_id: int | None) -> bool:
+    """Whether the signed-in admin may manage a row of ``unit_id`` (``None``: no unit)."""
+    bound = bound_unit_id()
+    return bound is None or unit_id == bound
+
+
+def require_unbound() -> None:
+    """403 for an admin bound to a unit: what follows is cross-unit power (a new unit)."""
+    if bound_unit_id() is not None:
+        abort(403)
+
+
 def unit_choices() -> list[tuple[int, str]]:
-    return [(u.id, f"{u.name} ({u.code})")
-            for u in session().scalars(select(Unit).order_by(Unit.name))]
+    """The units the admin may put things in: every unit, or only their own."""
+    query = select(Unit).order_by(Unit.name)
+    if (bound := bound_unit_id()) is not None:
+        query = query.where(Unit.id == bound)
+    return [(u.id, f"{u.name} ({u.code})") for u in session().scalars(query)]
 
 
 def audit(action: str, entity: str, entity_id: Any, before: dict[str, Any] | None,

@@ -1,4 +1,7 @@
-"""``/admin/units``: the service centres (đơn vị). Other sections manage the admin's own unit."""
+"""``/admin/units``: the service centres (đơn vị). Other sections manage the admin's own unit.
+
+An admin bound to a unit sees and edits that unit only (another unit's page is a 404) and
+cannot create units (403): that is the power of an admin without a unit."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from onestop.backoffice import bp
-from onestop.backoffice.common import audit, done, session, snapshot
+from onestop.backoffice.common import audit, bound_unit_id, done, in_scope, require_unbound, session, snapshot
 from onestop.backoffice.forms import UnitForm
 from onestop.queueing.errors import NotFound
 from onestop.units.models import Unit
@@ -19,8 +22,11 @@ CODE_TAKEN = _l("Mã đơn vị này đã có.")
 
 @bp.get("/units")
 def units() -> str:
-    rows = session().scalars(select(Unit).order_by(Unit.name))
-    return render_template("backoffice/units.html", units=list(rows))
+    query = select(Unit).order_by(Unit.name)
+    if (bound := bound_unit_id()) is not None:
+        query = query.where(Unit.id == bound)
+    return render_template("backoffice/units.html", units=list(session().scalars(query)),
+                           may_create=bound is None)
 
 
 def _code_taken(code: str, unit_id: int | None) -> bool:
@@ -30,6 +36,7 @@ def _code_taken(code: str, unit_id: int | None) -> bool:
 
 @bp.route("/units/new", methods=["GET", "POST"])
 def unit_new() -> Any:
+    require_unbound()
     form = UnitForm()
     if form.validate_on_submit():
         if _code_taken(form.code.data.strip(), None):
@@ -47,7 +54,7 @@ def unit_new() -> Any:
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
 def unit_edit(unit_id: int) -> Any:
     row = session().get(Unit, unit_id) if unit_id < 2**31 else None
-    if row is None:
+    if row is None or not in_scope(row.id):
         raise NotFound("unit_not_found")
     form = UnitForm(obj=row)
     if form.validate_on_submit():

@@ -1,9 +1,15 @@
-"""``/admin/users``: accounts, roles, passwords, disabling.
+"""``/admin/users``: accounts, roles, passwords, disabling, sign-in locks.
 
 Disabling an account (or resetting its password) revokes its API tokens at once; a signed-in
 browser session of a disabled account stops working on its next request (the user loader
 refuses inactive users). Nobody can disable themselves, and the last active admin can be
 neither disabled nor given another role.
+
+An admin bound to a unit sees and manages the accounts of that unit only (another unit's
+account, or an account of no unit, is a 404), and can put accounts in that unit only.
+
+The page also lists the sign-in locks holding now (account, address, until when): "Gỡ khoá"
+lifts them (audited as ``unlock``); a new password lifts them too.
 """
 
 from __future__ import annotations
@@ -16,9 +22,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
+from onestop import signals
+from onestop.accounts import lockout
 from onestop.accounts.models import ApiToken, User
 from onestop.backoffice import bp
-from onestop.backoffice.common import audit, done, now, session, snapshot, unit, unit_choices
+from onestop.backoffice.common import (
+    audit,
+    bound_unit_id,
+    done,
+    in_scope,
+    now,
+    session,
+    snapshot,
+    unit,
+    unit_choices,
+)
 from onestop.backoffice.forms import ROLE_CHOICES, ConfirmForm, PasswordForm, UserCreateForm, UserEditForm
 from onestop.queueing.errors import NotFound
 
@@ -26,8 +44,9 @@ LAST_ADMIN = _l("Đây là quản trị viên cuối cùng còn hoạt động: 
 
 
 def _user(user_id: int) -> User:
+    """The account, if this admin may manage it (else 404, as if it did not exist)."""
     user = session().get(User, user_id) if user_id < 2**31 else None
-    if user is None:
+    if user is None or not in_scope(user.unit_id):
         raise NotFound("not_found")
     return user
 
@@ -45,14 +64,20 @@ def revoke_tokens(user: User, at: dt.datetime) -> int:
     result = session().execute(update(ApiToken)
                                .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                                .values(revoked_at=at).execution_options(synchronize_session=False))
+    signals.user_disowned.send(session(), user_id=user.id)  # its open sockets close too
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 @bp.get("/users")
 def users() -> str:
-    rows = session().scalars(select(User).order_by(User.active.desc(), User.username))
-    return render_template("backoffice/users.html", users=list(rows), roles=dict(ROLE_CHOICES),
-                           units=dict(unit_choices()))
+    query = select(User).order_by(User.active.desc(), User.username)
+    if (bound := bound_unit_id()) is not None:
+        query = query.where(User.unit_id == bound)
+    u = unit()
+    locks = lockout.active_locks(session(), now(), unit_id=bound)
+    return render_template("backoffice/users.html", users=list(session().scalars(query)),
+                           roles=dict(ROLE_CHOICES), units=dict(unit_choices()), locks=locks,
+                           when=lambda v: u.local(v).strftime("%d/%m/%Y %H:%M"))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -104,7 +129,8 @@ def user_password(user_id: int) -> Any:
         before = snapshot(user)
         at = now()
         user.set_password(password_form.password.data)
-        user.password_changed_at, user.failed_logins, user.locked_until = at, 0, None
+        user.password_changed_at = at
+        lockout.unlock(session(), user)  # a new password: the old guesses no longer matter
         revoke_tokens(user, at)
         audit("reset_password", "user", user.id, before, snapshot(user), unit_id=user.unit_id)
         return done(_l("Đã đặt lại mật khẩu; các phiên API cũ của tài khoản đã bị thu hồi."),
@@ -143,3 +169,20 @@ def _set_active(user_id: int, active: bool) -> Any:
           unit_id=user.unit_id)
     return done(_l("Đã khoá tài khoản; tài khoản không đăng nhập được nữa.") if not active
                 else _l("Đã mở khoá tài khoản."), "backoffice.users")
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def user_unlock(user_id: int) -> Any:
+    """Lift the account's sign-in locks (every address) and forget its wrong tries."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = _user(user_id)
+    at = now()
+    holding = [{"address": lock.address, "locked_until": lock.locked_until.isoformat()}
+               for lock in lockout.active_locks(session(), at, user_id=user.id)
+               if lock.locked_until is not None]
+    lockout.unlock(session(), user)
+    audit("unlock", "user", user.id, {"locks": holding}, {"locks": []}, unit_id=user.unit_id,
+          diff=False)
+    return done(_l("Đã gỡ khoá đăng nhập của tài khoản %(name)s.", name=user.username),
+                "backoffice.users")

@@ -387,12 +387,16 @@ def _backoffice_cases() -> list[Case]:
          {"url": "http://127.0.0.1:9/matrix-form", "events": ["ticket.issued"]}),
     ]
     for rule, url, body in forms:  # GET shows the form; a valid POST saves and redirects
-        cases += [Case(f"GET {rule}", url, admin), Case(f"POST {rule}", url, admin, json=body, form=True)]
+        # the demo admin is bound to its unit: a new unit is the power of an admin of no unit
+        # (tests/backoffice/test_unit_walls.py walks both kinds of admin)
+        allowed = but(admin, admin="403") if rule == "/admin/units/new" else admin
+        cases += [Case(f"GET {rule}", url, allowed), Case(f"POST {rule}", url, allowed, json=body, form=True)]
     posts: list[tuple[str, str, int, dict[str, Any]]] = [
         ("/admin/calendar", "/admin/calendar", 0, {"date": "2030-03-04", "kind": "off", "note": "Ma trận"}),
         ("/admin/calendar/<int:day_id>/delete", "/admin/calendar/{unit_day}/delete", 0, {}),
         ("/admin/users/<int:user_id>/password", "/admin/users/{spare_user}/password", 0,
          {"password": "Mat-khau-moi-2026!", "password2": "Mat-khau-moi-2026!"}),
+        ("/admin/users/<int:user_id>/unlock", "/admin/users/{spare_user}/unlock", 0, {}),
         ("/admin/users/<int:user_id>/disable", "/admin/users/{spare_user}/disable", 1, {}),
         ("/admin/users/<int:user_id>/enable", "/admin/users/{spare_user}/enable", 1, {}),
         ("/admin/devices/<int:device_id>/rotate", "/admin/devices/{spare_rotate}/rotate", 1, {}),

@@ -9,7 +9,7 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from onestop.accounts.models import User
+from onestop.accounts.models import LoginLock, User
 from onestop.audit.models import AuditEntry
 from onestop.cli import main
 from tests.api.helpers import assert_error, in_db
@@ -24,9 +24,11 @@ def _token(client: Any, username: str = "clerk1", password: str = "demo") -> Any
 
 
 def _user(app: Any, username: str = "clerk1") -> tuple[int, dt.datetime | None]:
+    """Wrong tries in a row and the lock's end, for the test client's address."""
     with in_db(app) as session:
         user = session.scalars(select(User).where(User.username == username)).one()
-        return user.failed_logins, user.locked_until
+        lock = session.get(LoginLock, (user.id, "127.0.0.1"))
+        return (lock.failures, lock.locked_until) if lock else (0, None)
 
 
 def test_unknown_user_and_wrong_password_get_the_same_answer(client: Any) -> None:
@@ -64,7 +66,8 @@ def test_lock_expires_and_a_success_resets_the_count(app: Any, client: Any) -> N
         _token(client, password="wrong-one")
     with in_db(app) as session:  # the lock ran out
         user = session.scalars(select(User).where(User.username == "clerk1")).one()
-        user.locked_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        lock = session.get(LoginLock, (user.id, "127.0.0.1"))
+        lock.locked_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     assert _token(client).status_code == 201
 
 
