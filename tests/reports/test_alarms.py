@@ -75,3 +75,25 @@ def test_alarms_in_english(app, client):
     assert "Printer of ki-ốt 3 is running out of paper" in found  # the name stays the name
     assert "Máy in quầy 5 is not responding" in found
     assert any(m.startswith("Display sảnh chính has been offline since ") for m in found)
+
+
+def test_the_live_printer_alarm_is_a_sentence_without_the_driver_text(app, client):
+    """A printer check finds the kiosk's printer dead: staff screens (the printers page and
+    the dashboard listen to printer.alarm) get "Máy in ki-ốt sảnh không phản hồi"; the
+    connection error stays in the log."""
+    from tests.printing.conftest import alarms, staff_socket
+
+    with app.app_context():
+        session = db.session()
+        unit = session.scalars(select(Unit)).one()
+        add_device(session, unit, "kiosk", "Ki-ốt sảnh", now=dt.datetime.now(dt.UTC),
+                   printer_uri="tcp://127.0.0.1:9")  # nothing listens: refused at once
+        session.commit()
+    staff = staff_socket(app)
+    res = client.post("/api/v1/printers/check", headers=bearer(token_for(client, "manager")))
+    assert res.status_code == 200
+    [alarm] = [a for a in alarms(staff) if a["device"]["name"] == "Ki-ốt sảnh"]
+    assert alarm["message"] == "Máy in ki-ốt sảnh không phản hồi"
+    assert "detail" not in alarm
+    text = json.dumps(alarm, ensure_ascii=False)
+    assert "Error" not in text and "Errno" not in text and "refused" not in text

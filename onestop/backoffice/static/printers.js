@@ -57,9 +57,8 @@
 
   function showAlarm(alarm) {
     var li = document.createElement("li");
-    var parts = [text("alarm"), alarm.device && alarm.device.name, alarm.reason, alarm.error,
-                 alarm.ticket ? alarm.ticket.label : "", alarm.detail];
-    li.textContent = parts.filter(Boolean).join(" — ");
+    // the server words the alarm (onestop/printing/alarm_texts.py): no code, no driver text
+    li.textContent = text("alarm") + ": " + (alarm.message || (alarm.device && alarm.device.name) || "");
     alarms.insertBefore(li, alarms.firstChild);
     while (alarms.children.length > 20) { alarms.removeChild(alarms.lastChild); }
   }
