@@ -23,13 +23,15 @@ ENTITY_LABELS: dict[str, Any] = {
     "unit": _l("Đơn vị"), "unit_settings": _l("Cài đặt đơn vị"), "service": _l("Lĩnh vực"),
     "counter": _l("Quầy"), "user": _l("Người dùng"), "device": _l("Thiết bị"),
     "procedure": _l("Thủ tục hành chính"), "unit_day": _l("Ngày nghỉ / ngày làm bù"),
-    "webhook": _l("Webhook"), "dossier": _l("Hồ sơ"),
+    "webhook": _l("Webhook"), "dossier": _l("Hồ sơ"), "book": _l("Sổ theo dõi hồ sơ"),
+    "person": _l("Dữ liệu cá nhân của người nộp hồ sơ"),
 }
 ACTION_LABELS: dict[str, Any] = {
     "create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xoá"), "disable": _l("Khoá"),
     "enable": _l("Mở khoá"), "reset_password": _l("Đặt lại mật khẩu"), "revoke": _l("Thu hồi"),
     "rotate_token": _l("Cấp lại mã"), "import": _l("Nhập tệp"), "deactivate": _l("Vô hiệu hoá"),
     "read": _l("Xem"), "login": _l("Đăng nhập"), "lock": _l("Khoá đăng nhập"),
+    "export": _l("Xuất dữ liệu"), "purge": _l("Xoá theo thời hạn lưu trữ"),
     "unlock": _l("Gỡ khoá đăng nhập"),
 }
 

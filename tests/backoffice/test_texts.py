@@ -68,3 +68,24 @@ def test_sign_in_prompt_is_vietnamese_and_said_before_not_after(app):
     english.set_cookie("lang", "en")
     prompt = english.get(english.get("/admin/").headers["Location"]).get_data(as_text=True)
     assert "Please sign in to open this page." in prompt
+
+
+def test_audit_log_names_every_kind_of_entry_in_vietnamese(app):
+    """Reading the tracking book was listed as "book #TPHT/2026" (English, the code's name)."""
+    import html
+    import re
+
+    from tests.backoffice.conftest import signed_in
+
+    clerk = signed_in(app, "clerk1")
+    assert clerk.get("/counter/book").status_code == 200  # reading the book is audited
+    page = html.unescape(signed_in(app, "admin").get("/admin/audit?entity=book").get_data(as_text=True))
+    rows = re.findall(r'<tr class="audit-entry" data-entity="book".*?</tr>', page, re.S)
+    assert rows, page[-2000:]
+    assert all("Sổ theo dõi hồ sơ" in row and ">book " not in row for row in rows)
+    from onestop.backoffice.common import ACTION_LABELS, ENTITY_LABELS
+
+    for entity in ("book", "person", "dossier", "device", "user"):
+        assert entity in ENTITY_LABELS
+    for action in ("read", "export", "purge", "login", "lock"):
+        assert action in ACTION_LABELS
