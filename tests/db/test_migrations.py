@@ -111,3 +111,48 @@ def test_0007_keeps_tickets_and_adds_their_procedure(backend, tmp_path, request)
         conn.execute(text("UPDATE tickets SET procedure_code = '1.001193'"))
         assert conn.scalar(text("SELECT procedure_code FROM tickets")) == "1.001193"
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0008_keeps_accounts_and_their_sessions_and_adds_locks_and_budgets(backend, tmp_path, request):
+    """Accounts (and the tokens that point at them) survive 0008; a session signed in before
+    it keeps its stamp (generation 0); the lock moves to login_locks; downgrade goes back."""
+    import hashlib
+
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from onestop.accounts.models import User
+    from onestop.migrate import alembic_config
+
+    url = (f"sqlite:///{tmp_path / 'l.sqlite3'}" if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    upgrade(url, "0007")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (username, full_name, password_hash, role, active, created_at,"
+                          " failed_logins, locked_until) VALUES ('m8', 'M', 'h', 'clerk', true,"
+                          " '2026-11-23 02:00:00', 3, '2026-11-23 02:10:00')"))
+        uid = conn.scalar(text("SELECT id FROM users WHERE username = 'm8'"))
+        conn.execute(text("INSERT INTO api_tokens (user_id, token_hash, created_at)"
+                          " VALUES (:u, 'x8', '2026-11-23 02:00:00')"), {"u": uid})
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    columns = {c["name"] for c in inspect(engine).get_columns("users")}
+    assert "session_generation" in columns and not {"failed_logins", "locked_until"} & columns
+    assert {"login_locks", "throttle_counts"} <= set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT username, session_generation FROM users")).all() == [("m8", 0)]
+        assert conn.scalar(text("SELECT user_id FROM api_tokens")) == uid
+        conn.execute(text("INSERT INTO login_locks (user_id, address, failures, locks)"
+                          " VALUES (:u, '10.0.0.1', 1, 0)"), {"u": uid})
+    # generation 0 stamps a session as before 0008: nobody is signed out by the upgrade
+    old_stamp = hashlib.sha256(b"h").hexdigest()[:16]
+    assert User(password_hash="h", session_generation=0).session_stamp() == old_stamp
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0007")
+    engine = make_engine(url)
+    assert "login_locks" not in inspect(engine).get_table_names()
+    assert "failed_logins" in {c["name"] for c in inspect(engine).get_columns("users")}
+    engine.dispose()
