@@ -17,6 +17,8 @@ dossier_received       dossier
 dossier_changed        dossier, action (str: state, apology), from_state (str)
 rating_created         rating
 device_disowned        device (revoked, or its token rotated: its open sockets must go)
+user_disowned          user_id, token_hash (a revoked API token; None: the account was
+                       disabled or all its tokens revoked): its open /counter sockets must go
 =====================  ==============================================================
 
 ``ticket`` is a ``Ticket``, except for the ``finish`` that call-next makes before calling
@@ -40,3 +42,4 @@ dossier_received = _ns.signal("dossier-received")
 dossier_changed = _ns.signal("dossier-changed")
 rating_created = _ns.signal("rating-created")
 device_disowned = _ns.signal("device-disowned")
+user_disowned = _ns.signal("user-disowned")

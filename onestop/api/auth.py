@@ -9,6 +9,7 @@ from flask import current_app
 from flask_login import current_user
 from sqlalchemy import select
 
+from onestop import signals
 from onestop.accounts.auth import bearer_token, issue_api_token, require_user, sign_in
 from onestop.accounts.models import ApiToken, User, hash_token
 from onestop.api import bp
@@ -63,4 +64,6 @@ def revoke() -> dict[str, Any]:
         row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
         if row is not None:
             row.revoked_at = now()
+            # the /counter sockets opened with this token close too
+            signals.user_disowned.send(db.session(), user_id=row.user_id, token_hash=row.token_hash)
     return {"ok": True}

@@ -26,7 +26,7 @@ from onestop.queueing.models import Counter, Service, Ticket
 from onestop.queueing.outcome import call_outcome
 from onestop.queueing.state import iso, waiting_by_service, waiting_in_service
 from onestop.realtime import events as ev
-from onestop.realtime import namespaces
+from onestop.realtime import instances, namespaces
 from onestop.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -268,13 +268,15 @@ DEVICE_NAMESPACES = (ev.DISPLAY_NS, ev.COUNTER_NS, ev.AGENT_NS)
 
 
 def _disconnect_device(device_id: int) -> None:
-    server = socketio.server
-    if server is None:
-        return
-    for namespace in DEVICE_NAMESPACES:
-        room = ev.device_room(device_id)
-        for sid, _eio_sid in list(server.manager.get_participants(namespace, room)):
-            server.disconnect(sid, namespace=namespace)
+    for namespace in DEVICE_NAMESPACES:  # on every instance (through the Redis queue)
+        instances.disconnect_room(socketio.server, namespace, ev.device_room(device_id))
+
+
+def on_user_disowned(session: Session, user_id: int, token_hash: str | None = None) -> None:
+    """A disabled user or revoked tokens: after commit, the /counter sockets opened with
+    them are closed on every instance (one token's, or all of the user's)."""
+    room = namespaces.token_room(token_hash) if token_hash else namespaces.user_room(user_id)
+    session.info.setdefault("disowned_rooms", set()).add(room)
 
 
 def _finalize(session: Session) -> None:
@@ -303,6 +305,11 @@ def _flush_outbox(session: Session) -> None:
             _disconnect_device(device_id)
         except Exception:  # the revocation stands; the socket goes at its next connect
             log.exception("could not disconnect device %s", device_id)
+    for room in sorted(session.info.pop("disowned_rooms", None) or ()):
+        try:
+            instances.disconnect_room(socketio.server, ev.COUNTER_NS, room)
+        except Exception:  # the revocation stands; the socket goes at its next connect
+            log.exception("could not disconnect room %s", room)
     session.info.pop("services", None)  # held for one transaction only (_service)
     box = session.info.pop("outbox", None)
     for name, payload, namespace, rooms in box or []:
@@ -318,7 +325,7 @@ def _drop_outbox(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint rolled back; the transaction goes on
         return
     for key in ("outbox", "queue_dirty", "freed_counters", "left_counters", "disowned_devices",
-                "display_waiting", "services"):
+                "disowned_rooms", "display_waiting", "services"):
         session.info.pop(key, None)
 
 
@@ -327,7 +334,7 @@ _RECEIVERS: list[tuple[NamedSignal, Callable[..., None]]] = [
     (signals.ticket_changed, on_changed), (signals.queue_changed, on_queue),
     (signals.counter_changed, on_counter), (signals.day_closed, on_day_closed),
     (signals.dossier_received, on_dossier_received), (signals.dossier_changed, on_dossier_changed),
-    (signals.device_disowned, on_device_disowned),
+    (signals.device_disowned, on_device_disowned), (signals.user_disowned, on_user_disowned),
 ]
 
 
@@ -342,3 +349,5 @@ def init_app(app: Flask) -> None:
         event.listen(db.session_factory, "after_commit", _flush_outbox)
         event.listen(db.session_factory, "after_rollback", _drop_outbox)
     namespaces.register(socketio)
+    # after a message-queue outage, this instance's displays get a fresh snapshot
+    instances.on_recovered(socketio.server, lambda: namespaces.resync_displays(app, socketio.server))

@@ -14,9 +14,14 @@ acknowledgement callback (none of onestop's) also keeps the library's order.
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import socketio
+
+log = logging.getLogger(__name__)
 
 #: set on a message once published, so that the manager's own publish after the local
 #: fan-out does not send it twice (never serialised: set after the publish)
@@ -24,6 +29,13 @@ _PUBLISHED = "onestop_published"
 #: seconds to connect to Redis; the default is the system's, some two minutes for a host
 #: that does not answer, and the request that emits waits for it
 CONNECT_TIMEOUT_S = 2.0
+#: longest pause between two tries to listen again after the queue failed (the library
+#: doubles its pause up to 60 s: displays would go a minute without the other instances'
+#: calls after Redis came back)
+LISTEN_RETRY_MAX_S = 1.0
+#: a message that closes every socket of a room on every instance (sent as the library's
+#: close_room, which each instance handles; older instances just empty the room)
+_DISCONNECT = "onestop_disconnect"
 
 
 class PublishFirst(socketio.RedisManager):  # type: ignore[misc]
@@ -31,6 +43,7 @@ class PublishFirst(socketio.RedisManager):  # type: ignore[misc]
         super().__init__(url, channel=channel,
                          redis_options={"socket_connect_timeout": CONNECT_TIMEOUT_S})
         self.queue_ok = True
+        self.recovered: list[Callable[[], None]] = []
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         # messages from other instances never carry this host's id (the listener drops
@@ -47,6 +60,75 @@ class PublishFirst(socketio.RedisManager):  # type: ignore[misc]
         result = super()._publish(data)  # None once it gave up (it logs why)
         self.queue_ok = result is not None
         return result
+
+    # -- closing a room's sockets everywhere (a disabled user, a revoked token or device) --
+
+    def disconnect_room(self, namespace: str, room: str) -> None:
+        """Close the sockets in ``room`` here, and tell the other instances to close theirs."""
+        disconnect_local(self.server, namespace, room)
+        self._publish({"method": "close_room", "room": room, "namespace": namespace,
+                       "host_id": self.host_id, _DISCONNECT: True})
+
+    def _handle_close_room(self, message: dict[str, Any]) -> None:
+        if message.get(_DISCONNECT):
+            disconnect_local(self.server, message.get("namespace") or "/", message.get("room"))
+            return
+        super()._handle_close_room(message)
+
+    # -- the queue came back: what this instance's clients missed meanwhile --
+
+    def _redis_listen_with_retries(self) -> Iterator[Any]:
+        """The library's listening loop, with a short pause between tries and the
+        ``recovered`` hooks run once listening works again after a failure: a call made on
+        another instance during the outage never reached this instance's displays."""
+        pause, subscribed, failed = 0.25, False, False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed, pause = True, 0.25
+                    if failed:
+                        failed = False
+                        self._recovered()
+                yield from self.pubsub.listen()
+            except Exception as exc:  # noqa: BLE001 - any failure: listen again
+                log.warning("message queue: cannot listen (%s); retrying in %.2f s", exc, pause)
+                subscribed, failed = False, True
+                time.sleep(pause)
+                pause = min(pause * 2, LISTEN_RETRY_MAX_S)
+
+    def _recovered(self) -> None:
+        log.info("message queue: listening again; resynchronising this instance's clients")
+        for hook in list(self.recovered):
+            self.server.start_background_task(hook)
+
+
+def disconnect_local(server: Any, namespace: str, room: str | None) -> None:
+    """Close the sockets of ``room`` connected to this instance."""
+    if server is None or room is None:
+        return
+    for sid, _eio_sid in list(server.manager.get_participants(namespace, room)):
+        server.disconnect(sid, namespace=namespace, ignore_queue=True)
+
+
+def disconnect_room(server: Any, namespace: str, room: str) -> None:
+    """Close every socket in ``room``: on every instance through the Redis queue, here only
+    without one (one instance; the kombu queues have no such message)."""
+    if server is None:
+        return
+    if isinstance(server.manager, PublishFirst):
+        server.manager.disconnect_room(namespace, room)
+    else:
+        disconnect_local(server, namespace, room)
+
+
+def on_recovered(server: Any, hook: Callable[[], None]) -> None:
+    """Run ``hook`` (in a background task) each time this instance listens to the queue
+    again after it failed. Nothing happens without a Redis queue."""
+    manager = getattr(server, "manager", None)
+    if isinstance(manager, PublishFirst):
+        manager.recovered.append(hook)
 
 
 def client_manager(url: str | None, channel: str) -> dict[str, Any]:

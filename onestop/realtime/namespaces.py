@@ -6,24 +6,40 @@ permissions, CSRF and the transaction boundary live.
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, join_room
 from sqlalchemy import select
 
 from onestop.accounts.auth import device_for_token, user_for_token
 from onestop.accounts.engine import touch_device
-from onestop.accounts.models import Device
+from onestop.accounts.models import Device, hash_token
 from onestop.db import utcnow
 from onestop.extensions import db
 from onestop.queueing.state import display_state
 from onestop.realtime import events as ev
 from onestop.units.models import Unit
 
+log = logging.getLogger(__name__)
+
 MAX_ZONES = 20
 DISPLAY_KINDS = ("display", "counter-display")
+_DISPLAY_ROOM = re.compile(r"^u(\d+)(?:z(.+))?$")
+
+
+def user_room(user_id: int) -> str:
+    """Every /counter socket of one user: closed when the account is disabled or its
+    tokens are revoked (a password reset)."""
+    return f"s{user_id}"
+
+
+def token_room(token_hash: str) -> str:
+    """The /counter sockets opened with one API token: closed when it is revoked."""
+    return f"k{token_hash[:32]}"
 
 
 def _arg(auth: Any, key: str) -> str | None:
@@ -81,6 +97,9 @@ class CounterNamespace(Namespace):
             user_for_token(db.session(), token, utcnow()) if token else None)
         if user is not None and user.role in ("admin", "manager", "clerk"):
             unit_id = user.unit_id or getattr(_unit(None), "id", None)
+            join_room(user_room(user.id))
+            if not current_user.is_authenticated and token:
+                join_room(token_room(hash_token(token)))
         else:
             device = _device(auth)
             if device is None or device.kind not in ("tablet", "counter-display"):
@@ -94,6 +113,43 @@ class CounterNamespace(Namespace):
         if counter_id:
             join_room(ev.counter_room(counter_id))
         db.session.commit()
+
+
+def _display_scope(rooms: list[str]) -> tuple[int, tuple[str, ...]] | None:
+    """The unit and zones a /display socket watches, read from the rooms it joined."""
+    unit_id, zones = None, []
+    for room in rooms:
+        match = _DISPLAY_ROOM.match(room or "")
+        if match:
+            unit_id = int(match.group(1))
+            if match.group(2) is not None:
+                zones.append(match.group(2))
+    return (unit_id, tuple(sorted(zones))) if unit_id is not None else None
+
+
+def resync_displays(app: Flask, server: Any) -> None:
+    """Send every /display socket of this instance a fresh ``state`` snapshot, as on a
+    reconnect: after a message-queue outage, the calls made on other instances meanwhile
+    never reached them. One snapshot per unit and zones, sent to its sockets only."""
+    manager = server.manager
+    groups: dict[tuple[int, tuple[str, ...]], list[str]] = {}
+    for sid, _eio_sid in list(manager.get_participants(ev.DISPLAY_NS, None)):
+        scope = _display_scope(list(manager.get_rooms(sid, ev.DISPLAY_NS)))
+        if scope is not None:
+            groups.setdefault(scope, []).append(sid)
+    with app.app_context():
+        try:
+            for (unit_id, zones), sids in groups.items():
+                unit = db.session.get(Unit, unit_id)
+                if unit is not None:
+                    snapshot = display_state(db.session(), unit, utcnow(), list(zones) or None)
+                    server.emit(ev.STATE, snapshot, to=sids, namespace=ev.DISPLAY_NS,
+                                ignore_queue=True)
+        except Exception:  # the database may be down too: the displays resync on reconnect
+            log.exception("could not resynchronise the displays")
+        finally:
+            db.session.remove()
+    log.info("resynchronised %d display socket(s)", sum(len(s) for s in groups.values()))
 
 
 def register(socketio: SocketIO) -> None:
