@@ -102,9 +102,11 @@ class TicketOut(BaseModel):
 
 
 class ClerkOut(BaseModel):
+    """The clerk at a counter as anyone may see them: the display name (None when the
+    account has none), never the login."""
+
     id: int
-    username: str
-    full_name: str
+    full_name: str | None
 
 
 class ServingOut(BaseModel):

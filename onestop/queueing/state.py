@@ -159,8 +159,8 @@ def counter_dict(counter: Counter, serving: Ticket | None, clerk: User | None) -
         "id": counter.id, "number": counter.number, "name": counter.name, "zone": counter.zone,
         "state": counter.state, "pause_reason": counter.pause_reason,
         "service_ids": counter.service_ids, "service_mode": counter.service_mode,
-        "clerk": {"id": clerk.id, "username": clerk.username, "full_name": clerk.full_name}
-        if clerk else None,
+        # the display name only: the list and the hall's snapshot are public, a login is not
+        "clerk": {"id": clerk.id, "full_name": clerk.full_name or None} if clerk else None,
         "serving": {"id": serving.id, "label": serving.label, "state": serving.state,
                     "service_id": serving.service_id, "service": serving.service.name}
         if serving else None,

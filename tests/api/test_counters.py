@@ -53,13 +53,13 @@ def test_list_shows_clerk_and_serving(client, at_counter):
     ok(act(client, at_counter, 1, "call-next"))
     first = ok(client.get("/api/v1/counters"))["counters"][0]
     assert first["state"] == "open"
-    assert first["clerk"]["username"] == "clerk1"
+    assert first["clerk"]["id"] == user_id(client.application, "clerk1")
     assert first["serving"]["label"] == "A001" and first["serving"]["state"] == "called"
 
 
 def test_open_by_clerk(app, client, clerk1):
     body = ok(act(client, clerk1, 1, "open"))
-    assert body["state"] == "open" and body["clerk"]["username"] == "clerk1"
+    assert body["state"] == "open" and body["clerk"]["id"] == user_id(app, "clerk1")
     assert counter_row(app, 1) == ("open", user_id(app, "clerk1"), None)
     # opening again is harmless
     assert ok(act(client, clerk1, 1, "open"))["state"] == "open"
@@ -82,7 +82,7 @@ def test_counter_taken(app, client, at_counter):
     assert_error(act(client, clerk2, 1, "open"), 409, "counter_taken")
     # after close, another clerk may sign in
     ok(act(client, at_counter, 1, "close"))
-    assert ok(act(client, clerk2, 1, "open"))["clerk"]["username"] == "clerk2"
+    assert ok(act(client, clerk2, 1, "open"))["clerk"]["id"] == user_id(app, "clerk2")
 
 
 def test_other_clerk_cannot_act(app, client, at_counter, subtests):

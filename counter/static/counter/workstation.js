@@ -125,7 +125,7 @@
       const card = el("button", "pick-card" + (mine ? " is-mine" : "") + (taken ? " is-taken" : ""));
       card.type = "button";
       card.dataset.counterId = c.id;
-      const who = mine ? T.yours : taken ? `${T.held_by}: ${c.clerk.full_name || c.clerk.username}` : T.free;
+      const who = mine ? T.yours : taken ? (c.clerk.full_name ? `${T.held_by}: ${c.clerk.full_name}` : T.held_by) : T.free;
       card.append(el("span", "pick-num", `${T.counter} ${c.number}`),
         el("span", "pick-fields", c.service_ids.map(serviceName).filter(Boolean).join(" · ")),
         el("span", "pick-state", who), el("span", "pick-go", mine ? T.continue : T.open_counter),
@@ -506,7 +506,7 @@
     $("close-effects").replaceChildren(...closeEffects(view).map((text) => el("li", "", text)));
     const others = state.counters.filter((c) => c.id !== state.counterId && c.state !== "closed");
     $("close-to-counter").replaceChildren(...others.map((c) => {
-      const who = c.clerk ? c.clerk.full_name || c.clerk.username : "";
+      const who = c.clerk ? c.clerk.full_name || "" : "";
       const option = el("option", "", `${T.counter} ${c.number}${who ? " · " + who : ""} (${T[c.state] || c.state})`);
       option.value = c.id;
       return option;
@@ -596,7 +596,7 @@
       const b = el("button", "choice" + (c.state === "closed" ? " is-closed" : ""));
       b.type = "submit";
       b.value = "c:" + c.id;
-      const who = c.clerk && c.state !== "closed" ? c.clerk.full_name || c.clerk.username : T[c.state];
+      const who = c.clerk && c.state !== "closed" ? c.clerk.full_name : T[c.state];
       b.append(el("span", "", `${T.counter} ${c.number}`), el("span", "muted", who || ""));
       return b;
     }));

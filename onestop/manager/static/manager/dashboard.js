@@ -24,7 +24,7 @@
       var state = T[c.state] || c.state;
       if (c.state === "paused" && c.pause_reason) { state += ": " + c.pause_reason; }
       M.cell(tr, state, "counter-state");
-      M.cell(tr, c.clerk ? (c.clerk.full_name || c.clerk.username) : "—");
+      M.cell(tr, c.clerk ? (c.clerk.full_name || "—") : "—");
       M.cell(tr, c.serving ? c.serving.label + " · " + (T[c.serving.state] || c.serving.state) : "—");
       body.appendChild(tr);
     });
