@@ -24,6 +24,7 @@ from tests.livesrv import demo_server
 from tests.reports.locale_data import EXPECTED_ORDER, MONDAY, seed
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+WAIT = 20000  # ms: two cores shared by the whole suite
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def page(server: str, browser: Any) -> Iterator[Any]:
     tab.fill("input[name=username]", "manager")
     tab.fill("input[name=password]", "demo")
     tab.click("button[type=submit]")
-    tab.wait_for_url(f"{server}/manager/")
+    tab.wait_for_url(f"{server}/manager/", timeout=WAIT)
     yield tab
     context.close()
     assert not errors
@@ -56,7 +57,7 @@ def page(server: str, browser: Any) -> Iterator[Any]:
 
 def test_the_dashboard_clock_is_the_units_time_in_a_utc_browser(page: Any) -> None:
     assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") in ("UTC", "Etc/UTC")
-    expect(page.locator("#dashboard-time")).to_have_text(re.compile(r"^\d{2}:\d{2}:\d{2}$"))
+    expect(page.locator("#dashboard-time")).to_have_text(re.compile(r"^\d{2}:\d{2}:\d{2}$"), timeout=WAIT)
     shown = page.inner_text("#dashboard-time")
     now = dt.datetime.now(HANOI)
     clock = dt.datetime.combine(now.date(), dt.time.fromisoformat(shown), tzinfo=HANOI)
@@ -66,14 +67,14 @@ def test_the_dashboard_clock_is_the_units_time_in_a_utc_browser(page: Any) -> No
 
 def test_reports_page_order_rounding_and_chart(server: str, page: Any) -> None:
     page.goto(f"{server}/manager/reports")
-    expect(page.locator("#r-served")).not_to_have_text("—")
+    expect(page.locator("#r-served")).not_to_have_text("—", timeout=WAIT)
     day = MONDAY.strftime("%d/%m/%Y")
     page.fill("#date-from", day)
     page.fill("#date-to", day)
     page.click("#report-form button[type=submit]")
-    expect(page.locator("#report-period")).to_have_text(f"{day} – {day}")
+    expect(page.locator("#report-period")).to_have_text(f"{day} – {day}", timeout=WAIT)
     rows = page.locator("#breakdown-service tr")
-    expect(rows).to_have_count(len(EXPECTED_ORDER))
+    expect(rows).to_have_count(len(EXPECTED_ORDER), timeout=WAIT)
     names = [rows.nth(i).locator("td").first.inner_text() for i in range(len(EXPECTED_ORDER))]
     assert names == EXPECTED_ORDER
 
