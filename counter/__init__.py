@@ -40,6 +40,15 @@ def _staff_only() -> None:
         abort(403)
 
 
+@bp.after_request
+def _no_store(response: Any) -> Any:
+    # the book and the intake carry applicants' personal data: never kept by a cache or
+    # shown again by the back button after sign-out
+    if request.endpoint != "counter.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def texts() -> dict[str, Any]:
     """Everything the scripts may show, already in the page's language."""
     return {

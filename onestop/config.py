@@ -45,6 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "PRINT_AGENT_STALE_S": 90,  # an agent silent for this long shows as disconnected
     "PRINT_FONT": "",  # font file(s) for slips; default Be Vietnam Pro, then DejaVu Sans
     "PRINT_FONT_BOLD": "",
+    # printer URIs a back-office user may set (hardware/printing/drivers.py, PrinterPolicy):
+    # directories where file:// and serial:// may point besides /dev/usb/lp*, /dev/ttyUSB*,
+    # /dev/ttyS*; networks of tcp:// printers (comma-separated, or a TOML list)
+    "PRINTER_DIRS": "",
+    "PRINTER_NETWORKS": "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
     # operations (onestop/ops): reverse proxy, logs, metrics, backups
     "GRACEFUL_TIMEOUT_S": 5,  # a stop or restart waits at most this long for requests in flight
     "PROXY_COUNT": 0,  # proxies in front (nginx: 1) whose X-Forwarded-* are trusted; 0 = none

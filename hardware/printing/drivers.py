@@ -24,6 +24,7 @@ connection at a time).
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
 import re
@@ -37,7 +38,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
@@ -91,6 +92,68 @@ def open_printer(uri: str) -> Driver:
         known = ", ".join(registered_schemes())
         raise PrinterUriError(f"unknown printer URI scheme {scheme!r} in {uri!r}; use one of: {known}")
     return cls(uri, parts)
+
+
+# -- where a printer URI may point ---------------------------------------------------------------
+
+#: device nodes a printer is on without any setting: USB printer class, USB-serial, serial ports
+DEVICE_NODES = re.compile(r"^/dev/(?:usb/lp\d+|ttyUSB\d+|ttyS\d+)$")
+#: the office LAN: where tcp:// printers may be unless ``PRINTER_NETWORKS`` says otherwise.
+#: Loopback is not in it: a service on the server (Redis, PostgreSQL) is not a printer.
+DEFAULT_NETWORKS = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+
+
+def _items(value: Any) -> list[str]:
+    """A setting given as a list (TOML) or a comma-separated string (environment)."""
+    items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+@dataclass(frozen=True)
+class PrinterPolicy:
+    """Where a printer URI set by a user may point (the back office takes URIs from a web
+    session: without this, ``file:///any/path?create=1`` writes any file the server may
+    write, and ``tcp://`` reaches any host and port). ``file://`` and ``serial://`` paths must
+    be printer device nodes (:data:`DEVICE_NODES`) or lie inside one of ``dirs`` (only there
+    may ``create=1`` make a file); a ``tcp://`` host must be, or resolve only to, addresses in
+    ``networks``. ``usb://``, ``cups://``, ``agent`` and ``dummy`` name no path or host."""
+
+    dirs: tuple[str, ...] = ()
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> PrinterPolicy:
+        """From a settings mapping: ``PRINTER_DIRS`` and ``PRINTER_NETWORKS``."""
+        networks = _items(settings.get("PRINTER_NETWORKS", DEFAULT_NETWORKS))
+        return cls(dirs=tuple(os.path.realpath(d) for d in _items(settings.get("PRINTER_DIRS"))),
+                   networks=tuple(ipaddress.ip_network(n, strict=False) for n in networks))
+
+    def check(self, driver: Driver) -> None:
+        """Raise :class:`PrinterUriError` when ``driver`` points outside the policy."""
+        if isinstance(driver, FileDriver | SerialDriver):
+            self._check_path(driver.uri, driver.path, create=driver.options.get("create") == "1")
+        elif isinstance(driver, TcpDriver):
+            self._check_host(driver.uri, driver.host, driver.port)
+
+    def _inside_dirs(self, real: str) -> bool:
+        return any(os.path.commonpath([real, d]) == d for d in self.dirs)
+
+    def _check_path(self, uri: str, path: str, create: bool) -> None:
+        real = os.path.realpath(path)  # no way round through "..", or a symlink out of a dir
+        if self._inside_dirs(real):
+            return
+        if create or not (DEVICE_NODES.match(path) or DEVICE_NODES.match(real)):
+            raise PrinterUriError(f"printer path not allowed: {uri!r} (printer device nodes "
+                                  f"/dev/usb/lp*, /dev/ttyUSB*, /dev/ttyS*, or PRINTER_DIRS)")
+
+    def _check_host(self, uri: str, host: str, port: int) -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            raise PrinterUriError(f"printer host not found: {uri!r}") from None
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos}
+        if not addresses or not all(any(a in n for n in self.networks) for a in addresses):
+            raise PrinterUriError(f"printer host not in PRINTER_NETWORKS: {uri!r}")
 
 
 # -- base -------------------------------------------------------------------------------------

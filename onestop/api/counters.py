@@ -96,6 +96,7 @@ def _body_optional(view: Callable[..., Any]) -> Callable[..., Any]:
             request._cached_json = ({}, {})  # werkzeug's get_json cache: (normal, silent)
         return view(*args, **kwargs)
 
+    wrapper.body_optional = True  # type: ignore[attr-defined]  # the OpenAPI document says so
     return wrapper
 
 

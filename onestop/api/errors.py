@@ -48,6 +48,7 @@ MESSAGES: dict[str, Any] = {
     "not_found": _l("Không tìm thấy."),
     "method_not_allowed": _l("Phương thức không được hỗ trợ."),
     "payload_too_large": _l("Dữ liệu gửi lên quá lớn."),
+    "unsupported_media_type": _l("Dữ liệu phải được gửi dưới dạng JSON (Content-Type: application/json)."),
     "rate_limited": _l("Quá nhiều yêu cầu. Vui lòng thử lại sau ít phút."),
     "csrf_failed": _l("Phiên làm việc đã hết hạn. Vui lòng tải lại trang."),
     "busy_retry": _l("Hệ thống đang bận. Vui lòng thử lại."),
@@ -113,7 +114,8 @@ MESSAGES: dict[str, Any] = {
 }
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 413: "payload_too_large", 422: "validation_error",
+              405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+              422: "validation_error",
               429: "rate_limited", 503: "unavailable"}
 
 
@@ -135,23 +137,31 @@ def init_app(app: APIFlask) -> None:
         return envelope(error.code, error.status, **error.details)
 
     @app.error_processor
-    def _http(error: HTTPError) -> tuple[Any, int]:
+    def _http(error: HTTPError) -> Any:
         code = HTTP_CODES.get(error.status_code, "bad_request")
         detail = error.detail if error.status_code == 422 else None
-        return envelope(code, error.status_code, fields=detail)
+        allow = dict(error.headers or {}).get("Allow")
+        return _with_allow(envelope(code, error.status_code, fields=detail),
+                           str(allow) if allow else None)
 
     @app.errorhandler(HTTPException)
-    def _werkzeug(error: HTTPException) -> tuple[Any, int]:
+    def _werkzeug(error: HTTPException) -> Any:
         status = error.code or 500
         code = "csrf_failed" if "CSRF" in (error.description or "") else HTTP_CODES.get(
             status, "bad_request")
-        return envelope(code, status)
+        return _with_allow(envelope(code, status), dict(error.get_headers()).get("Allow"))
+
+    app.spec_processor(document_bodies)  # type: ignore[arg-type]  # the spec as a dict
 
     @app.errorhandler(Exception)
     def _crash(error: Exception) -> tuple[Any, int]:
         if _is_db_down(error):
             log.warning("database unavailable: %s", error)
             return envelope("unavailable", 503)
+        if _is_out_of_range(error):
+            # an id past what the database can hold (SQLite takes 64-bit integers): no such
+            # row, the same answer as any unknown id
+            return envelope("not_found", 404)
         if _is_bad_data(error):
             log.warning("database refused the input on %s %s: %s", request.method,
                         request.path, error)
@@ -162,11 +172,67 @@ def init_app(app: APIFlask) -> None:
         return envelope("internal_error", 500)
 
 
+def _with_allow(answer: tuple[Any, int], allow: str | None) -> Any:
+    """A 405 says which methods the URL takes (RFC 9110), also in our envelope."""
+    if allow and answer[1] == 405:
+        return answer[0], answer[1], {"Allow": allow}
+    return answer
+
+
+def _error_response(description: str, schema: str = "HTTPError") -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def document_bodies(spec: dict[str, Any]) -> dict[str, Any]:
+    """What APIFlask leaves out of the document: a JSON body is required (an empty one gets
+    400) unless its view reads an empty body as ``{}`` (``body_optional``); a body that is
+    not JSON gets 415; any input (body or query) can get 422."""
+    from flask import current_app
+
+    optional = _body_optional_paths(current_app)
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            body = operation.get("requestBody")
+            if body is not None:
+                body["required"] = (method.upper(), path) not in optional
+                responses.setdefault("415", _error_response("Unsupported Media Type: the body "
+                                                            "must be application/json"))
+            if body is not None or any(p.get("in") == "query"
+                                       for p in operation.get("parameters", [])):
+                responses.setdefault("422", _error_response("Validation error", "ValidationError"))
+    return spec
+
+
+def _body_optional_paths(app: Any) -> set[tuple[str, str]]:
+    """(METHOD, OpenAPI path) of the API views marked ``body_optional``."""
+    import re
+
+    found: set[tuple[str, str]] = set()
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        if getattr(view, "body_optional", False):
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            found.update((m, path) for m in rule.methods or ())
+    return found
+
+
 def _is_db_down(error: Exception) -> bool:
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     return isinstance(error, OperationalError | PoolTimeout)
+
+
+def _is_out_of_range(error: Exception) -> bool:
+    """A number from the request the driver cannot bind (``OverflowError`` from sqlite3)."""
+    from sqlalchemy.exc import StatementError
+
+    cause = error.orig if isinstance(error, StatementError) else error
+    return isinstance(cause, OverflowError)
 
 
 def _is_bad_data(error: Exception) -> bool:

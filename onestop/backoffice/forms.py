@@ -247,12 +247,19 @@ class DeviceForm(BackofficeForm):
                               description=_l("Ví dụ tcp://192.168.1.50:9100, usb://04b8:0202, agent"))
 
     def validate_printer_uri(self, field: Any) -> None:
-        from hardware.printing.drivers import PrinterUriError, open_printer
+        from flask import current_app
+
+        from hardware.printing.drivers import PrinterPolicy, PrinterUriError, open_printer
 
         try:
-            open_printer(field.data)
+            driver = open_printer(field.data)
         except (PrinterUriError, ValueError):
             raise ValidationError(_l("Địa chỉ máy in không hợp lệ.")) from None
+        try:  # the allow-list: a web session must not write files or reach any host
+            PrinterPolicy.from_settings(current_app.config).check(driver)
+        except (PrinterUriError, ValueError):
+            raise ValidationError(_l("Địa chỉ máy in không được phép: chỉ thiết bị máy in, "
+                                     "thư mục và mạng đã cấu hình.")) from None
 
     def validate_counter_id(self, field: Any) -> None:
         if self.kind.data in ("counter-display", "tablet") and not field.data:

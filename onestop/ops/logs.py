@@ -36,13 +36,20 @@ ACCESS_FORMAT = ('%(h)s "%({x-forwarded-for}i)s" "%(r)s" %(s)s %(b)s %(M)sms "%(
 # query parameters whose values never reach a log line: lookup and ticket tokens, the last
 # digits of a phone, bearer tokens, ID numbers (docs/security.md, "Privacy")
 SECRET_PARAMS = ("k", "phone4", "token", "id_number", "phone", "password")
-_SECRET_QUERY = re.compile(r"([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&\s\"#]*", re.IGNORECASE)
-_BARE_QUERY = re.compile(r"(^|&)((?:" + "|".join(SECRET_PARAMS) + r")=)[^&\s#]*", re.IGNORECASE)
+_NAMES = "|".join(SECRET_PARAMS)
+# ... also inside another parameter's value, URL-encoded once or more: a scanned receipt QR
+# typed into the /lookup/ form arrives as code=http%3A%2F%2F...%2Flookup%2FX%3Fk%3Dabc
+_SEP = r"(?:[?&]|%(?:25)*(?:3F|26))"
+_EQ = r"(?:=|%(?:25)*3D)"
+_END = r"(?:[&\s\"#]|%(?:25)*(?:26|23))"
+_SECRET_QUERY = re.compile(rf"({_SEP}(?:{_NAMES}){_EQ})(?:(?!{_END}).)*", re.IGNORECASE)
+_BARE_QUERY = re.compile(rf"((?:^|{_SEP})(?:{_NAMES}){_EQ})(?:(?!{_END}).)*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    """``/lookup/X?k=abc&lang=en`` -> ``/lookup/X?k=***&lang=en``."""
-    return _SECRET_QUERY.sub(r"\1***", text) if "=" in text else text
+    """``/lookup/X?k=abc&lang=en`` -> ``/lookup/X?k=***&lang=en``, and
+    ``/lookup/?code=...%3Fk%3Dabc`` -> ``/lookup/?code=...%3Fk%3D***``."""
+    return _SECRET_QUERY.sub(r"\1***", text) if ("=" in text or "%" in text) else text
 
 
 class RedactFilter(logging.Filter):
@@ -55,7 +62,7 @@ class RedactFilter(logging.Filter):
                 if isinstance(args.get(key), str):
                     args[key] = redact(args[key])
             if isinstance(args.get("q"), str):
-                args["q"] = _BARE_QUERY.sub(r"\1\2***", args["q"])
+                args["q"] = _BARE_QUERY.sub(r"\1***", args["q"])
         elif isinstance(args, tuple):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
         if isinstance(record.msg, str):
