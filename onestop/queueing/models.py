@@ -25,6 +25,8 @@ TICKET_STATES = (
 ACTIVE_STATES = ("waiting", "called", "serving", "parked", "missed")
 PRIORITIES = ("none", "elderly", "disabled", "pregnant", "meritorious")
 SOURCES = ("kiosk", "counter", "appointment", "api")
+# why a ticket linked to a dossier was taken: to collect the result, or to hand in a supplement
+TICKET_PURPOSES = ("pickup", "supplement")
 COUNTER_STATES = ("open", "paused", "closed")
 SERVICE_MODES = ("fifo", "order", "weighted")
 
@@ -111,6 +113,10 @@ class Ticket(Base):
         CheckConstraint(f"state IN {_in(TICKET_STATES)}", name="state"),
         CheckConstraint(f"priority IN {_in(PRIORITIES)}", name="priority"),
         CheckConstraint(f"source IN {_in(SOURCES)}", name="source"),
+        CheckConstraint(f"purpose IN {_in(TICKET_PURPOSES)}", name="purpose"),
+        # one ticket per dossier and day (pickup tickets, onestop/dossiers/pickup.py); NULLs
+        # are distinct, so every other ticket is free
+        Index("ux_tickets_dossier_day", "dossier_id", "business_date", unique=True),
         Index("ix_tickets_queue", "unit_id", "business_date", "state", "service_id", "queue_at"),
         # the heads of each field's queue, per priority class (onestop/queueing/policy.py)
         Index("ix_tickets_waiting", "unit_id", "business_date", "state", "service_id", "priority",
@@ -146,6 +152,11 @@ class Ticket(Base):
     print_state: Mapped[str] = mapped_column(String(16), default="none")
     # the procedure (thủ tục) chosen at the kiosk: a code of the unit's procedures, or None
     procedure_code: Mapped[str | None] = mapped_column(String(40))
+    # the dossier this ticket was taken for (collect the result / hand in a supplement) and
+    # why; dossiers.ticket_id points the other way (the ticket it was received under), so
+    # the reference is added after both tables exist
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", use_alter=True))
+    purpose: Mapped[str | None] = mapped_column(String(16))
     service: Mapped[Service] = relationship(foreign_keys=[service_id], lazy="joined")
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
 

@@ -156,3 +156,68 @@ def test_0008_keeps_accounts_and_their_sessions_and_adds_locks_and_budgets(backe
     assert "login_locks" not in inspect(engine).get_table_names()
     assert "failed_logins" in {c["name"] for c in inspect(engine).get_columns("users")}
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0009_links_tickets_to_dossiers_once_a_day(backend, tmp_path, request):
+    """Tickets issued before 0009 survive it unlinked; a ticket can be linked to a dossier with
+    a purpose, only one per dossier and day, a foreign purpose is refused; downgrade goes back."""
+    from alembic import command
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from onestop.migrate import alembic_config
+
+    url = (f"sqlite:///{tmp_path / 'd.sqlite3'}" if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    upgrade(url, "0008")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO units (code, name, address, timezone, settings, catalog_version)"
+                          " VALUES ('M9', 'Unit', '', 'Asia/Ho_Chi_Minh', '{}', 1)"))
+        unit = conn.scalar(text("SELECT id FROM units WHERE code = 'M9'"))
+        conn.execute(text("INSERT INTO services (unit_id, code, name, name_en, prefix, weekdays,"
+                          " windows, cutoff_minutes, zone, active, sort_order)"
+                          " VALUES (:u, 'S', 'Field', '', 'A', '[]', '[]', 0, '', true, 0)"), {"u": unit})
+        service = conn.scalar(text("SELECT id FROM services WHERE unit_id = :u"), {"u": unit})
+        for n in (1, 2, 3):
+            conn.execute(text(
+                "INSERT INTO tickets (unit_id, service_id, issued_service_id, business_date, number,"
+                " label, priority, source, state, issued_at, queue_at, recall_count, print_state)"
+                " VALUES (:u, :s, :s, '2026-11-23', :n, 'A00' || :n, 'none', 'kiosk', 'waiting',"
+                " '2026-11-23 02:00:00', '2026-11-23 02:00:00', 0, 'none')"),
+                {"u": unit, "s": service, "n": n})
+        conn.execute(text("INSERT INTO procedures (unit_id, service_id, code, name, processing_days,"
+                          " fee, documents, search_text, active)"
+                          " VALUES (:u, :s, 'P', 'Proc', 1, '', '[]', '', true)"), {"u": unit, "s": service})
+        proc = conn.scalar(text("SELECT id FROM procedures WHERE unit_id = :u"), {"u": unit})
+        conn.execute(text(
+            "INSERT INTO dossiers (code, unit_id, procedure_id, business_date, number, book_year,"
+            " book_volume, book_line, applicant_name, applicant_id_number, applicant_phone,"
+            " applicant_email, applicant_address, on_behalf_of, documents, state, received_at,"
+            " appointment_at, updated_at, supplement_count, supplement_note, apology_count,"
+            " apology_reason, note) VALUES ('M9-261123-0001', :u, :p, '2026-11-23', 1, 2026, 'S/2026',"
+            " 1, 'A', '001090000001', '0901234567', '', '', '', '[]', 'ready', '2026-11-23 02:00:00',"
+            " '2026-11-24 02:00:00', '2026-11-23 02:00:00', 0, '', 0, '', '')"), {"u": unit, "p": proc})
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    columns = {c["name"]: c for c in inspect(engine).get_columns("tickets")}
+    assert columns["dossier_id"]["nullable"] and columns["purpose"]["nullable"]
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT dossier_id, purpose FROM tickets")).all() == [(None, None)] * 3
+        dossier = conn.scalar(text("SELECT id FROM dossiers"))
+        conn.execute(text("UPDATE tickets SET dossier_id = :d, purpose = 'pickup' WHERE number = 1"),
+                     {"d": dossier})
+    for sql in ("UPDATE tickets SET dossier_id = :d, purpose = 'pickup' WHERE number = 2",
+                "UPDATE tickets SET purpose = 'lunch' WHERE number = 3"):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text(sql), {"d": dossier})
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT number, dossier_id, purpose FROM tickets ORDER BY number")).all() \
+            == [(1, dossier, "pickup"), (2, None, None), (3, None, None)]
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0008")
+    engine = make_engine(url)
+    assert not {"dossier_id", "purpose"} & {c["name"] for c in inspect(engine).get_columns("tickets")}
+    engine.dispose()
