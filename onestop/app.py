@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     app.jinja_env.globals["get_locale"] = select_locale
     app.jinja_env.globals["paired_device"] = _paired_device
     from onestop.realtime.fanout import DirectSend
+    from onestop.realtime.guard import SocketGuard
     from onestop.realtime.instances import client_manager
 
     socketio.init_app(
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     )
 
     DirectSend.install(socketio.server.eio)  # one frame to many displays (gevent serving)
+    SocketGuard.install(socketio.server, float(settings["SOCKET_PACKET_BUDGET"]))  # floods
     _register(app)
     return app
 

@@ -52,6 +52,12 @@ DEFAULTS: dict[str, Any] = {
     "PRINTER_NETWORKS": "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
     # operations (onestop/ops): reverse proxy, logs, metrics, backups
     "GRACEFUL_TIMEOUT_S": 5,  # a stop or restart waits at most this long for requests in flight
+    # one client cannot stop the hall (onestop/realtime/guard.py, onestop/server.py, docs/security.md)
+    "SOCKET_PACKET_BUDGET": 20,  # Socket.IO packets a second per connection (bursts of 2x); 0 = off
+    "HEADER_TIMEOUT_S": 10,  # a request's line and headers must arrive within this (slowloris)
+    "MAX_CONNECTIONS_PER_ADDRESS": 500,  # open connections from one client address; 0 = no cap
+    "LOOP_LAG_READY_S": 0.5,  # /readyz fails when the event loop's lag stays above this
+    "DISK_FREE_READY_MB": 200,  # /readyz fails when the database's disk has less free than this
     "PROXY_COUNT": 0,  # proxies in front (nginx: 1) whose X-Forwarded-* are trusted; 0 = none
     "LOG_FORMAT": "text",  # or "json": one JSON object per line (ts, level, logger, message, request_id)
     "LOG_LEVEL": "info",

@@ -177,12 +177,61 @@ def make_engine(url: str, busy_timeout_ms: int = 10000) -> Engine:
     return engine
 
 
+class CommitHealth:
+    """Whether this process's last writing commit failed (a full disk, a lock, a lost
+    connection), for ``/readyz``. Cleared by the next writing commit that succeeds."""
+
+    def __init__(self) -> None:
+        self.failed_at: float | None = None
+        self.error = ""
+
+    def failed(self, error: BaseException) -> None:
+        self.failed_at = time.monotonic()
+        self.error = type(error).__name__
+
+    def succeeded(self) -> None:
+        self.failed_at = None
+        self.error = ""
+
+
+COMMITS = CommitHealth()
+_WROTE = "onestop_wrote"  # session.info: a write (flush or DML) since the last commit
+
+
+class TrackedSession(Session):
+    """A session that reports its commits to ``COMMITS``. A failed commit is re-raised:
+    the request's error handler answers 503 ``unavailable`` (``onestop/api/errors.py``)."""
+
+    def commit(self) -> None:
+        wrote = bool(self.info.get(_WROTE) or self.new or self.dirty or self.deleted)
+        try:
+            super().commit()
+        except Exception as error:
+            COMMITS.failed(error)
+            raise
+        finally:
+            self.info.pop(_WROTE, None)
+        if wrote:
+            COMMITS.succeeded()
+
+
+@event.listens_for(TrackedSession, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(TrackedSession, "do_orm_execute")
+def _executed(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:  # text() counts as none
+        state.session.info[_WROTE] = True
+
+
 class Database:
     """Engine plus a scoped session, bound to an app by ``init_app`` (one per app)."""
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self.session_factory = sessionmaker(expire_on_commit=False)
+        self.session_factory = sessionmaker(class_=TrackedSession, expire_on_commit=False)
         self.session = scoped_session(self.session_factory)
 
     def init_app(self, app: Any) -> None:

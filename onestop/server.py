@@ -6,6 +6,7 @@ sharing PostgreSQL and a Redis message queue (see systemd/ and the README).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -26,10 +27,12 @@ class OnestopServer(BaseApplication):  # type: ignore[misc]
         from onestop import checkpoint
         from onestop.app import create_app
         from onestop.extensions import db
+        from onestop.ops import looplag
 
         app = create_app(self.app_config)
         assert db.engine is not None
         checkpoint.start(db.engine)  # SQLite: WAL checkpoints off the request path
+        looplag.MONITOR.start()  # the event loop's lag, for /metrics and /readyz
         return app
 
 
@@ -39,6 +42,51 @@ class OnestopServer(BaseApplication):  # type: ignore[misc]
 READ_BUFFER = 2048
 
 
+class ConnectionLimits:
+    """Slow and idle clients (issue 18): a deadline for a request's line and headers, and a
+    cap on the connections open from one address at once.
+
+    Without them, 4,000 half-sent requests from one address held every one of the worker's
+    4,000 connections (gunicorn's ``worker_connections``) and nobody else was served. The
+    deadline runs from the moment the handler waits for a request line, so it also ends a
+    keep-alive connection left idle. Over the cap, a connection gets a bare 503 and is
+    closed before anything is read. Behind a proxy (``ONESTOP_PROXY_COUNT`` > 0) every
+    connection comes from the proxy: the cap is then the proxy's (``limit_conn`` in
+    systemd/nginx-onestop.conf), and nginx reads the headers itself.
+    """
+
+    def __init__(self, header_timeout: float = 10.0, per_address: int = 0) -> None:
+        self.header_timeout = header_timeout
+        self.per_address = per_address
+        self.open: dict[str, int] = {}
+        self.refused = 0
+        self.timed_out = 0
+
+    def acquire(self, address: str) -> bool:
+        count = self.open.get(address, 0)
+        if self.per_address and count >= self.per_address:
+            self.refused += 1
+            return False
+        self.open[address] = count + 1
+        return True
+
+    def release(self, address: str) -> None:
+        count = self.open.get(address, 0) - 1
+        if count > 0:
+            self.open[address] = count
+        else:
+            self.open.pop(address, None)
+
+
+#: set by ``serve`` in the master before the worker forks; read by the worker's handler
+LIMITS = ConnectionLimits()
+_REFUSED = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+
+
+class HeaderTimeout(TimeoutError):
+    """A request's line and headers did not arrive in time (a socket error to pywsgi)."""
+
+
 def websocket_worker() -> type:
     """gunicorn's gevent (pywsgi) worker with gevent-websocket's handler.
 
@@ -46,6 +94,7 @@ def websocket_worker() -> type:
     under the plain ``gevent`` worker every websocket upgrade got a 500 and clients fell
     back to long-polling. Mixing in gunicorn's handler keeps gunicorn's access log.
     """
+    import gevent
     from geventwebsocket.handler import WebSocketHandler
     from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
 
@@ -55,11 +104,61 @@ def websocket_worker() -> type:
         def __init__(self, sock: Any, address: Any, server: Any) -> None:
             super().__init__(sock, address, server)
             self.rfile = sock.makefile("rb", READ_BUFFER)
+            self.header_timer: Any = None
+
+        def handle(self) -> None:
+            address = _peer(self.client_address)
+            if not LIMITS.acquire(address):
+                with contextlib.suppress(OSError):
+                    self.socket.send(_REFUSED)  # a few bytes, once: the kernel takes them
+                self.socket.close()
+                return
+            try:
+                super().handle()
+            finally:
+                LIMITS.release(address)
+
+        def handle_one_request(self) -> Any:
+            if LIMITS.header_timeout > 0:
+                self.header_timer = gevent.Timeout.start_new(LIMITS.header_timeout, HeaderTimeout())
+            try:
+                return super().handle_one_request()
+            except HeaderTimeout:  # raised outside the reads pywsgi guards
+                LIMITS.timed_out += 1
+                return None
+            finally:
+                self._headers_read()
+
+        def read_requestline(self) -> Any:
+            try:
+                return super().read_requestline()
+            except HeaderTimeout:
+                LIMITS.timed_out += 1
+                raise
+
+        def read_request(self, raw_requestline: Any) -> Any:
+            try:
+                return super().read_request(raw_requestline)
+            except HeaderTimeout:
+                LIMITS.timed_out += 1
+                raise
+            finally:
+                self._headers_read()  # the application's time is not limited here
+
+        def _headers_read(self) -> None:
+            if self.header_timer is not None:
+                self.header_timer.close()
+                self.header_timer = None
 
     class Worker(GeventPyWSGIWorker):  # type: ignore[misc]
         wsgi_handler = Handler
 
     return Worker
+
+
+def _peer(address: Any) -> str:
+    """The client's IP address (a UNIX socket has none: one shared key)."""
+    return str(address[0]) if isinstance(address, tuple) and address else "unix"
 
 
 def serve(host: str, port: int, config: dict[str, Any] | None = None, access_log: bool = True) -> None:
@@ -71,6 +170,10 @@ def serve(host: str, port: int, config: dict[str, Any] | None = None, access_log
     from onestop.ops.logs import ACCESS_FORMAT, AccessLogger, logging_config
 
     settings = load_settings(config)
+    per_address = 0 if int(settings.get("PROXY_COUNT") or 0) > 0 else int(
+        settings["MAX_CONNECTIONS_PER_ADDRESS"])
+    LIMITS.header_timeout = float(settings["HEADER_TIMEOUT_S"])
+    LIMITS.per_address = per_address
     level = str(settings.get("LOG_LEVEL") or "info").lower()  # ONESTOP_LOG_LEVEL
     options = {
         "bind": f"{host}:{port}",

@@ -116,7 +116,7 @@ MESSAGES: dict[str, Any] = {
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
               422: "validation_error",
-              429: "rate_limited", 503: "unavailable"}
+              429: "rate_limited", 500: "internal_error", 503: "unavailable"}
 
 
 def envelope(code: str, status: int, **extra: Any) -> tuple[Any, int]:
@@ -146,6 +146,11 @@ def init_app(app: APIFlask) -> None:
 
     @app.errorhandler(HTTPException)
     def _werkzeug(error: HTTPException) -> Any:
+        original = getattr(error, "original_exception", None)
+        if isinstance(original, Exception):
+            # raised where Flask calls no handler of ours (the commit in an after_request
+            # hook): answered as if the view had raised it, so a failed commit is a 503
+            return _crash(original)
         status = error.code or 500
         code = "csrf_failed" if "CSRF" in (error.description or "") else HTTP_CODES.get(
             status, "bad_request")
@@ -221,10 +226,14 @@ def _body_optional_paths(app: Any) -> set[tuple[str, str]]:
 
 
 def _is_db_down(error: Exception) -> bool:
-    from sqlalchemy.exc import OperationalError
+    """The database cannot take the work now: down, locked, its disk full, the connection
+    lost (also when the commit is what failed)."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    return isinstance(error, OperationalError | PoolTimeout)
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
 
 
 def _is_out_of_range(error: Exception) -> bool:

@@ -12,6 +12,9 @@ processes. Counted only for committed work (a rolled-back issue counts nothing):
   and ``onestop_printer_state{unit, device, name, kind, state}`` (1 per printing device, its
   last known state from ``Device.settings["printer_status"]``; an agent not connected is
   ``offline``);
+- ``onestop_event_loop_lag_seconds`` / ``_max_seconds`` (under ``onestop serve``),
+  ``onestop_socket_guard_total{action}`` and ``onestop_connections_refused_total{reason}``:
+  whether one client is holding the worker, and what was done about it;
 - the process collector (CPU, memory, open files) and Python's GC.
 
 Access: from the loopback address without proxy headers (scrape each instance's port, not
@@ -39,7 +42,7 @@ from prometheus_client import (
     platform_collector,
     process_collector,
 )
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -48,7 +51,7 @@ from onestop.accounts.models import Device
 from onestop.extensions import db, socketio
 from onestop.queueing.catalog import service_info
 from onestop.realtime import events as ev
-from onestop.realtime import fanout
+from onestop.realtime import fanout, guard
 from onestop.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -140,6 +143,39 @@ class _FramesSent:
 
 
 REGISTRY.register(_FramesSent())
+
+
+class _LoopAndGuards:
+    """The event loop's lag (``onestop/ops/looplag.py``: the last sample and the worst of the
+    last minute) and what protects the loop from one client: Socket.IO packets dropped or
+    connections cut by the guard (``onestop/realtime/guard.py``), HTTP connections refused
+    over the per-address cap or closed for sending their headers too slowly
+    (``onestop/server.py``)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        from onestop import server
+        from onestop.ops.looplag import MONITOR
+
+        if MONITOR.running:
+            yield GaugeMetricFamily("onestop_event_loop_lag_seconds", "How late the event loop "
+                                    "woke a 0.25 s sleep, last sample", value=MONITOR.latest())
+            yield GaugeMetricFamily("onestop_event_loop_lag_max_seconds", "Worst event loop lag "
+                                    "of the last minute", value=MONITOR.worst())
+        guard_family = CounterMetricFamily("onestop_socket_guard", "Socket.IO packets dropped "
+                                           "(events to public namespaces), connections cut over "
+                                           "the packet budget, snapshots reused", labels=["action"])
+        for action, count in guard.TOTALS.items():
+            guard_family.add_metric([action], count)
+        yield guard_family
+        limits = CounterMetricFamily("onestop_connections_refused", "HTTP connections refused "
+                                     "over the per-address cap or closed for slow headers",
+                                     labels=["reason"])
+        limits.add_metric(["per_address_cap"], server.LIMITS.refused)
+        limits.add_metric(["header_timeout"], server.LIMITS.timed_out)
+        yield limits
+
+
+REGISTRY.register(_LoopAndGuards())
 
 
 def display_clients() -> int:

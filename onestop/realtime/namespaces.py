@@ -22,6 +22,7 @@ from onestop.db import utcnow
 from onestop.extensions import db
 from onestop.queueing.state import display_state
 from onestop.realtime import events as ev
+from onestop.realtime.guard import session_snapshot
 from onestop.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,10 @@ class DisplayNamespace(Namespace):
             join_room(ev.device_room(device.id))
         for room in [ev.zone_room(unit.id, z) for z in zones] or [ev.unit_room(unit.id)]:
             join_room(room)
-        snapshot = display_state(db.session(), unit, utcnow(), zones or None)
+        # a repeated connect on one engine.io session reuses its snapshot (a connect flood
+        # costs no query per packet: onestop/realtime/guard.py)
+        snapshot = session_snapshot(request.environ, (unit.id, tuple(zones)),
+                                    lambda: display_state(db.session(), unit, utcnow(), zones or None))
         if device:
             snapshot["device"] = {"id": device.id, "name": device.name,
                                   "settings": device.settings}
