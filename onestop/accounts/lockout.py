@@ -115,14 +115,9 @@ def active_locks(session: Session, now: dt.datetime, *, unit_id: int | None = No
     return list(session.scalars(query))
 
 
-def unlock(session: Session, user: User, address: str | None = None) -> list[str]:
-    """Lift the account's locks and forget its wrong tries (from one address, or all: a
-    password reset); returns the addresses that were locked."""
-    query = select(LoginLock).where(LoginLock.user_id == user.id)
-    if address is not None:
-        query = query.where(LoginLock.address == address)
-    locked = [lock.address for lock in session.scalars(query) if lock.locked_until is not None]
-    cond = [LoginLock.user_id == user.id] + ([LoginLock.address == address] if address is not None else [])
-    session.execute(delete(LoginLock).where(*cond).execution_options(synchronize_session="fetch"))
+def unlock(session: Session, user: User) -> None:
+    """Lift the account's locks and forget its wrong tries, from every address (the back
+    office's "Gỡ khoá", a new password)."""
+    session.execute(delete(LoginLock).where(LoginLock.user_id == user.id)
+                    .execution_options(synchronize_session="fetch"))
     session.flush()
-    return locked

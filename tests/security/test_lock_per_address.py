@@ -7,10 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from onestop.accounts import lockout, throttle
 from onestop.accounts.models import LoginLock, User
 from onestop.audit.models import AuditEntry
+from onestop.db import Database, make_engine
+from onestop.migrate import upgrade
+from onestop.queueing.errors import DomainError
 from tests.api.helpers import assert_error, in_db
 from tests.backoffice.conftest import csrf_from, signed_in, submit, text_of
 
@@ -94,3 +99,43 @@ def test_a_new_password_lifts_every_lock(app: Any) -> None:
     assert res.status_code == 302
     assert _lock_of(app, ATTACKER["REMOTE_ADDR"]) is None
     assert _token(app.test_client(), ATTACKER, new).status_code == 201
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_locks_and_budgets_count_in_one_statement_on_both_databases(backend: str, tmp_path: Any,
+                                                                     request: Any) -> None:
+    """The engine functions on a migrated database: the lock per address and the budget."""
+    url = (f"sqlite:///{tmp_path / 'l.sqlite3'}" if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    upgrade(url)
+    database = Database()
+    database.engine = make_engine(url)
+    database.session_factory.configure(bind=database.engine)
+    now = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+    rules = {"now": now, "max_attempts": 3, "lock_minutes": 10}
+    with database.transaction() as session:
+        user = User(username="u1", full_name="", role="clerk", active=True)
+        user.set_password("right-password")
+        session.add(user)
+    for attempt in range(3):
+        with pytest.raises(DomainError) as refused, database.transaction() as session:
+            try:
+                lockout.authenticate(session, "u1", "wrong", address="10.0.0.66", **rules)
+            finally:
+                session.commit()  # as sign_in does: the failure counts
+        assert refused.value.code == ("account_locked" if attempt == 2 else "invalid_credentials")
+    assert refused.value.details["until"] == (now + dt.timedelta(minutes=10)).isoformat()
+    with database.transaction() as session:  # locked for that address only
+        with pytest.raises(DomainError, match="account_locked"):
+            lockout.authenticate(session, "u1", "right-password", address="10.0.0.66", **rules)
+        user = lockout.authenticate(session, "u1", "right-password", address="10.0.0.11", **rules)
+        assert user.username == "u1"
+        assert [lock.address for lock in lockout.active_locks(session, now)] == ["10.0.0.66"]
+    with database.transaction() as session:
+        assert [throttle.hit(session, "login", "10.0.0.66", 60, now) for _ in range(3)] == [1, 2, 3]
+        assert throttle.hit(session, "login", "10.0.0.67", 60, now) == 1
+        assert throttle.hit(session, "login", "10.0.0.66", 60, now + dt.timedelta(minutes=1)) == 1
+        # a key longer than the column is hashed, not cut (two long codes never share a count)
+        assert throttle.hit(session, "lookup-code", "X" * 80, 3600, now) == 1
+        assert throttle.hit(session, "lookup-code", "X" * 79 + "Y", 3600, now) == 1
+    database.engine.dispose()
