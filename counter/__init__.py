@@ -203,13 +203,19 @@ def book_page() -> str:
     service = book_service(unit, service_id) if service_id else None
     year = request.args.get("year", type=int) or this_year
     year = min(max(year, 2000), 2100)
-    rows = book.book_rows(db.session(), unit, year=year, service_id=service.id if service else None, now=at)
+    # paged: a year of a busy centre is thousands of lines (one page, one short query)
+    chosen = service.id if service else None
+    total = book.book_count(db.session(), unit, year=year, service_id=chosen)
+    pages = max(1, -(-total // book.PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = book.book_page(db.session(), unit, year=year, service_id=chosen, now=at, page=page)
     years = sorted(set(book.book_years(db.session(), unit)) | {this_year, year}, reverse=True)
     audit_book_read(unit, service, year, len(rows))
     db.session.commit()
     return render_template("counter/book.html", unit=unit, rows=rows, fields=fields, service=service,
                            year=year, years=years, title=book_title(service, year),
-                           state_labels=book.STATE_LABELS, fmt=_fmt)
+                           state_labels=book.STATE_LABELS, fmt=_fmt, total=total, page=page,
+                           pages=pages, first=(page - 1) * book.PAGE_SIZE + 1)
 
 
 def _fmt(when: dt.datetime | None) -> str:

@@ -50,11 +50,16 @@ DEFAULTS: dict[str, Any] = {
     # /dev/ttyS*; networks of tcp:// printers (comma-separated, or a TOML list)
     "PRINTER_DIRS": "",
     "PRINTER_NETWORKS": "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+    # heavy work off the event loop (onestop/offload.py): reports, exports, book, forms, voice
+    "OFFLOAD_MODE": "auto",  # auto: worker processes under `onestop serve`, inline elsewhere; pool; inline
+    "OFFLOAD_WORKERS": 2,  # worker processes (jobs at once); 0 = inline
+    "OFFLOAD_QUEUE": 8,  # jobs that may wait for a worker; past it: 503 busy at once
+    "OFFLOAD_TIMEOUT_S": 45,  # a job's time limit, waiting included: then 503 busy, worker killed
     # operations (onestop/ops): reverse proxy, logs, metrics, backups
     "GRACEFUL_TIMEOUT_S": 5,  # a stop or restart waits at most this long for requests in flight
     # one client cannot stop the hall (onestop/realtime/guard.py, onestop/server.py, docs/security.md)
     "SOCKET_PACKET_BUDGET": 20,  # Socket.IO packets a second per connection (bursts of 2x); 0 = off
-    "HEADER_TIMEOUT_S": 10,  # a request's line and headers must arrive within this (slowloris)
+    "HEADER_TIMEOUT_S": 10.0,  # a request's line and headers must arrive within this (slowloris)
     "MAX_CONNECTIONS_PER_ADDRESS": 500,  # open connections from one client address; 0 = no cap
     "LOOP_LAG_READY_S": 0.5,  # /readyz fails when the event loop's lag stays above this
     "DISK_FREE_READY_MB": 200,  # /readyz fails when the database's disk has less free than this

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from sqlalchemy import select
 
 from hardware.voice import Announcer, VoiceSettings, chain
+from onestop import offload
 from onestop.accounts.auth import current_device
 from onestop.accounts.models import Device
 from onestop.api.common import resolve_unit
@@ -157,7 +158,9 @@ def voice_wav() -> Response:
     order = tuple(v for v in chain(asked if asked in VOICES else "auto") if v in ("clips", "espeak"))
     ann, text = voice.announcer(unit, settings), voice.spoken(ticket, counter, settings)
     db.release()  # espeak-ng may take a second: not while holding the database
-    data = voice.render(ann, text, order)
+    # drawn in a worker process (espeak-ng and the mixing are CPU work the event loop must
+    # not do), once for every display asking for the same call at once, kept for a minute
+    data = offload.run_shared(("voice", repr(ann), text, order), voice.render, ann, text, order, keep_s=60)
     if data is None:
         raise DomainError("unavailable", status=503)
     return _wav(data, max_age=300)

@@ -14,13 +14,15 @@ file name and are never cached (they carry personal data).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, request
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from pydantic import Field
 from sqlalchemy import select
 
+from onestop import offload
 from onestop.accounts.auth import require_user
 from onestop.accounts.models import User
 from onestop.api import bp
@@ -118,6 +120,14 @@ def ascii_filename(form: str, code: str) -> str:
     return f"{form}-{re.sub(r'[^A-Za-z0-9._-]+', '_', code)}.pdf"
 
 
+def _render(render: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes:
+    """A form drawn in a worker process (fpdf2 and the QR are CPU work the event loop must
+    not do); the request's reads and its audit entry are committed first, so no database
+    lock is held while it draws."""
+    db.session.commit()
+    return offload.run_offloaded(render, *args, **kwargs)
+
+
 def _pdf(data: bytes, form: str, code: str) -> Response:
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{ascii_filename(form, code)}"'
@@ -150,7 +160,8 @@ XLSX_RESPONSES: Responses = {
 @bp.doc(summary="BM.01 Giấy tiếp nhận hồ sơ và hẹn trả kết quả (PDF, with the lookup QR)", **PDF_DOC)
 def receipt_pdf(code: str) -> Response:
     unit, dossier = _dossier(code)
-    return _pdf(forms.render_bm01(unit_info(unit), dossier_info(dossier)), "BM01", dossier.code)
+    info, code_ = dossier_info(dossier), dossier.code
+    return _pdf(_render(forms.render_bm01, unit_info(unit), info), "BM01", code_)
 
 
 @bp.get("/dossiers/<code>/supplement.pdf")
@@ -164,9 +175,10 @@ def supplement_pdf(code: str) -> Response:
     if dossier.supplement_count < 1 or event is None:
         raise _unavailable("supplement")
     items, reason = supplement_items(dossier.supplement_note or event.note)
-    data = forms.render_bm02(unit_info(unit), dossier_info(dossier), items, reason,
-                             _user_name(event.actor_user_id), event.at)
-    return _pdf(data, "BM02", dossier.code)
+    code_ = dossier.code
+    data = _render(forms.render_bm02, unit_info(unit), dossier_info(dossier), items, reason,
+                   _user_name(event.actor_user_id), event.at)
+    return _pdf(data, "BM02", code_)
 
 
 @bp.get("/dossiers/<code>/refusal.pdf")
@@ -178,9 +190,10 @@ def refusal_pdf(code: str) -> Response:
     event = _last_event(dossier, "state", "rejected")
     if dossier.state != "rejected" or event is None:
         raise _unavailable("refusal")
-    data = forms.render_bm03(unit_info(unit), dossier_info(dossier), event.note or dossier.note,
-                             _user_name(event.actor_user_id), event.at)
-    return _pdf(data, "BM03", dossier.code)
+    code_ = dossier.code
+    data = _render(forms.render_bm03, unit_info(unit), dossier_info(dossier), event.note or dossier.note,
+                   _user_name(event.actor_user_id), event.at)
+    return _pdf(data, "BM03", code_)
 
 
 @bp.get("/dossiers/<code>/apology.pdf")
@@ -193,10 +206,10 @@ def apology_pdf(code: str) -> Response:
     if dossier.apology_count < 1 or dossier.new_appointment_at is None or event is None:
         raise _unavailable("apology")
     extra = unit.settings or {}
-    data = forms.render_bm04(unit_info(unit), dossier_info(dossier), dossier.apology_reason,
-                             dossier.new_appointment_at, event.at,
-                             signer_name=str(extra.get("head_name") or ""))
-    return _pdf(data, "BM04", dossier.code)
+    code_ = dossier.code
+    data = _render(forms.render_bm04, unit_info(unit), dossier_info(dossier), dossier.apology_reason,
+                   dossier.new_appointment_at, event.at, signer_name=str(extra.get("head_name") or ""))
+    return _pdf(data, "BM04", code_)
 
 
 # -- the tracking book ----------------------------------------------------------------------------
@@ -236,10 +249,13 @@ def book_xlsx(query: BookQuery) -> Response:
     at = now()
     service = book_service(unit, query.service_id)
     year = query.year or unit.business_date(at).year
-    rows = book.book_rows(db.session(), unit, year=year, service_id=service.id if service else None,
-                          now=at)
-    audit_book_read(unit, service, year, len(rows))
-    data = book.book_xlsx(rows, title=book_title(service, year), subtitle=unit.name, translate=gettext)
+    title = book_title(service, year)
+    db.session.commit()  # the worker reads on its own connection; hold no lock meanwhile
+    lines, data = offload.run_offloaded(
+        book.xlsx_job, offload.database_url(), unit.id, year=year,
+        service_id=service.id if service else None, now=at, locale=str(get_locale() or "vi"),
+        title=title, subtitle=unit.name)
+    audit_book_read(unit, service, year, lines)
     code = re.sub(r"[^A-Za-z0-9_-]+", "_", service.code if service else "all")
     response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response.headers["Content-Disposition"] = f'attachment; filename="so-theo-doi-ho-so-{code}-{year}.xlsx"'

@@ -74,6 +74,7 @@ MESSAGES: dict[str, Any] = {
     "lookup_key_required": _l("Cần mã tra cứu trên phiếu hẹn hoặc 4 số cuối điện thoại."),
     "internal_error": _l("Có lỗi trong hệ thống. Vui lòng thử lại hoặc báo cán bộ kỹ thuật."),
     "unavailable": _l("Hệ thống tạm thời không sẵn sàng. Vui lòng thử lại."),
+    "busy": _l("Hệ thống đang bận, vui lòng thử lại sau ít phút."),  # onestop/offload.py
     # printing (onestop/printing): print_error codes in a ticket response, and refusals
     "printer_unreachable": _l("Không kết nối được máy in. Vui lòng ghi nhớ số thứ tự trên màn hình; cán bộ sẽ in lại phiếu."),
     "printer_paper_out": _l("Máy in đã hết giấy. Vui lòng ghi nhớ số thứ tự trên màn hình; cán bộ sẽ in lại phiếu."),
@@ -115,8 +116,7 @@ MESSAGES: dict[str, Any] = {
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
-              422: "validation_error",
-              429: "rate_limited", 500: "internal_error", 503: "unavailable"}
+              422: "validation_error", 429: "rate_limited", 500: "internal_error", 503: "unavailable"}
 
 
 def envelope(code: str, status: int, **extra: Any) -> tuple[Any, int]:
@@ -133,8 +133,11 @@ def envelope(code: str, status: int, **extra: Any) -> tuple[Any, int]:
 
 def init_app(app: APIFlask) -> None:
     @app.errorhandler(DomainError)
-    def _domain(error: DomainError) -> tuple[Any, int]:
-        return envelope(error.code, error.status, **error.details)
+    def _domain(error: DomainError) -> Any:
+        answer = envelope(error.code, error.status, **error.details)
+        if error.code == "busy":  # heavy work refused for now (onestop/offload.py)
+            return answer[0], answer[1], {"Retry-After": "30"}
+        return answer
 
     @app.error_processor
     def _http(error: HTTPError) -> Any:

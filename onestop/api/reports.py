@@ -13,10 +13,11 @@ import re
 from typing import Any, Literal
 
 from flask import Response
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from pydantic import ConfigDict, Field
 from sqlalchemy import select
 
+from onestop import offload
 from onestop.accounts.auth import require_user
 from onestop.accounts.models import User
 from onestop.api import bp
@@ -26,8 +27,8 @@ from onestop.extensions import db
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.models import Counter, CounterService, Service
 from onestop.ratings import scales
-from onestop.reports import exports, figures, periods, staffing
-from onestop.reports.queries import Filters, reading
+from onestop.reports import exports, figures, jobs, periods
+from onestop.reports.queries import Filters
 from onestop.textsort import vi_key
 from onestop.units.calendar import load_calendar
 from onestop.units.models import Unit
@@ -108,12 +109,12 @@ def level_labels(unit: Unit) -> dict[str, str]:
 
 
 def compute(unit: Unit, query: ReportQuery) -> dict[str, Any]:
+    """The figures, computed in a worker process off the event loop (a year is seconds of
+    CPU); 503 ``busy`` when the workers are full or it takes too long."""
     period = period_of(unit, query)
     chosen = filters_of(unit, query)
-    assert db.engine is not None
     db.session.commit()  # the report reads on its own connection; hold no lock meanwhile
-    with reading(db.engine) as conn:
-        return figures.build(conn, unit, period, chosen, now())
+    return offload.run_offloaded(jobs.report, offload.database_url(), unit.id, period, chosen, now())
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
@@ -203,10 +204,9 @@ def staffing_of(unit: Unit, period: periods.Period, service_id: int | None = Non
                 Counter, Counter.id == CounterService.counter_id).where(Counter.unit_id == unit.id)):
         links.setdefault(int(counter_id), []).append(int(sid))
     calendar = load_calendar(session, unit, since=period.start)
-    assert db.engine is not None
     db.session.commit()
-    with reading(db.engine) as conn:
-        return staffing.advice(conn, unit, period, now(), calendar, services, links)
+    return offload.run_offloaded(jobs.advice, offload.database_url(), unit.id, period, now(), calendar,
+                                 services, links)
 
 
 EXPORT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -231,20 +231,19 @@ def _date(value: str) -> str:
         responses=EXPORT_RESPONSES)
 def report_export(query: ExportQuery) -> Response:
     unit = resolve_unit()
-    report = compute(unit, query)
-    parts = exports.tables(report, names(unit), level_labels(unit), gettext)
-    start, end = report["period"]["from"], report["period"]["to"]
+    period, chosen = period_of(unit, query), filters_of(unit, query)
+    start, end = period.start.isoformat(), period.end.isoformat()
     title = gettext("BÁO CÁO TÌNH HÌNH PHỤC VỤ TỪ %(start)s ĐẾN %(end)s", start=_date(start), end=_date(end))
-    subtitle = unit.name
-    if query.format == "xlsx":
-        body = exports.xlsx(title, subtitle, parts)
-    elif query.format == "csv":
-        body = exports.csv_bytes(title, subtitle, parts)
-    else:
-        target = exports.number(report["target_wait_minutes"])
-        footer = gettext("Chờ đạt chuẩn: không quá %(n)s phút. Số liệu tính từ nhật ký sự kiện; "
-                         "xem định nghĩa trong tài liệu báo cáo.", n=target)
-        body = exports.pdf(title, subtitle, parts, footer)
+    target = exports.number(float(unit.setting("target_wait_minutes")))
+    footer = gettext("Chờ đạt chuẩn: không quá %(n)s phút. Số liệu tính từ nhật ký sự kiện; "
+                     "xem định nghĩa trong tài liệu báo cáo.", n=target)
+    labels, levels = names(unit), level_labels(unit)
+    db.session.commit()  # the worker reads on its own connection; hold no lock meanwhile
+    # figures and file both built in a worker process: seconds of CPU for a year
+    body = offload.run_offloaded(
+        jobs.export_file, offload.database_url(), unit.id, period, chosen, now(), fmt=query.format,
+        locale=str(get_locale() or "vi"), names=labels, level_labels=levels, title=title,
+        subtitle=unit.name, footer=footer)
     code = re.sub(r"[^A-Za-z0-9_.-]+", "_", unit.code)
     response = Response(body, mimetype=EXPORT_TYPES[query.format].split(";")[0])
     if query.format == "csv":

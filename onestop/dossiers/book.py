@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from onestop.dossiers.engine import is_overdue
 from onestop.dossiers.models import Dossier
@@ -47,6 +47,7 @@ COLUMNS: tuple[tuple[str, float], ...] = (
     (N_("Trạng thái"), 17), (N_("Ngày trả kết quả"), 17), (N_("Quá hạn"), 13),
 )
 DATE_FORMAT = "DD/MM/YYYY HH:MM"
+PAGE_SIZE = 50  # lines per page of the book page
 
 
 @dataclass(frozen=True)
@@ -90,15 +91,36 @@ def book_row(dossier: Dossier, unit: Unit, now: dt.datetime) -> BookRow:
     )
 
 
+def _book_query(unit: Unit, year: int, service_id: int | None) -> Select[Dossier]:
+    query = select(Dossier).where(Dossier.unit_id == unit.id, Dossier.book_year == year)
+    if service_id is not None:
+        query = query.where(Dossier.service_id == service_id)
+    return query
+
+
 def book_rows(session: Session, unit: Unit, *, year: int, service_id: int | None,
               now: dt.datetime) -> list[BookRow]:
     """The book of ``year`` for one field (``service_id``), or every field when ``None``,
     in book order (volume, then line)."""
-    query = select(Dossier).where(Dossier.unit_id == unit.id, Dossier.book_year == year)
-    if service_id is not None:
-        query = query.where(Dossier.service_id == service_id)
+    query = _book_query(unit, year, service_id).options(selectinload(Dossier.procedure))
     dossiers = session.scalars(query.order_by(Dossier.book_volume, Dossier.book_line))
     return [book_row(d, unit, now) for d in dossiers]
+
+
+def book_count(session: Session, unit: Unit, *, year: int, service_id: int | None) -> int:
+    """How many lines the book of ``year`` (one field, or every field) holds."""
+    query = _book_query(unit, year, service_id).with_only_columns(func.count(Dossier.id))
+    return int(session.scalar(query) or 0)
+
+
+def book_page(session: Session, unit: Unit, *, year: int, service_id: int | None, now: dt.datetime,
+              page: int, per_page: int = PAGE_SIZE) -> list[BookRow]:
+    """Lines ``(page - 1) * per_page + 1`` ... of the book (pages count from 1), in book order:
+    a year of a busy centre is thousands of lines, too many for one page."""
+    query = (_book_query(unit, year, service_id).options(selectinload(Dossier.procedure))
+             .order_by(Dossier.book_volume, Dossier.book_line)
+             .offset((max(page, 1) - 1) * per_page).limit(per_page))
+    return [book_row(d, unit, now) for d in session.scalars(query)]
 
 
 def book_years(session: Session, unit: Unit) -> list[int]:
@@ -149,12 +171,30 @@ def book_xlsx(rows: Sequence[BookRow], *, title: str, subtitle: str = "",
         cell.fill = PatternFill("solid", fgColor="E8EEF4")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         sheet.column_dimensions[get_column_letter(col)].width = width
+    last = header  # counted here: sheet.max_row scans every row, quadratic inside this loop
     for row in rows:
         sheet.append([defuse(v) for v in _cells(row, translate)])
+        last += 1
         for col in (6, 7, 9):
-            sheet.cell(row=sheet.max_row, column=col).number_format = DATE_FORMAT
+            sheet.cell(row=last, column=col).number_format = DATE_FORMAT
     sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
-    sheet.auto_filter.ref = f"A{header}:{get_column_letter(len(COLUMNS))}{max(sheet.max_row, header)}"
+    sheet.auto_filter.ref = f"A{header}:{get_column_letter(len(COLUMNS))}{last}"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def xlsx_job(url: str, unit_id: int, *, year: int, service_id: int | None, now: dt.datetime,
+             locale: str, title: str, subtitle: str) -> tuple[int, bytes]:
+    """(lines, workbook) of the book, for :func:`onestop.offload.run_offloaded`: read through
+    its own read-only connection and written in a worker process (thousands of lines are
+    seconds of CPU, which the server's event loop must not spend)."""
+    from onestop import offload
+    from onestop.reports.queries import reading
+
+    with reading(offload.engine(url)) as conn:
+        session = Session(bind=conn)
+        unit = session.get(Unit, unit_id)
+        assert unit is not None
+        rows = book_rows(session, unit, year=year, service_id=service_id, now=now)
+    return len(rows), book_xlsx(rows, title=title, subtitle=subtitle, translate=offload.translator(locale))
