@@ -80,6 +80,7 @@ def _commit(response: Any) -> Any:
 
 
 from onestop.api import (  # noqa: E402,F401
+    applicants,
     audit,
     auth,
     counters,
