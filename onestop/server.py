@@ -139,11 +139,14 @@ def websocket_worker() -> type:
         def read_request(self, raw_requestline: Any) -> Any:
             try:
                 return super().read_request(raw_requestline)
-            except HeaderTimeout:
-                LIMITS.timed_out += 1
-                raise
             finally:
                 self._headers_read()  # the application's time is not limited here
+
+        def _handle_client_error(self, ex: Exception) -> Any:
+            if isinstance(ex, HeaderTimeout):  # late headers: closed without an answer or a traceback
+                LIMITS.timed_out += 1
+                return None
+            return super()._handle_client_error(ex)
 
         def _headers_read(self) -> None:
             if self.header_timer is not None:
