@@ -90,6 +90,7 @@ from onestop.api import (  # noqa: E402,F401
     dossier_docs,
     dossiers,
     lookup,
+    pickup,
     printing,
     privacy,
     procedures,

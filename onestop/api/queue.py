@@ -22,11 +22,12 @@ from onestop.api import bp
 from onestop.api.common import now, resolve_unit
 from onestop.api.schemas import CounterOut
 from onestop.dossiers.models import Dossier
+from onestop.dossiers.pickup import desk_path
 from onestop.extensions import db
 from onestop.queueing import engine, policy
 from onestop.queueing.errors import NotFound
 from onestop.queueing.models import Counter, Service, Ticket, TicketEvent
-from onestop.queueing.state import counter_dict, iso, procedure_name
+from onestop.queueing.state import counter_dict, iso, procedure_name, ticket_dossier
 from onestop.units.models import Unit
 
 MAX_ID = 2**31 - 1
@@ -56,8 +57,17 @@ class CurrentDossier(BaseModel):
     receipt_url: str
 
 
+class PickupDossier(BaseModel):
+    """The dossier the citizen came back for (a pickup ticket): the card opens its page."""
+
+    code: str
+    purpose: str  # "pickup" (nhận kết quả) or "supplement" (nộp bổ sung)
+    url: str
+
+
 class CurrentTicket(QueueTicket):
     dossiers: list[CurrentDossier]
+    dossier: PickupDossier | None = None
     procedure_code: str | None = None  # chosen at the kiosk; the intake starts from it
     procedure: str | None = None
 
@@ -107,7 +117,12 @@ def _current(session: Session, counter: Counter) -> dict[str, Any] | None:
     return {**_brief(ticket), "dossiers": [
         {"code": d.code, "appointment_at": iso(d.appointment_at), "receipt_url": receipt_url(d.code)}
         for d in dossiers], "procedure_code": ticket.procedure_code,
-        "procedure": procedure_name(session, ticket)}
+        "procedure": procedure_name(session, ticket), "dossier": _pickup_dossier(session, ticket)}
+
+
+def _pickup_dossier(session: Session, ticket: Ticket) -> dict[str, Any] | None:
+    linked = ticket_dossier(session, ticket)
+    return {**linked, "url": desk_path(linked["code"])} if linked else None
 
 
 def _waiting(unit: Unit, day: dt.date) -> Any:

@@ -76,6 +76,13 @@ class CounterBrief(BaseModel):
     name: str
 
 
+class TicketDossier(BaseModel):
+    """The dossier a ticket was taken for (onestop/dossiers/pickup.py): the clerk opens it."""
+
+    code: str
+    purpose: str  # "pickup" (nhận kết quả) or "supplement" (nộp bổ sung)
+
+
 class TicketOut(BaseModel):
     id: int
     number: int
@@ -97,6 +104,7 @@ class TicketOut(BaseModel):
     counter: CounterBrief | None
     procedure_code: str | None = None  # the procedure chosen at the kiosk, and its name
     procedure: str | None = None
+    dossier: TicketDossier | None = None  # a ticket taken for a dossier; staff answers only
     print_error: ErrorBody | None = None  # when this request's print failed (kiosk issue, reprint)
     print_job_id: int | None = None
 

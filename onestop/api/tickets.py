@@ -98,7 +98,10 @@ def _ticket(ticket_id: int) -> tuple[Any, Ticket]:
 @bp.doc(summary="A ticket: state, people ahead, counter when called", responses=[404])
 def get_ticket(ticket_id: int) -> dict[str, Any]:
     unit, ticket = _ticket(ticket_id)
-    return ticket_dict(db.session(), unit, ticket, now())
+    out = ticket_dict(db.session(), unit, ticket, now())
+    if not current_user.is_authenticated:  # public: the dossier behind a ticket is staff's business
+        out["dossier"] = None
+    return out
 
 
 @bp.post("/tickets/<int:ticket_id>/requeue")

@@ -86,12 +86,15 @@ def make_label(service: Service, number: int) -> str:
 def issue_ticket(
     session: Session, unit: Unit, service: Service, *, actor: Actor, now: dt.datetime,
     priority: str = "none", source: str = "api", always_open: bool = False,
-    procedure_code: str | None = None,
+    procedure_code: str | None = None, dossier_id: int | None = None, purpose: str | None = None,
+    target_counter_id: int | None = None,
 ) -> Ticket:
     """Issue the next ticket of ``service``, numbered per service and business date.
 
     ``procedure_code``: the procedure the citizen chose (kept on the ticket for the clerk);
-    it must be an active procedure of the unit in that field.
+    it must be an active procedure of the unit in that field. ``dossier_id``, ``purpose``
+    and ``target_counter_id``: a ticket taken for a dossier (``onestop.dossiers.pickup``),
+    sent to one counter when given.
     Raises ``DomainError`` ``service_closed`` / ``outside_hours`` (with ``reason``),
     ``daily_cap_reached``, ``invalid_priority`` or ``invalid_procedure`` (422).
     """
@@ -122,6 +125,7 @@ def issue_ticket(
         business_date=business_date, number=number, label=make_label(service, number),
         priority=priority, source=source, state="waiting", issued_at=now, queue_at=now,
         device_id=actor.device_id, procedure_code=procedure_code,
+        dossier_id=dossier_id, purpose=purpose, target_counter_id=target_counter_id,
     )
     session.add(ticket)
     session.flush()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from onestop.accounts.models import User
 from onestop.db import DailyCounter
-from onestop.dossiers.models import Procedure
+from onestop.dossiers.models import Dossier, Procedure
 from onestop.queueing.catalog import service_info
 from onestop.queueing.engine import estimate
 from onestop.queueing.estimate import (
@@ -127,7 +127,16 @@ def ticket_dict(session: Session, unit: Unit, ticket: Ticket,
         "counter": counter_brief(counter) if counter else None,
         "procedure_code": ticket.procedure_code,
         "procedure": procedure_name(session, ticket),
+        "dossier": ticket_dossier(session, ticket),
     }
+
+
+def ticket_dossier(session: Session, ticket: Ticket) -> dict[str, Any] | None:
+    """``{code, purpose}`` of the dossier the ticket was taken for (no query for others)."""
+    if ticket.dossier_id is None:
+        return None
+    code = session.scalar(select(Dossier.code).where(Dossier.id == ticket.dossier_id))
+    return {"code": code, "purpose": ticket.purpose} if code else None
 
 
 def procedure_name(session: Session, ticket: Ticket) -> str | None:

@@ -49,6 +49,9 @@ UNIT_DEFAULTS: dict[str, Any] = {
     # dossiers (onestop/units/calendar.py): a dossier received after this local time counts
     # from the next working day, and appointments fall due at this time of their day
     "office_closing": "17:00",
+    # a citizen back for a result or a supplement (onestop/dossiers/pickup.py): the code of
+    # the field that returns results, or "" for the counter that received the dossier
+    "returns_service": "",
     # lobby kiosk (kiosk/): seconds without a touch before a kiosk screen goes back home
     # (and back to Vietnamese); a ticket whose print failed stays three times as long
     "kiosk_idle_seconds": 20,
