@@ -231,7 +231,8 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self.session_factory = sessionmaker(class_=TrackedSession, expire_on_commit=False)
+        self.session_factory: sessionmaker[Session] = sessionmaker(
+            class_=TrackedSession, expire_on_commit=False)
         self.session = scoped_session(self.session_factory)
 
     def init_app(self, app: Any) -> None:
