@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import NoReturn
 
 from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.orm import Session
@@ -79,11 +80,11 @@ def authenticate(session: Session, username: str, password: str, *, address: str
             session.delete(lock)
         session.flush()
         return user
-    return _failed(session, user, lock, address, now, max_attempts, lock_minutes)
+    _failed(session, user, lock, address, now, max_attempts, lock_minutes)
 
 
 def _failed(session: Session, user: User, lock: LoginLock | None, address: str, now: dt.datetime,
-            max_attempts: int, lock_minutes: int) -> User:
+            max_attempts: int, lock_minutes: int) -> NoReturn:
     """Count a wrong password from ``address`` (one statement: two at once both count)."""
     if lock is not None and lock.last_failure_at is not None and now - lock.last_failure_at > FORGET_AFTER:
         lock.failures, lock.locks = 0, 0  # an old series: start again at the shortest lock

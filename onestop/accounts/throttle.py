@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from limits import parse
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
@@ -48,8 +49,6 @@ def hit(session: Session, scope: str, key: str, seconds: int, now: dt.datetime) 
 def spend(session: Session, scope: str, key: str, limit: str, now: dt.datetime) -> None:
     """Count one try against ``limit`` (Flask-Limiter's notation, "10 per minute") and commit;
     ``DomainError`` 429 ``rate_limited`` once the window's budget is spent."""
-    from limits import parse
-
     item = parse(limit)
     hits = hit(session, scope, key, int(item.get_expiry()), now)
     session.commit()
