@@ -434,3 +434,13 @@ def test_an_admin_without_a_unit_keeps_the_power_over_every_unit(world: Any) -> 
     services = client.get(f"/admin/services?unit={a['unit_code']}").get_data(as_text=True)
     assert "Lĩnh vực riêng của A" in services
     assert "10.9.9.9" in client.get("/admin/users").get_data(as_text=True)  # every unit's locks
+    # ... and is out of reach of a unit's admin: no page, no new password, not in the list
+    with in_db(world) as session:
+        root_id = session.scalars(select(User.id).where(User.username == "root")).one()
+    unit_admin = signed_in(world, "admin")
+    csrf = csrf_from(unit_admin.get("/admin/").get_data(as_text=True))
+    assert unit_admin.get(f"/admin/users/{root_id}").status_code == 404
+    res = unit_admin.post(f"/admin/users/{root_id}/password", data={**NEW_PASSWORD, "csrf_token": csrf})
+    assert res.status_code == 404
+    assert login(world.test_client(), "root", PASSWORD).status_code == 302
+    assert "Quản trị tỉnh" not in unit_admin.get("/admin/users").get_data(as_text=True)
