@@ -78,6 +78,7 @@ def _register(app: APIFlask) -> None:
     from onestop.api import errors
     from onestop.backoffice import bp as backoffice_bp
     from onestop.backoffice import printers as admin_printers
+    from onestop.integrations import worker as province
     from onestop.manager import bp as manager_bp
     from onestop.printing import dispatch as printing
     from onestop.ratings import realtime as ratings_realtime
@@ -101,6 +102,7 @@ def _register(app: APIFlask) -> None:
     printing.init_app(app)
     ratings_realtime.init_app(app)  # rating.requested / rating.created, webhook
     webhooks.init_app(app)
+    province.init_app(app)  # link to the province's dossier system (onestop/integrations)
     ops.init_app(app)  # /readyz, /metrics, request ids, JSON logs, ProxyFix (last: outermost)
 
 

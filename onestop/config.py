@@ -55,6 +55,11 @@ DEFAULTS: dict[str, Any] = {
     "OFFLOAD_WORKERS": 2,  # worker processes (jobs at once); 0 = inline
     "OFFLOAD_QUEUE": 8,  # jobs that may wait for a worker; past it: 503 busy at once
     "OFFLOAD_TIMEOUT_S": 45,  # a job's time limit, waiting included: then 503 busy, worker killed
+    # the province's TTHC information system (onestop/integrations/config.py, docs/provincial-link.md):
+    # no URL = no link, nothing shown; more PROVINCE_* settings are read there
+    "PROVINCE_URL": "",
+    "PROVINCE_TOKEN": "",
+    "PROVINCE_TIMEOUT_S": 2.0,  # the whole of one request to the province, seconds
     # operations (onestop/ops): reverse proxy, logs, metrics, backups
     "GRACEFUL_TIMEOUT_S": 5,  # a stop or restart waits at most this long for requests in flight
     # one client cannot stop the hall (onestop/realtime/guard.py, onestop/server.py, docs/security.md)

@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from onestop.api.common import resolve_unit
+from onestop.api.integrations import provincial_lookup
 from onestop.api.lookup import address_limit, code_key, code_limit, find_public, not_phone_lookup
 from onestop.api.ratings import dossier_rating_form
 from onestop.dossiers.lookup import parse_scanned
@@ -54,7 +56,15 @@ def form() -> Any:
     code, token = parse_scanned(raw)
     if token:
         return redirect(url_for("lookup.view", code=code, k=token))
-    return _render_result(code, None, (request.args.get("phone4") or "")[:8])
+    phone4 = (request.args.get("phone4") or "")[:8]
+    if not phone4:  # a code known only to the province's system: its status, nothing personal
+        try:
+            province = provincial_lookup(code, resolve_unit().tz)
+        except NotFound:
+            return render_template("lookup/form.html", code=code, not_found=True), 404
+        if province is not None:
+            return render_template("lookup/view.html", view=province, rating=None), 200
+    return _render_result(code, None, phone4)
 
 
 @bp.get("/<code>")

@@ -4,6 +4,7 @@ from onestop.accounts.models import ApiToken, Device, User
 from onestop.audit.models import AuditEntry
 from onestop.db import Base, DailyCounter
 from onestop.dossiers.models import Dossier, DossierEvent, Procedure
+from onestop.integrations.models import ProvincePush
 from onestop.printing.models import PrintJob
 from onestop.queueing.models import (
     Counter,
@@ -21,5 +22,5 @@ __all__ = [
     "ApiToken", "Base", "Counter", "CounterEvent", "CounterService", "DailyCounter", "Device", "Procedure",
     "Service", "Ticket", "TicketEvent", "Unit", "User",
     "Dossier", "DossierEvent", "UnitDay", "PrintJob",
-    "Webhook", "WebhookDelivery", "Rating", "AuditEntry",
+    "Webhook", "WebhookDelivery", "Rating", "AuditEntry", "ProvincePush",
 ]

@@ -89,6 +89,7 @@ from onestop.api import (  # noqa: E402,F401
     display,
     dossier_docs,
     dossiers,
+    integrations,
     lookup,
     pickup,
     printing,

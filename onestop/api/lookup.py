@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from onestop.accounts import throttle
 from onestop.api import bp
-from onestop.api.common import now
+from onestop.api.common import now, resolve_unit
+from onestop.api.integrations import ProvincialOut, linked_block, provincial_lookup
 from onestop.api.schemas import Strict
 from onestop.dossiers.lookup import find_by_phone, find_by_token, parse_scanned, public_view
 from onestop.dossiers.models import Dossier
@@ -62,6 +63,7 @@ def find_public(code: str, token: str | None, phone4: str | None) -> tuple[Dossi
     view = public_view(dossier, now(), unit.tz)
     label = view["state_label"]  # marked with N_() in onestop/dossiers/lookup.py
     view["state_label"] = gettext(label)
+    view["provincial"] = linked_block(dossier, unit.tz)  # the province's word, when linked
     return dossier, view
 
 
@@ -84,6 +86,8 @@ class LookupOut(BaseModel):
     missing: str | None
     applicant_name: str
     applicant_phone: str
+    source: str = "local"  # "province": a code known only to the province's system
+    provincial: ProvincialOut | None = None
 
 
 @bp.get("/lookup")
@@ -98,5 +102,8 @@ def lookup(query: LookupQuery) -> dict[str, Any]:
     code, scanned = parse_scanned(query.code)  # a kiosk scanner may type the whole QR URL
     token = query.k or scanned
     if not token and not query.phone4:
+        province = provincial_lookup(code, resolve_unit().tz)  # a province's code needs no key
+        if province is not None:
+            return province
         raise DomainError("lookup_key_required", status=422)
     return find_public(code, token, query.phone4)[1]

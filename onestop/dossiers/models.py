@@ -96,6 +96,8 @@ class Dossier(Base):
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # privacy retention: when the applicant's personal fields were erased (statistics stay)
     personal_erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # the dossier's code in the province's TTHC information system (onestop/integrations)
+    provincial_code: Mapped[str | None] = mapped_column(String(64), index=True)
     procedure: Mapped[Procedure] = relationship(lazy="joined")
 
     @property

@@ -157,6 +157,8 @@ class Ticket(Base):
     # the reference is added after both tables exist
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", use_alter=True))
     purpose: Mapped[str | None] = mapped_column(String(16))
+    # the province's dossier code the clerk linked to this ticket (onestop/integrations)
+    provincial_code: Mapped[str | None] = mapped_column(String(64))
     service: Mapped[Service] = relationship(foreign_keys=[service_id], lazy="joined")
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
 

@@ -221,3 +221,38 @@ def test_0009_links_tickets_to_dossiers_once_a_day(backend, tmp_path, request):
     engine = make_engine(url)
     assert not {"dossier_id", "purpose"} & {c["name"] for c in inspect(engine).get_columns("tickets")}
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0010_adds_provincial_codes_and_the_push_outbox(backend, tmp_path, request):
+    """Tickets and dossiers from before 0010 keep their rows with no provincial code; the
+    code is indexed on dossiers; pushes refuse a foreign state; downgrade goes back to 0009."""
+    from alembic import command
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from onestop.migrate import alembic_config
+
+    url = (f"sqlite:///{tmp_path / 'p.sqlite3'}" if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    upgrade(url, "0009")
+    engine = make_engine(url)
+    assert "province_pushes" not in inspect(engine).get_table_names()
+    engine.dispose()
+    upgrade(url, "0010")
+    engine = make_engine(url)
+    inspector = inspect(engine)
+    assert inspector.get_columns("tickets")[-1]["name"] == "provincial_code"
+    assert "ix_dossiers_provincial_code" in {i["name"] for i in inspector.get_indexes("dossiers")}
+    assert {"state", "attempts", "next_attempt_at", "last_error", "payload"} <= {
+        c["name"] for c in inspector.get_columns("province_pushes")}
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO province_pushes (dossier_id, payload, state, attempts, last_error,"
+                          " created_at) VALUES (1, '{}', 'lost', 0, '', '2026-11-23 02:00:00')"))
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0009")
+    engine = make_engine(url)
+    assert "province_pushes" not in inspect(engine).get_table_names()
+    assert "provincial_code" not in {c["name"] for c in inspect(engine).get_columns("dossiers")}
+    assert "provincial_code" not in {c["name"] for c in inspect(engine).get_columns("tickets")}
+    engine.dispose()
