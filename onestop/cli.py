@@ -476,6 +476,37 @@ def webhooks_deliver() -> None:
                f"skipped {result.skipped}")
 
 
+@main.group("integrations")
+def integrations_group() -> None:
+    """The link to the province's dossier system (PROVINCE_URL; docs/provincial-link.md)."""
+
+
+@integrations_group.command("push")
+@click.option("--retry-dead", is_flag=True, help="first send the dead pushes again")
+def integrations_push(retry_dead: bool) -> None:
+    """Send the pushes that are due, once (for cron; the server also sends them itself)."""
+    from onestop.integrations import outbox
+    from onestop.integrations.config import ProvinceConfig
+    from onestop.integrations.worker import adapter_for
+
+    config = ProvinceConfig.of(load_settings())
+    if not config.enabled:
+        raise click.ClickException("PROVINCE_URL is not set: no province to push to")
+    database = _db()
+    try:
+        if retry_dead:
+            with database.transaction() as session:
+                outbox.retry_dead(session, utcnow())
+        result = outbox.run_pass(database.session_factory, config, adapter_for(config))
+        with database.transaction() as session:
+            counts = outbox.counts(session)
+    finally:
+        assert database.engine is not None
+        database.engine.dispose()
+    click.echo(f"sent {result.sent}, failed {result.failed}, dead {result.dead}; "
+               f"waiting {counts['pending']}, dead in all {counts['dead']}")
+
+
 @main.command("doctor")
 def doctor() -> None:
     """Check this deployment: one line per check (OK/WARN/FAIL and what to do); exit 1 on a FAIL."""

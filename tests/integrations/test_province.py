@@ -243,3 +243,22 @@ def test_lookup_says_not_connected_within_the_time_limit_and_caches_it(app, clie
         assert time.monotonic() - t0 < 0.5, mode  # the "no answer" is kept for a few seconds
     page = client.get("/lookup/?code=G22.39-241125-0012").get_data(as_text=True)
     assert NOT_CONNECTED in page
+
+
+def test_cli_push_sends_what_is_due(app, client, province, monkeypatch):
+    from click.testing import CliRunner
+
+    from onestop.cli import main
+
+    clerk = token_for(client, "clerk1")
+    ticket = serving_ticket(client, clerk)
+    ok(client.post(f"/api/v1/tickets/{ticket['id']}/provincial-code", json={"code": PROVINCIAL},
+                   headers=bearer(clerk)))
+    receive_under(client, clerk, ticket["id"])
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("ONESTOP_PROVINCE_URL", province.url)
+    result = CliRunner().invoke(main, ["integrations", "push"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1" in result.output and len(province.requests) == 1
+    monkeypatch.setenv("ONESTOP_PROVINCE_URL", "")
+    assert CliRunner().invoke(main, ["integrations", "push"]).exit_code != 0
