@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 HEADER = struct.Struct(">Q")
 JOBS_PER_WORKER = 200  # then the worker is replaced (bounded memory growth)
+NICE = 10  # workers' CPU priority below the server's
 KEYS = ("OFFLOAD_MODE", "OFFLOAD_WORKERS", "OFFLOAD_QUEUE", "OFFLOAD_TIMEOUT_S")  # onestop/config.py
 
 
@@ -399,6 +400,8 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's group gets ^C: the server decides
+    with contextlib.suppress(OSError):
+        os.nice(NICE)  # on a 2-core office box the hall's requests go first, the export waits
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s [offload %(process)d] %(levelname)s %(message)s")
     import onestop.models  # noqa: F401 - every mapped class, so that relationships resolve

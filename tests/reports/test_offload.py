@@ -132,3 +132,26 @@ def test_the_book_xlsx_is_written_in_linear_time():
     _seconds(200)  # imports and first-use costs out of the measure
     small, large = _seconds(1000), _seconds(4000)
     assert large < 7 * small + 0.3, (small, large)
+
+
+def _slow_token() -> str:
+    import uuid
+
+    time.sleep(1.0)
+    return uuid.uuid4().hex
+
+
+def test_displays_asking_for_the_same_announcement_share_one_job():
+    """500 displays fetch one call's audio at once: one rendering, not 500 (nor 490 busy)."""
+    answers: list[str] = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        offload.run_shared(("voice", "same call"), _slow_token, keep_s=60))) for _ in range(8)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert len(answers) == 8 and len(set(answers)) == 1  # one job's answer for all
+    assert time.monotonic() - started < 3.0
+    assert offload.run_shared(("voice", "same call"), _slow_token, keep_s=60) == answers[0]  # kept
+    assert offload.run_shared(("voice", "next call"), _slow_token) != answers[0]
