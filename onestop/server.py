@@ -33,6 +33,9 @@ class OnestopServer(BaseApplication):  # type: ignore[misc]
         assert db.engine is not None
         checkpoint.start(db.engine)  # SQLite: WAL checkpoints off the request path
         looplag.MONITOR.start()  # the event loop's lag, for /metrics and /readyz
+        proxies = int(app.config.get("PROXY_COUNT") or 0)
+        if proxies > 0 and FORWARDED.per_address:
+            app.wsgi_app = ForwardedAddressCap(app.wsgi_app, FORWARDED, proxies)  # type: ignore[method-assign]
         return app
 
 
@@ -51,8 +54,9 @@ class ConnectionLimits:
     deadline runs from the moment the handler waits for a request line, so it also ends a
     keep-alive connection left idle. Over the cap, a connection gets a bare 503 and is
     closed before anything is read. Behind a proxy (``ONESTOP_PROXY_COUNT`` > 0) every
-    connection comes from the proxy: the cap is then the proxy's (``limit_conn`` in
-    systemd/nginx-onestop.conf), and nginx reads the headers itself.
+    connection comes from the proxy: the cap counts requests in flight per forwarded
+    address instead (``ForwardedAddressCap``), nginx caps too (``limit_conn`` in
+    systemd/nginx-onestop.conf) and reads the headers itself.
     """
 
     def __init__(self, header_timeout: float = 10.0, per_address: int = 0) -> None:
@@ -78,8 +82,38 @@ class ConnectionLimits:
             self.open.pop(address, None)
 
 
+class ForwardedAddressCap:
+    """Behind a proxy: the per-address cap counted on the client address the proxy forwards
+    (``X-Forwarded-For``, as ``ProxyFix`` reads it with ``ONESTOP_PROXY_COUNT``), over the
+    requests in flight. A websocket is one request for as long as it is open, so idle
+    websockets from one address count until they close."""
+
+    def __init__(self, app: Any, limits: ConnectionLimits, proxies: int) -> None:
+        self.app = app
+        self.limits = limits
+        self.proxies = proxies
+
+    def address(self, environ: dict[str, Any]) -> str:
+        forwarded = [a.strip() for a in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        if len(forwarded) >= self.proxies:
+            return forwarded[-self.proxies]
+        return str(environ.get("REMOTE_ADDR") or "")
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        address = self.address(environ)
+        if not self.limits.acquire(address):
+            start_response("503 Service Unavailable", [("Content-Length", "0"), ("Connection", "close")])
+            return [b""]
+        try:
+            return self.app(environ, start_response)
+        finally:
+            self.limits.release(address)
+
+
 #: set by ``serve`` in the master before the worker forks; read by the worker's handler
 LIMITS = ConnectionLimits()
+#: behind a proxy, the cap per forwarded address (``ForwardedAddressCap``)
+FORWARDED = ConnectionLimits()
 _REFUSED = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
 
@@ -173,10 +207,12 @@ def serve(host: str, port: int, config: dict[str, Any] | None = None, access_log
     from onestop.ops.logs import ACCESS_FORMAT, AccessLogger, logging_config
 
     settings = load_settings(config)
-    per_address = 0 if int(settings.get("PROXY_COUNT") or 0) > 0 else int(
-        settings["MAX_CONNECTIONS_PER_ADDRESS"])
+    per_address = int(settings["MAX_CONNECTIONS_PER_ADDRESS"])
+    behind_proxy = int(settings.get("PROXY_COUNT") or 0) > 0
     LIMITS.header_timeout = float(settings["HEADER_TIMEOUT_S"])
-    LIMITS.per_address = per_address
+    # behind a proxy every connection comes from it: counted per forwarded address instead
+    LIMITS.per_address = 0 if behind_proxy else per_address
+    FORWARDED.per_address = per_address if behind_proxy else 0
     level = str(settings.get("LOG_LEVEL") or "info").lower()  # ONESTOP_LOG_LEVEL
     options = {
         "bind": f"{host}:{port}",

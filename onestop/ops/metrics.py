@@ -170,7 +170,7 @@ class _LoopAndGuards:
         limits = CounterMetricFamily("onestop_connections_refused", "HTTP connections refused "
                                      "over the per-address cap or closed for slow headers",
                                      labels=["reason"])
-        limits.add_metric(["per_address_cap"], server.LIMITS.refused)
+        limits.add_metric(["per_address_cap"], server.LIMITS.refused + server.FORWARDED.refused)
         limits.add_metric(["header_timeout"], server.LIMITS.timed_out)
         yield limits
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 
-def connect(port: int, source: str = "127.0.0.2", timeout: float = 5.0) -> socket.socket:
+def connect(port: int, source: str = "127.0.0.2", timeout: float = 10.0) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
     return sock
 
@@ -35,16 +35,18 @@ def masked(payload: str) -> bytes:
     return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
 
 
-def open_websocket(port: int, source: str = "127.0.0.2", query: str = "") -> socket.socket:
-    """An upgraded Engine.IO v4 websocket, its open packet read."""
+def open_websocket(port: int, source: str = "127.0.0.2", query: str = "",
+                   headers: str = "") -> socket.socket:
+    """An upgraded Engine.IO v4 websocket, its open packet read. ``headers``: extra header
+    lines, each ending in CRLF."""
     sock = connect(port, source)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket{query} HTTP/1.1\r\n"
                   f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n").encode())
     head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(4096)
+    while not head.endswith(b"\r\n\r\n"):  # byte by byte: the frames after it stay unread
+        chunk = sock.recv(1)
         if not chunk:
             raise ConnectionError("closed during the handshake")
         head += chunk

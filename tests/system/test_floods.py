@@ -120,7 +120,8 @@ def test_metrics_show_the_guard_and_the_loop_lag(server: Server) -> None:
     assert _metric(text, 'onestop_socket_guard_total{action="dropped_event"}') > 0
     assert _metric(text, 'onestop_socket_guard_total{action="over_budget"}') >= 2
     assert _metric(text, 'onestop_socket_guard_total{action="snapshot_reused"}') >= 1
-    assert _metric(text, "onestop_event_loop_lag_max_seconds") >= 0.8
+    # stopped 1 s: the monitor's 0.25 s sleep woke at least 0.75 s late
+    assert _metric(text, "onestop_event_loop_lag_max_seconds") >= 0.7
     assert _metric(text, "onestop_event_loop_lag_seconds") >= 0
     ready = requests.get(f"{server.base}/readyz", timeout=10).json()
     assert "lag_s" in ready["checks"]["event_loop"], ready

@@ -20,6 +20,7 @@ import requests
 
 from tests.conftest import SECRET, free_port
 from tests.ops.conftest import load_demo
+from tests.system import _rawws
 from tests.system._server import Server, clean_env, run_cli
 
 pytestmark = pytest.mark.slow
@@ -112,3 +113,54 @@ def test_slow_connections_from_one_address_leave_the_others_served(server: Serve
         for sock in slow:
             sock.close()
     assert requests.get(f"{server.base}/healthz", timeout=2).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Behind a proxy (ONESTOP_PROXY_COUNT=1) with a small cap, to count idle websockets."""
+    data_dir = tmp_path_factory.mktemp("proxied")
+    env = clean_env(ONESTOP_DATA_DIR=str(data_dir), ONESTOP_SECRET_KEY=SECRET, ONESTOP_PROXY_COUNT="1",
+                    ONESTOP_MAX_CONNECTIONS_PER_ADDRESS=str(CAP), ONESTOP_LOG_LEVEL="warning")
+    assert run_cli(["db", "upgrade"], env).returncode == 0
+    load_demo(f"sqlite:///{data_dir / 'onestop.sqlite3'}")
+    port = free_port()
+    with Server(["serve", "--port", str(port)], env, port, data_dir / "server.log") as srv:
+        srv.wait_healthy(timeout=60)
+        srv.port = port  # type: ignore[attr-defined]
+        yield srv
+
+
+CAP = 5
+
+
+def test_behind_a_proxy_idle_websockets_count_per_forwarded_address(proxied: Server) -> None:
+    """Every connection comes from the proxy: the cap counts the forwarded client address,
+    and an idle websocket counts for as long as it is open."""
+    port = proxied.port  # type: ignore[attr-defined]
+    one = "X-Forwarded-For: 192.0.2.9\r\n"
+    idle = [_rawws.open_websocket(port, headers=one) for _ in range(CAP)]
+    try:
+        assert all(_opened(sock) for sock in idle)
+        # gevent-websocket answers the upgrade before onestop sees the request: over the cap
+        # the websocket is closed at once, without engine.io's open packet
+        assert not _opened(_rawws.open_websocket(port, headers=one))
+        assert _opened(_rawws.open_websocket(port, headers="X-Forwarded-For: 192.0.2.10\r\n"))
+        ok = requests.get(f"{proxied.base}/healthz", headers={"X-Forwarded-For": "192.0.2.11"}, timeout=5)
+        assert ok.status_code == 200
+        idle.pop().close()
+        time.sleep(0.5)  # the server notices the close
+        assert _opened(_rawws.open_websocket(port, headers=one))  # a place is free again
+    finally:
+        for sock in idle:
+            sock.close()
+
+
+def _opened(sock: socket.socket) -> bool:
+    """Did engine.io open the session (its open packet ``0{"sid": ...}``), or was the
+    websocket closed (a close frame, or nothing)?"""
+    sock.settimeout(5)
+    try:
+        first = sock.recv(256)
+    except OSError:
+        return False
+    return first.startswith(b"\x81") and b'"sid"' in first
