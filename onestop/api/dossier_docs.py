@@ -78,6 +78,7 @@ def dossier_info(dossier: Dossier) -> forms.DossierInfo:
         legal_days=dossier.procedure.processing_days, appointment_at=dossier.appointment_at,
         clerk_name=_user_name(dossier.received_by_id),
         lookup_url=lookup_url(config["PUBLIC_BASE_URL"], config["SECRET_KEY"], dossier.code),
+        procedure_code=dossier.procedure.code,
     )
 
 

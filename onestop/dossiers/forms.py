@@ -1,9 +1,12 @@
 """The one-stop legal forms as A4 PDFs in Vietnamese (fpdf2, a Unicode TrueType font embedded).
 
-- BM.01 Giấy tiếp nhận hồ sơ và hẹn trả kết quả, with the lookup QR;
+- BM.01 Giấy tiếp nhận hồ sơ và hẹn trả kết quả;
 - BM.02 Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ;
 - BM.03 Phiếu từ chối tiếp nhận giải quyết hồ sơ;
 - BM.04 Phiếu xin lỗi và hẹn lại ngày trả kết quả.
+
+Each carries the QR of Thông tư 01/2023/TT-VPCP, Điều 26 in the top-left corner of its first
+page: the lookup URL plus the data the circular lists (:func:`qr_text`, docs/qr-codes.md).
 
 The layout follows the forms of the one-stop regulations (national heading on the right,
 the unit on the left, title, numbered contents, signature places). Inputs are plain
@@ -19,13 +22,13 @@ project's convention for stored times).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import logging
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote_plus, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import qrcode
@@ -51,7 +54,21 @@ _BODY_PT = 11.5
 _LINE = 5.6  # mm per body line
 _LEFT, _TOP, _RIGHT, _BOTTOM = 25.0, 15.0, 15.0, 18.0
 _HEAD_PT = 10.0
-_QR_MM = 30.0
+# The QR (Thông tư 01/2023/TT-VPCP, Điều 26; docs/qr-codes.md): in the top-left corner of the
+# first page, QR_MM square with its 4-module quiet zone (TCVN 7322:2009 / ISO/IEC 18004), its
+# text at most QR_MAX_TEXT characters (what the kiosk's scanner path reads, lookup.js).
+QR_MM = 30.0
+QR_GAP = 3.0
+QR_MAX_TEXT = 300
+#: "Tên hệ thống thông tin cung cấp dữ liệu" in the QR.
+QR_SYSTEM = "onestop"
+#: "Tên giấy tờ được xuất bản" in the QR: ASCII, so that a USB scanner can type it.
+QR_FORM_NAMES = {
+    "BM.01": "Giay tiep nhan ho so va hen tra ket qua",
+    "BM.02": "Phieu yeu cau bo sung, hoan thien ho so",
+    "BM.03": "Phieu tu choi tiep nhan giai quyet ho so",
+    "BM.04": "Phieu xin loi va hen lai ngay tra ket qua",
+}
 # fpdf2 replaces its page-count alias ("{nb}" by default) in *every* text it prints; a
 # private-use alias cannot come from outside because clean() drops private-use characters.
 _NB_ALIAS = "\ue000nb\ue000"
@@ -84,6 +101,7 @@ class DossierInfo:
     dossier (bộ). ``legal_days`` is the legal processing time in working days (0 = within
     the day, None = left blank). ``number_in_book`` and ``book_volume`` are the entry in the
     dossier register (Sổ theo dõi hồ sơ); ``number_in_book`` is also the "Số:" of the heading.
+    ``lookup_url`` and ``procedure_code`` go into the QR (:func:`qr_text`).
     """
 
     code: str
@@ -105,6 +123,7 @@ class DossierInfo:
     return_place: str = ""
     clerk_name: str = ""
     lookup_url: str = ""
+    procedure_code: str = ""
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -230,23 +249,32 @@ def _rule(pdf: _FormPdf, cx: float, y: float, length: float) -> None:
     pdf.line(cx - length / 2, y, cx + length / 2, y)
 
 
-def _heading(pdf: _FormPdf, unit: UnitInfo, number: str, at: dt.datetime) -> None:
-    """The two-column heading: unit left, national heading right; then number and date line."""
-    left_w, gap = 74.0, 2.0
-    right_x, right_w = pdf.l_margin + left_w + gap, pdf.width - left_w - gap
+def _heading(pdf: _FormPdf, unit: UnitInfo, number: str, at: dt.datetime, qr: str = "") -> None:
+    """The two-column heading: unit left, national heading right; then number and date line.
+
+    With a ``qr`` text, the QR takes the top-left corner (TT 01/2023/TT-VPCP, Điều 26) and
+    the unit's column moves to its right, narrower; the national heading keeps its width."""
+    left_x, left_w, gap = pdf.l_margin, 74.0, 2.0
+    qr_end = 0.0
+    if qr:  # the national heading and the date line still on one line each (90 mm)
+        qr_end = _qr_corner(pdf, qr)
+        left_x = pdf.l_margin + QR_MM + QR_GAP
+        left_w = pdf.w - pdf.r_margin - 90.0 - gap - left_x
+    right_x = left_x + left_w + gap
+    right_w = pdf.w - pdf.r_margin - right_x
     top = pdf.get_y()
     left = [(pdf.txt(unit.parent_name).upper(), "", _HEAD_PT)] if clean(unit.parent_name) else []
     left.append((pdf.txt(unit.name).upper(), "B", _HEAD_PT))
-    left_end = _column(pdf, pdf.l_margin, left_w, left)
+    left_end = _column(pdf, left_x, left_w, left)
     pdf.set_y(top)
     right_end = _column(pdf, right_x, right_w, [(NATION, "B", _HEAD_PT), (MOTTO, "B", _HEAD_PT + 1)])
     pdf.set_font(_FAMILY, "B", _HEAD_PT + 1)
     _rule(pdf, right_x + right_w / 2, right_end + 1.2, pdf.get_string_width(MOTTO))
-    _rule(pdf, pdf.l_margin + left_w / 2, left_end + 1.2, 25)
+    _rule(pdf, left_x + left_w / 2, left_end + 1.2, 25)
     pdf.set_y(max(left_end, right_end) + 3)
     row = pdf.get_y()
     pdf.set_font(_FAMILY, "", _BODY_PT)
-    pdf.set_x(pdf.l_margin)
+    pdf.set_x(left_x)
     pdf.multi_cell(left_w, _LINE, f"Số: {pdf.txt(number) or '……'}", align=Align.C)
     left_end = pdf.get_y()
     place = pdf.txt(unit.place)
@@ -254,7 +282,7 @@ def _heading(pdf: _FormPdf, unit: UnitInfo, number: str, at: dt.datetime) -> Non
     pdf.set_font(_FAMILY, "I", _BODY_PT)
     pdf.multi_cell(right_w, _LINE, f"{place}, {date_phrase(at)}" if place else date_phrase(at).capitalize(),
                    align=Align.C)
-    pdf.set_y(max(left_end, pdf.get_y()) + 5)
+    pdf.set_y(max(left_end, pdf.get_y(), qr_end) + 5)
     pdf.set_x(pdf.l_margin)
 
 
@@ -380,34 +408,47 @@ def qr_png(data: str, box_size: int = 8) -> bytes:
     return buf.getvalue()
 
 
-@contextlib.contextmanager
-def _qr_aside(pdf: _FormPdf, dossier: DossierInfo) -> Iterator[None]:
-    """Draw the lookup QR at the right edge and narrow the text written inside the block.
+def qr_text(form_id: str, dossier: DossierInfo, issued_at: dt.datetime, tz: ZoneInfo | str,
+            due_at: dt.datetime | None = None) -> str:
+    """What a form's QR carries: the lookup URL (a phone opens it, the kiosk's scanner reads
+    its code and token), then after ``#`` the data TT 01/2023/TT-VPCP, Điều 26 asks for: the
+    form's name (``doc``), the procedure's code (``proc``), the applicant's ID number
+    (``id_number``), the system (``system``), when the form was issued (``issued``) and the
+    appointment (``due``, on BM.01 and BM.04), times as ``yyyymmddThhmm+hhmm`` in the unit's zone.
 
-    The QR sits beside the applicant's details so that it is always on the first page,
-    whatever the number of documents. Nothing is drawn when there is no lookup URL.
-    """
+    The fragment never reaches the server when a phone opens the URL (so the ID number is in
+    no access log). Past :data:`QR_MAX_TEXT` characters the form's name shrinks to its code
+    ("BM.01"), and past that again only the URL is kept. "" when there is no lookup URL."""
     url = clean(dossier.lookup_url, limit=1000)
     if not url:
-        yield
-        return
-    page, top = pdf.page, pdf.get_y()
-    x = pdf.w - pdf.r_margin - _QR_MM
-    pdf.image(io.BytesIO(qr_png(url)), x=x, y=top, w=_QR_MM, h=_QR_MM)
-    pdf.set_xy(x - 2, top + _QR_MM)
-    pdf.set_font(_FAMILY, "I", 8)
-    pdf.multi_cell(_QR_MM + 4, 3.4, "Quét mã để tra cứu tình trạng hồ sơ", align=Align.C)
+        return ""
+    zone = tz if isinstance(tz, ZoneInfo) else _zone(tz)
+    def stamp(when: dt.datetime | None) -> str:
+        return _local(when, zone).strftime("%Y%m%dT%H%M%z") if when else ""
+
+    fields = [("doc", QR_FORM_NAMES.get(form_id, form_id)), ("proc", clean(dossier.procedure_code, limit=40)),
+              ("id_number", clean(dossier.applicant_id_number, limit=20)), ("system", QR_SYSTEM),
+              ("issued", stamp(issued_at)), ("due", stamp(due_at))]
+    for name in (QR_FORM_NAMES.get(form_id, form_id), form_id):
+        fields[0] = ("doc", name)
+        text = f"{url}#{urlencode([(k, v) for k, v in fields if v], quote_via=quote_plus)}"
+        if len(text) <= QR_MAX_TEXT:
+            return text
+    log.warning("QR text of %s too long for a scanner; printing the lookup URL alone", form_id)
+    return url
+
+
+def _qr_corner(pdf: _FormPdf, text: str) -> float:
+    """The QR at the top-left corner of the page (inside the margins), its caption below;
+    returns the bottom y."""
+    x, top = pdf.l_margin, pdf.t_margin
+    pdf.image(io.BytesIO(qr_png(text)), x=x, y=top, w=QR_MM, h=QR_MM)
+    pdf.set_xy(x, top + QR_MM)
+    pdf.set_font(_FAMILY, "I", 7)
+    pdf.multi_cell(QR_MM, 3, "Quét mã để tra cứu tình trạng hồ sơ", align=Align.C)
     bottom = pdf.get_y()
-    saved = pdf.r_margin
-    pdf.set_right_margin(saved + _QR_MM + 4)
     pdf.set_xy(pdf.l_margin, top)
-    try:
-        yield
-    finally:
-        pdf.set_right_margin(saved)
-    if pdf.page == page and pdf.get_y() < bottom:
-        pdf.set_y(bottom)
-    pdf.set_xy(pdf.l_margin, pdf.get_y() + 1.5)
+    return bottom
 
 
 def _finish(pdf: _FormPdf) -> bytes:
@@ -436,13 +477,13 @@ def render_bm01(unit: UnitInfo, dossier: DossierInfo) -> bytes:
     tz = _zone(unit.timezone)
     received = _local(dossier.received_at, tz)
     pdf = _new_pdf("BM.01", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", dossier)
-    _heading(pdf, unit, str(dossier.number_in_book), received)
+    _heading(pdf, unit, str(dossier.number_in_book), received,
+             qr=qr_text("BM.01", dossier, received, tz, dossier.appointment_at))
     _title(pdf, "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", f"Mã hồ sơ: {pdf.txt(dossier.code)}")
-    with _qr_aside(pdf, dossier):
-        _applicant(pdf, unit, dossier)
-        _field(pdf, "Nội dung yêu cầu giải quyết", dossier.procedure_name)
-        if clean(dossier.service_name):
-            _field(pdf, "Lĩnh vực", dossier.service_name)
+    _applicant(pdf, unit, dossier)
+    _field(pdf, "Nội dung yêu cầu giải quyết", dossier.procedure_name)
+    if clean(dossier.service_name):
+        _field(pdf, "Lĩnh vực", dossier.service_name)
     _runs(pdf, ("1. Thành phần hồ sơ nộp gồm:", ""))
     _documents_table(pdf, dossier.documents)
     _runs(pdf, ("2. Số lượng hồ sơ: ", ""), (_count(dossier.sets), "B"), (" (bộ)", ""))
@@ -494,10 +535,9 @@ def render_bm02(unit: UnitInfo, dossier: DossierInfo, items: Sequence[str], reas
     tz = _zone(unit.timezone)
     now, received = _local(at, tz), _local(dossier.received_at, tz)
     pdf = _new_pdf("BM.02", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", dossier)
-    _heading(pdf, unit, str(dossier.number_in_book), now)
+    _heading(pdf, unit, str(dossier.number_in_book), now, qr=qr_text("BM.02", dossier, now, tz))
     _title(pdf, "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ")
-    with _qr_aside(pdf, dossier):
-        _summary(pdf, dossier)
+    _summary(pdf, dossier)
     pdf.ln(1)
     _para(pdf, f"Ngày {received:%d/%m/%Y}, {pdf.txt(unit.name)} đã tiếp nhận hồ sơ của Ông/Bà. "
                "Sau khi xem xét, đối chiếu với quy định, đề nghị Ông/Bà bổ sung, hoàn thiện hồ sơ "
@@ -519,12 +559,11 @@ def render_bm03(unit: UnitInfo, dossier: DossierInfo, reason: str, clerk_name: s
     tz = _zone(unit.timezone)
     now = _local(at, tz)
     pdf = _new_pdf("BM.03", "Phiếu từ chối tiếp nhận giải quyết hồ sơ", dossier)
-    _heading(pdf, unit, str(dossier.number_in_book), now)
+    _heading(pdf, unit, str(dossier.number_in_book), now, qr=qr_text("BM.03", dossier, now, tz))
     _title(pdf, "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ")
-    with _qr_aside(pdf, dossier):
-        _applicant(pdf, unit, dossier)
-        _field(pdf, "Nội dung yêu cầu giải quyết", dossier.procedure_name)
-        _field(pdf, "Mã hồ sơ", dossier.code)
+    _applicant(pdf, unit, dossier)
+    _field(pdf, "Nội dung yêu cầu giải quyết", dossier.procedure_name)
+    _field(pdf, "Mã hồ sơ", dossier.code)
     pdf.ln(1)
     basis = pdf.txt(legal_basis)
     lead = f"Căn cứ {basis}, " if basis else "Căn cứ quy định hiện hành, "
@@ -544,15 +583,14 @@ def render_bm04(unit: UnitInfo, dossier: DossierInfo, reason: str, new_appointme
     new = _local(new_appointment, tz)
     pdf = _new_pdf("BM.04", "Phiếu xin lỗi và hẹn lại ngày trả kết quả", dossier)
     name, unit_name = pdf.txt(dossier.applicant_name) or "……………………", pdf.txt(unit.name)
-    _heading(pdf, unit, str(dossier.number_in_book), now)
+    _heading(pdf, unit, str(dossier.number_in_book), now, qr=qr_text("BM.04", dossier, now, tz, new))
     _title(pdf, "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ")
-    with _qr_aside(pdf, dossier):
-        _runs(pdf, (f"Ngày {received:%d/%m/%Y}, {unit_name} tiếp nhận giải quyết hồ sơ của Ông/Bà ", ""),
-              (name, "B"), (".", ""))
-        _field(pdf, "Nội dung yêu cầu giải quyết", dossier.procedure_name)
-        _field(pdf, "Mã hồ sơ", dossier.code)
-        old = dmy_hm(_local(dossier.appointment_at, tz)) if dossier.appointment_at else ""
-        _field(pdf, "Thời gian hẹn trả kết quả giải quyết hồ sơ", old)
+    _runs(pdf, (f"Ngày {received:%d/%m/%Y}, {unit_name} tiếp nhận giải quyết hồ sơ của Ông/Bà ", ""),
+          (name, "B"), (".", ""))
+    _field(pdf, "Nội dung yêu cầu giải quyết", dossier.procedure_name)
+    _field(pdf, "Mã hồ sơ", dossier.code)
+    old = dmy_hm(_local(dossier.appointment_at, tz)) if dossier.appointment_at else ""
+    _field(pdf, "Thời gian hẹn trả kết quả giải quyết hồ sơ", old)
     _para(pdf, f"Tuy nhiên đến nay, {unit_name} chưa trả kết quả giải quyết hồ sơ của Ông/Bà đúng hạn, "
                "vì lý do:")
     _para(pdf, pdf.txt(reason, multiline=True) or "……………………………………", "B", align=Align.L, indent=5)
