@@ -52,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "PRINTER_NETWORKS": "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
     # heavy work off the event loop (onestop/offload.py): reports, exports, book, forms, voice
     "OFFLOAD_MODE": "auto",  # auto: worker processes under `onestop serve`, inline elsewhere; pool; inline
-    "OFFLOAD_WORKERS": 2,  # worker processes (jobs at once); 0 = inline
+    "OFFLOAD_WORKERS": None,  # worker processes (jobs at once); default one less than the cores
     "OFFLOAD_QUEUE": 8,  # jobs that may wait for a worker; past it: 503 busy at once
     "OFFLOAD_TIMEOUT_S": 45,  # a job's time limit, waiting included: then 503 busy, worker killed
     # the province's TTHC information system (onestop/integrations/config.py, docs/provincial-link.md):

@@ -11,10 +11,11 @@ gevent), so the loop keeps serving while the work runs on another core.
   picklable: pass the database URL and ids, never ORM objects; get bytes or plain data back.
   In the worker, :func:`engine` gives a database engine of its own and :func:`translator`
   the catalogue of a language.
-- At most ``OFFLOAD_WORKERS`` jobs run at once; up to ``OFFLOAD_QUEUE`` more wait for a
-  worker. A job past ``OFFLOAD_TIMEOUT_S`` (waiting included) has its worker killed, and
-  the caller gets :class:`Busy`: a 503 ``busy`` "Hệ thống đang bận, vui lòng thử lại sau ít
-  phút." (never a gunicorn worker timeout). So does a caller finding the queue full.
+- At most ``OFFLOAD_WORKERS`` jobs run at once (default: one less than the cores, 1 to 4);
+  up to ``OFFLOAD_QUEUE`` more wait for a worker. A job past ``OFFLOAD_TIMEOUT_S``
+  (waiting included) has its worker killed, and the caller gets :class:`Busy`: a 503
+  ``busy`` "Hệ thống đang bận, vui lòng thử lại sau ít phút." (never a gunicorn worker
+  timeout). So does a caller finding the queue full.
 - ``OFFLOAD_MODE``: ``auto`` (default) uses the pool only under gevent (``onestop serve``)
   and runs inline elsewhere (the Flask test client, ``flask run``, the CLI), where blocking
   the caller's thread stops nobody else; ``pool`` and ``inline`` force one or the other.
@@ -75,7 +76,16 @@ def settings() -> dict[str, Any]:
     from onestop.config import DEFAULTS
 
     config: Any = current_app.config if current_app else {}
-    return {key: config.get(key, DEFAULTS[key]) for key in KEYS}
+    chosen = {key: config.get(key, DEFAULTS[key]) for key in KEYS}
+    if chosen["OFFLOAD_WORKERS"] in (None, ""):
+        chosen["OFFLOAD_WORKERS"] = default_workers()
+    return chosen
+
+
+def default_workers() -> int:
+    """One less than the cores (1 to 4): on the 2-core box of a commune's centre one core
+    stays with the hall's requests while a year is exported."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
 def under_gevent() -> bool:
