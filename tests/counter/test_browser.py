@@ -119,3 +119,47 @@ def test_clerk_calls_receives_a_dossier_and_finishes(server: str, browser: Any, 
     context.close()
     assert outside == [], f"requests left the server: {outside}"
     assert problems == []
+
+
+CARD = ("001303004005|012345678|Nguyễn Thị Ánh Tuyết|01022003|Nữ|"
+        "Số 2, đường Lê Lợi, Phường Hoàn Kiếm, Hà Nội|15082021")
+
+
+def test_a_scanned_id_card_fills_the_applicant_and_a_bad_read_nothing(server: str, browser: Any) -> None:
+    """The USB scanner types the CCCD's QR into whatever field has the focus, then Enter:
+    the page asks the server, fills name, ID number and address, submits nothing and leaves
+    the focused field as it was; a truncated read is refused with its reason."""
+    base = server
+    problems: list[str] = []
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    _sign_in(page, base, "clerk3")
+    page.click(".pick-card[data-counter-id='3']")
+    page.wait_for_selector("#desk:not([hidden])")
+    page.click("#actions [data-act='intake']:not([disabled])")
+    page.wait_for_selector("#intake:not([hidden])")
+    page.wait_for_function("document.activeElement.id === 'proc-q'")
+
+    def scan(text: str) -> None:  # as tests/kiosk/test_lookup_screen.py: fast keys, then Enter
+        page.keyboard.type(text, delay=5)
+        page.keyboard.press("Enter")
+
+    scan(CARD.rsplit("|", 1)[0])  # the read stopped before the issue date
+    page.wait_for_selector("#cccd-msg.is-bad")
+    assert "bị thiếu" in page.inner_text("#cccd-msg")
+    for field in ("name", "id_number", "address"):
+        assert page.input_value(f"input[name={field}]") == ""
+    assert page.input_value("#proc-q") == ""  # nothing of the scan stayed where it was typed
+
+    page.click("input[name=phone]")
+    page.fill("input[name=phone]", "0912 345 678")
+    scan(CARD)
+    page.wait_for_selector("#cccd-msg.is-ok")
+    assert page.input_value("input[name=name]") == "Nguyễn Thị Ánh Tuyết"
+    assert page.input_value("input[name=id_number]") == "001303004005"
+    assert page.input_value("input[name=address]") == "Số 2, đường Lê Lợi, Phường Hoàn Kiếm, Hà Nội"
+    assert page.input_value("input[name=phone]") == "0912 345 678"  # the field typed into, as it was
+    assert page.is_hidden("#err-form") and page.is_hidden("#intake-done")  # the Enter submitted nothing
+    context.close()
+    assert problems == []

@@ -401,4 +401,43 @@
     bind(null);
     close();
   });
+
+  // ------------------------------------------------------------------ the ID card's QR (cccd.js)
+  // the server reads the card (one rule); a refused read fills nothing and says why
+
+  const C = window.OnestopCccd;
+  const cardMsg = $("cccd-msg");
+  function sayCard(text, bad) {
+    cardMsg.textContent = text;
+    cardMsg.className = "cccd-msg" + (bad ? " is-bad" : " is-ok");
+    cardMsg.hidden = !text;
+  }
+  function fromCard(answer) {
+    if (!answer.ok) { sayCard(answer.error.message || T.network, true); return; }
+    const card = answer.data;
+    input("name").value = card.name;
+    input("id_number").value = card.id_number;
+    input("address").value = card.address;
+    ["name", "id_number", "address"].forEach((f) => setError(f, ""));
+    $("cccd-input").value = "";
+    sayCard(cardMsg.dataset.filled, false);
+    input(input("phone").value ? "email" : "phone").focus();
+  }
+  if (C) {
+    C.watch(() => !panel.hidden && !form.hidden && !document.querySelector("dialog[open]"), fromCard);
+    $("cccd-open").addEventListener("click", () => {
+      const box = $("cccd-box");
+      box.hidden = !box.hidden;
+      $("cccd-open").setAttribute("aria-expanded", String(!box.hidden));
+      if (!box.hidden) $("cccd-input").focus();
+    });
+    $("cccd-input").addEventListener("keydown", (event) => {
+      const text = $("cccd-input").value.trim();
+      if (event.key !== "Enter" || !text) return;
+      event.preventDefault(); // typed or pasted by hand: read it, submit nothing
+      C.read(text).then(fromCard);
+    });
+  } else {
+    $("cccd").hidden = true;
+  }
 })();
