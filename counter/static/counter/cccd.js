@@ -7,6 +7,7 @@
 //   OnestopCccd.watch(isActive, onResult) -> a scan typed anywhere while isActive() is true
 //     calls onResult(answer, payload) instead of landing in the focused field (whose value
 //     is put back as it was); the Enter that ends it submits nothing.
+//   <input data-cccd-search> (the dossier desk's search box): a scan searches by the ID number.
 (function () {
   "use strict";
   const API = "/api/v1/applicants/from-cccd";
@@ -109,4 +110,21 @@
   }
 
   window.OnestopCccd = Object.freeze({ read, watch });
+
+  // a search box marked data-cccd-search (the dossier desk): a scanned card searches by its
+  // ID number; a refused read says why under the form and searches nothing
+  const search = document.querySelector("input[data-cccd-search]");
+  if (search && search.form) {
+    const status = document.createElement("p");
+    status.className = "cccd-msg is-bad";
+    status.setAttribute("role", "alert");
+    status.hidden = true;
+    search.form.after(status);
+    watch(() => !document.querySelector("dialog[open]"), (answer) => {
+      status.hidden = answer.ok;
+      if (!answer.ok) { status.textContent = answer.error.message || ""; return; }
+      search.value = answer.data.id_number;
+      search.form.requestSubmit();
+    });
+  }
 })();
