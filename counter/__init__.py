@@ -222,4 +222,5 @@ def _fmt(when: dt.datetime | None) -> str:
     return when.strftime("%d/%m/%Y %H:%M") if when else ""
 
 
-from counter import tablet  # noqa: E402,F401  (the rating tablet's routes on this blueprint)
+# the dossier desk's and the rating tablet's routes on this blueprint
+from counter import dossiers, tablet  # noqa: E402,F401

@@ -415,7 +415,7 @@ def webhooks_group() -> None:
 @click.option("--url", required=True, help="http:// or https:// address of the receiver")
 @click.option("--events", required=True,
               help="comma-separated: ticket.issued,ticket.called,dossier.received,dossier.changed,"
-              "rating.created")
+              "rating.created,dossier.ready,dossier.supplement_requested,dossier.returned")
 @click.option("--secret", default=None, help="signing secret, 16-128 characters (default: generated)")
 @click.option("--unit", "unit_code", default=None, help="unit code (default: the first unit)")
 @click.option("--json", "as_json", is_flag=True, help='print {"id", "url", "events", "secret"}')

@@ -15,6 +15,12 @@ queue_changed          unit_id, service_ids (list[int])
 day_closed             unit_id, business_date, expired (int)
 dossier_received       dossier
 dossier_changed        dossier, action (str: state, apology), from_state (str)
+dossier_ready          dossier, from_state, details ({pickup_place?}): the result is
+                       available (sent after dossier_changed, for the citizen's messages)
+dossier_supplement_    dossier, from_state, details ({missing: [str], reason}): the
+  requested            citizen must hand in what is missing
+dossier_returned       dossier, from_state, details ({collected_by: {by_applicant, name,
+                       id_number?, authorisation?}}): the result was handed over
 rating_created         rating
 device_disowned        device (revoked, or its token rotated: its open sockets must go)
 user_disowned          user_id, token_hash (a revoked API token; None: the account was
@@ -40,6 +46,9 @@ queue_changed = _ns.signal("queue-changed")
 day_closed = _ns.signal("day-closed")
 dossier_received = _ns.signal("dossier-received")
 dossier_changed = _ns.signal("dossier-changed")
+dossier_ready = _ns.signal("dossier-ready")
+dossier_supplement_requested = _ns.signal("dossier-supplement-requested")
+dossier_returned = _ns.signal("dossier-returned")
 rating_created = _ns.signal("rating-created")
 device_disowned = _ns.signal("device-disowned")
 user_disowned = _ns.signal("user-disowned")

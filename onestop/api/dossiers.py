@@ -1,4 +1,10 @@
-"""Dossiers (hồ sơ): receive, read, change state, apologise. Staff and integration accounts.
+"""Dossiers (hồ sơ): receive, search, read, change state, apologise. Staff and integration
+accounts.
+
+``GET /dossiers?q=&state=&service_id=&from=&to=&overdue=&due_soon=&page=&per_page=`` is the
+dossier desk's search (onestop.dossiers.search). ``POST /dossiers/{code}/status`` takes what
+each state needs: ``place`` (ready), ``missing`` + ``note`` as the reason
+(supplement_requested, BM.02), ``collected_by`` (returned to someone else than the applicant).
 
 ``POST /dossiers`` -> 201 ``{code, state, received_at, appointment_at, lookup_url,
 receipt_url, ...}``; ``receipt_url`` is the BM.01 receipt PDF (served by the forms module).
@@ -7,13 +13,13 @@ receipt_url, ...}``; ``receipt_url`` is the BM.01 receipt PDF (served by the for
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from onestop.accounts.auth import current_actor, require_user
@@ -22,7 +28,7 @@ from onestop.api import bp
 from onestop.api.common import now, resolve_unit
 from onestop.api.schemas import Strict
 from onestop.audit import engine as audit
-from onestop.dossiers import engine
+from onestop.dossiers import engine, search
 from onestop.dossiers.lookup import STATE_LABELS, lookup_url
 from onestop.dossiers.models import Dossier, DossierEvent, Procedure
 from onestop.extensions import db
@@ -69,9 +75,38 @@ class DossierIn(Strict):
     ticket_id: int | None = Field(default=None, ge=1, le=MAX_ID, strict=True)
 
 
+class CollectorIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    id_number: str = Field(max_length=20, description="CCCD (12 digits) or old CMND (9 digits)")
+    authorisation: str = Field(min_length=1, max_length=300,
+                               description="relationship, giấy ủy quyền seen by the clerk")
+
+
 class StatusIn(Strict):
     state: State
     note: str = Field(default="", max_length=1000)
+    place: str = Field(default="", max_length=300, description="ready: where to collect the result")
+    missing: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=30,
+        description="supplement_requested: what is missing (BM.02 lists it; the note is the reason)")
+    collected_by: CollectorIn | None = Field(
+        default=None, description="returned: who collected the result, when not the applicant")
+
+
+class SearchQuery(Strict):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+    q: str = Field(default="", max_length=200, description="any part of the code, ID number, "
+                   "phone, or the applicant's name (diacritics optional)")
+    state: State | None = None
+    service_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    date_from: dt.date | None = Field(default=None, alias="from", description="received on or after")
+    date_to: dt.date | None = Field(default=None, alias="to", description="received on or before")
+    overdue: bool | None = Field(default=None, description="only the overdue dossiers")
+    due_soon: bool | None = Field(default=None, description="only those due by the next working day")
+    page: int = Field(default=1, ge=1, le=100000)
+    per_page: int = Field(default=search.PER_PAGE, ge=1, le=search.MAX_PER_PAGE)
+    unit: str | None = Field(default=None, max_length=40)
+    lang: str | None = Field(default=None, max_length=8)
 
 
 class ApologyIn(Strict):
@@ -109,6 +144,30 @@ class EventOut(BaseModel):
     note: str
     actor_user_id: int | None
     details: dict[str, Any]
+
+
+class DossierBrief(BaseModel):
+    code: str
+    state: str
+    state_label: str
+    applicant_name: str
+    applicant_id_number: str
+    applicant_phone: str
+    procedure_code: str
+    procedure_name: str
+    service_id: int | None
+    received_at: str
+    due_at: str
+    overdue: bool
+    url: str
+
+
+class SearchOut(BaseModel):
+    items: list[DossierBrief]
+    total: int
+    page: int
+    pages: int
+    per_page: int
 
 
 class DossierOut(BaseModel):
@@ -227,6 +286,53 @@ def receive(body: DossierIn) -> dict[str, Any]:
     return dossier_dict(dossier)
 
 
+def desk_url(code: str) -> str:
+    """The dossier's page on the dossier desk (other surfaces link to exactly this)."""
+    return f"/counter/dossiers/{quote(code, safe='')}"
+
+
+def brief(dossier: Dossier, at: dt.datetime) -> dict[str, Any]:
+    """A search result: enough to recognise the dossier and open its page."""
+    return {"code": dossier.code, "state": dossier.state,
+            "state_label": gettext(STATE_LABELS[dossier.state]),
+            "applicant_name": dossier.applicant_name, "applicant_id_number": dossier.applicant_id_number,
+            "applicant_phone": dossier.applicant_phone, "procedure_code": dossier.procedure.code,
+            "procedure_name": dossier.procedure.name, "service_id": dossier.service_id,
+            "received_at": iso(dossier.received_at), "due_at": iso(dossier.due_at),
+            "overdue": engine.is_overdue(dossier, at), "url": desk_url(dossier.code)}
+
+
+def search_filter(query: SearchQuery) -> search.DossierFilter:
+    due: search.Due | None = "overdue" if query.overdue else "soon" if query.due_soon else None
+    return search.DossierFilter(q=query.q, state=query.state, service_id=query.service_id,
+                                date_from=query.date_from, date_to=query.date_to, due=due)
+
+
+def audit_search(unit_id: int, flt: search.DossierFilter, found: int) -> None:
+    """Who searched the applicants' data for what (Nghị định 13/2023/NĐ-CP): the audit log."""
+    asked = {k: str(v) for k, v in vars(flt).items() if v not in (None, "")}
+    audit.record_request(db.session(), action="read", entity="dossier", entity_id="search",
+                         unit_id=unit_id, after={**asked, "found": found})
+
+
+@bp.get("/dossiers")
+@require_user(*STAFF)
+@bp.input(SearchQuery, location="query", arg_name="query")
+@bp.output(SearchOut)
+@bp.doc(summary="Search the unit's dossiers (the dossier desk), newest received first",
+        description="q: any part of the code, the ID number, the phone or the applicant's name, "
+        "with or without diacritics (every word must match). Read-only; integration accounts "
+        "may read it.", responses=[400, 401, 403, 422])
+def search_dossiers(query: SearchQuery) -> dict[str, Any]:
+    unit = resolve_unit()
+    at = now()
+    flt = search_filter(query)
+    found = search.search(db.session(), unit, flt, at, page=query.page, per_page=query.per_page)
+    audit_search(unit.id, flt, found.total)
+    return {"items": [brief(d, at) for d in found.items], "total": found.total, "page": found.page,
+            "pages": found.pages, "per_page": found.per_page}
+
+
 @bp.get("/dossiers/<code>")
 @require_user(*STAFF)
 @bp.output(DossierOut)
@@ -248,8 +354,18 @@ def get_dossier(code: str) -> dict[str, Any]:
         "(supplement_requested and rejected need a note).", responses=[400, 401, 403, 404, 409, 422])
 def change_status(code: str, body: StatusIn) -> dict[str, Any]:
     dossier = _dossier(code)
-    engine.change_state(db.session(), dossier, body.state, actor=current_actor(), now=now(),
-                        note=body.note)
+    session, actor, at = db.session(), current_actor(), now()
+    if body.state == "ready":
+        engine.mark_ready(session, dossier, body.place, actor=actor, now=at, note=body.note)
+    elif body.state == "supplement_requested" and body.missing:
+        engine.request_supplement(session, dossier, body.missing, body.note, actor=actor, now=at)
+    elif body.state == "returned":
+        who = body.collected_by
+        collector = engine.Collector() if who is None else engine.Collector(
+            by_applicant=False, name=who.name, id_number=who.id_number, authorisation=who.authorisation)
+        engine.hand_over(session, dossier, collector, actor=actor, now=at, note=body.note)
+    else:
+        engine.change_state(session, dossier, body.state, actor=actor, now=at, note=body.note)
     return dossier_dict(dossier)
 
 

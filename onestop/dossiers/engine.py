@@ -23,6 +23,13 @@ apology_not_due                 409     the dossier is neither overdue nor due b
                                         next working day (or not with the office)
 invalid_new_appointment         422     not a working day, or not after the current one
 reason_required                 422     an apology needs its reason
+invalid_collector               422     the result is handed to someone other than the
+                                        applicant without their name, a valid ID number
+                                        or the authorisation (``field``)
+invalid_supplement              422     no missing item, an item too long, more than 30
+                                        items, or the request longer than 1000 characters
+invalid_note                    422     a note longer than 1000 characters or holding
+                                        control characters
 ==============================  ======  ================================================
 
 State table (``TRANSITIONS``)::
@@ -36,6 +43,13 @@ State table (``TRANSITIONS``)::
 A supplement may be requested once per dossier. When the supplement comes in
 (``supplement_requested -> processing``) the legal time restarts: the appointment is
 computed again from that moment, as for a dossier received then.
+
+The desk's actions wrap ``change_state`` with what each needs (``mark_ready``: where to
+collect; ``hand_over``: who collected; ``request_supplement``: the missing items and the
+reason, which BM.02 lists); ``actions_for`` says which actions a dossier's state allows.
+Besides ``dossier_changed``, the states ``ready``, ``supplement_requested`` and
+``returned`` send ``signals.dossier_ready`` / ``dossier_supplement_requested`` /
+``dossier_returned`` (the citizen-notification hooks, and webhook events of those names).
 
 Overdue (``is_overdue``): the dossier is still with the office (``received`` or
 ``processing``) and ``now`` is past the appointment in force (the apology's new date, else
@@ -280,21 +294,22 @@ def _restart_clock(session: Session, dossier: Dossier, now: dt.datetime) -> dict
 
 
 def change_state(session: Session, dossier: Dossier, new_state: str, *, actor: Actor,
-                 now: dt.datetime, note: str = "") -> Dossier:
+                 now: dt.datetime, note: str = "", details: Mapping[str, Any] | None = None) -> Dossier:
     """Move the dossier to ``new_state`` by the state table (module docstring).
 
     ``supplement_requested`` and ``rejected`` need a ``note`` (what is missing, why
-    refused); the supplement note is what the public lookup shows.
+    refused); the supplement note is what the public lookup shows. ``details`` go into the
+    ``DossierEvent`` (where to collect, who collected, the missing items).
     """
     note = (note or "").strip()[:MAX_NOTE]
     _check_transition(dossier, new_state, note)
     from_state = dossier.state
-    details: dict[str, Any] = {}
+    details = dict(details or {})
     if new_state == "supplement_requested":
         dossier.supplement_count += 1
         dossier.supplement_note = note
     elif from_state == "supplement_requested" and new_state == "processing":
-        details = _restart_clock(session, dossier, now)
+        details.update(_restart_clock(session, dossier, now))
     if new_state == "ready":
         dossier.ready_at = now
     if new_state in ("returned", "rejected", "withdrawn"):
@@ -305,7 +320,143 @@ def change_state(session: Session, dossier: Dossier, new_state: str, *, actor: A
     session.flush()
     _event(session, dossier, "state", from_state, actor, now, note, **details)
     signals.dossier_changed.send(session, dossier=dossier, action="state", from_state=from_state)
+    if (signal := STATE_SIGNALS.get(new_state)) is not None:
+        signal.send(session, dossier=dossier, from_state=from_state, details=details)
     return dossier
+
+
+# --- the desk's actions ----------------------------------------------------------------
+
+# the states that tell the citizen something (signals.py; webhook events of the same name)
+STATE_SIGNALS = {
+    "ready": signals.dossier_ready,
+    "supplement_requested": signals.dossier_supplement_requested,
+    "returned": signals.dossier_returned,
+}
+MAX_SUPPLEMENT_ITEMS = 30
+MAX_ITEM = 200
+MAX_PLACE = 300
+
+
+@dataclass(frozen=True)
+class Collector:
+    """Who collected the result: the applicant, or someone else with their ID number and
+    the authorisation (giấy ủy quyền, relationship) the clerk saw."""
+
+    by_applicant: bool = True
+    name: str = ""
+    id_number: str = ""
+    authorisation: str = ""
+
+
+def _note_text(value: str, field: str, max_length: int = MAX_NOTE, *, code: str = "invalid_note") -> str:
+    """One clerk's text, stripped and NFC, without control characters other than new lines."""
+    text = unicodedata.normalize("NFC", (value or "").strip())
+    if len(text) > max_length or any(unicodedata.category(c) == "Cc" and c not in "\r\n\t"
+                                     for c in text):
+        raise DomainError(code, status=422, field=field)
+    return text
+
+
+def mark_ready(session: Session, dossier: Dossier, place: str = "", *, actor: Actor,
+               now: dt.datetime, note: str = "") -> Dossier:
+    """The result is available (``processing -> ready``); ``place`` says where to collect it."""
+    place = _note_text(place, "place", MAX_PLACE)
+    return change_state(session, dossier, "ready", actor=actor, now=now, note=note or place,
+                        details={"pickup_place": place} if place else None)
+
+
+def _collector(dossier: Dossier, who: Collector) -> dict[str, Any]:
+    if who.by_applicant:
+        return {"by_applicant": True, "name": dossier.applicant_name}
+    try:
+        name = _clean_text(who.name, "name", 200, required=True, forbidden=NOT_IN_NAMES)
+    except DomainError:
+        raise DomainError("invalid_collector", status=422, field="name") from None
+    id_number = (who.id_number or "").strip()
+    if not ID_NUMBER.fullmatch(id_number):
+        raise DomainError("invalid_collector", status=422, field="id_number")
+    authorisation = _note_text(who.authorisation, "authorisation", 300, code="invalid_collector")
+    if not authorisation:
+        raise DomainError("invalid_collector", status=422, field="authorisation")
+    return {"by_applicant": False, "name": name, "id_number": id_number,
+            "authorisation": authorisation}
+
+
+def hand_over(session: Session, dossier: Dossier, who: Collector, *, actor: Actor,
+              now: dt.datetime, note: str = "") -> Dossier:
+    """The result is handed over (``ready -> returned``); the event records who collected it
+    (someone other than the applicant: name, ID number, authorisation)."""
+    if "returned" not in TRANSITIONS.get(dossier.state, frozenset()):
+        raise DomainError("invalid_transition", from_state=dossier.state, to_state="returned")
+    collected = _collector(dossier, who)
+    return change_state(session, dossier, "returned", actor=actor, now=now, note=note,
+                        details={"collected_by": collected})
+
+
+def supplement_note(items: Sequence[str], reason: str) -> str:
+    """The request as BM.02 reads it back: one ``- item`` a line, then ``Lý do: ...``."""
+    lines = [f"- {item}" for item in items]
+    return "\n".join(lines + ([f"Lý do: {reason}"] if reason else []))
+
+
+def request_supplement(session: Session, dossier: Dossier, items: Sequence[str], reason: str, *,
+                       actor: Actor, now: dt.datetime) -> Dossier:
+    """Ask the citizen for what is missing (once; BM.02 lists ``items`` and ``reason``)."""
+    cleaned = [_note_text(i, "items", MAX_ITEM, code="invalid_supplement").replace("\n", " ")
+               for i in items]
+    cleaned = [i for i in cleaned if i]
+    reason = _note_text(reason, "reason", code="invalid_supplement").replace("\n", " ")
+    if not reason:
+        raise DomainError("invalid_supplement", status=422, field="reason")
+    note = supplement_note(cleaned, reason)
+    if not cleaned or len(cleaned) > MAX_SUPPLEMENT_ITEMS or len(note) > MAX_NOTE:
+        raise DomainError("invalid_supplement", status=422, field="items")
+    return change_state(session, dossier, "supplement_requested", actor=actor, now=now, note=note,
+                        details={"missing": cleaned, "reason": reason})
+
+
+def can_apologise(session: Session, dossier: Dossier, now: dt.datetime) -> bool:
+    """Whether ``apologise`` would take the dossier now (once, overdue or due soon)."""
+    if dossier.apology_count >= 1 or dossier.state not in RUNNING_STATES:
+        return False
+    unit = session.get(Unit, dossier.unit_id)
+    assert unit is not None
+    calendar = load_calendar(session, unit, since=unit.business_date(now))
+    return is_overdue(dossier, now) or _due_soon(calendar, unit, dossier, now)
+
+
+def apology_date(session: Session, dossier: Dossier, working_days: int, now: dt.datetime) -> dt.date:
+    """The date ``working_days`` working days after the appointment in force (or after
+    today, when that is later): what an apology "in N working days" promises."""
+    if not 1 <= working_days <= 60:
+        raise DomainError("invalid_new_appointment", status=422, reason="working_days")
+    unit = session.get(Unit, dossier.unit_id)
+    assert unit is not None
+    today = unit.business_date(now)
+    calendar = load_calendar(session, unit, since=today)
+    day = max(unit.local(dossier.due_at).date(), today)
+    for _ in range(working_days):
+        day = calendar.next_working_day(day)
+    return day
+
+
+def actions_for(session: Session, dossier: Dossier, now: dt.datetime) -> list[str]:
+    """The desk's actions the dossier's state allows, in the order the page shows them:
+    ``process``, ``ready``, ``hand_over``, ``supplement``, ``supplemented``, ``apologise``,
+    ``reject``, ``withdraw``."""
+    allowed = TRANSITIONS.get(dossier.state, frozenset())
+    wanted = {
+        "process": dossier.state == "received",
+        "ready": "ready" in allowed,
+        "hand_over": "returned" in allowed,
+        "supplement": "supplement_requested" in allowed and dossier.supplement_count < 1,
+        "supplemented": dossier.state == "supplement_requested",
+        "apologise": can_apologise(session, dossier, now),
+        "reject": "rejected" in allowed,
+        "withdraw": "withdrawn" in allowed,
+    }
+    return [name for name, ok in wanted.items() if ok]
 
 
 # --- overdue and apology -------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime as dt
 import unicodedata
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from onestop.accounts.models import _in
@@ -28,6 +28,24 @@ def fold(text: str) -> str:
     """Lower case without diacritics (đ -> d), for search that needs no accents."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+SEARCH_TEXT = 600
+
+
+def dossier_search_text(code: str, name: str, id_number: str, phone: str, on_behalf_of: str = "") -> str:
+    """What the dossier desk's search looks in: the code, the names without diacritics, the
+    ID number and the phone, lower case (``Dossier.search_text``)."""
+    parts = (code.lower(), fold(name), id_number, phone, fold(on_behalf_of))
+    return " ".join(p for p in parts if p)[:SEARCH_TEXT]
+
+
+def _search_default(context: Any) -> str:
+    # a column default, so that bulk inserts (the demo's history) fill it as well
+    row = context.get_current_parameters()
+    return dossier_search_text(row.get("code") or "", row.get("applicant_name") or "",
+                               row.get("applicant_id_number") or "", row.get("applicant_phone") or "",
+                               row.get("on_behalf_of") or "")
 
 
 class Procedure(Base):
@@ -98,7 +116,15 @@ class Dossier(Base):
     personal_erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # the dossier's code in the province's TTHC information system (onestop/integrations)
     provincial_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    # the desk's search (dossier_search_text): filled on insert, refreshed on every update
+    search_text: Mapped[str] = mapped_column(String(SEARCH_TEXT), default=_search_default,
+                                             server_default="")
     procedure: Mapped[Procedure] = relationship(lazy="joined")
+
+    def refresh_search(self) -> None:
+        self.search_text = dossier_search_text(self.code or "", self.applicant_name or "",
+                                               self.applicant_id_number or "",
+                                               self.applicant_phone or "", self.on_behalf_of or "")
 
     @property
     def due_at(self) -> dt.datetime:
@@ -120,3 +146,9 @@ class DossierEvent(Base):
     actor_device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     note: Mapped[str] = mapped_column(String(1000), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+@event.listens_for(Dossier, "before_update")
+def _refresh_search(_mapper: Any, _connection: Any, dossier: Dossier) -> None:
+    # an erased applicant (onestop/privacy.py) must not stay findable by name or ID number
+    dossier.refresh_search()

@@ -13,7 +13,8 @@ from onestop.db import Base, UTCDateTime, utcnow
 from onestop.units.models import follow_catalog
 
 #: every event a webhook may subscribe to (``rating.created`` comes with the ratings work)
-EVENTS = ("ticket.issued", "ticket.called", "dossier.received", "dossier.changed", "rating.created")
+EVENTS = ("ticket.issued", "ticket.called", "dossier.received", "dossier.changed", "rating.created",
+          "dossier.ready", "dossier.supplement_requested", "dossier.returned")
 DELIVERY_STATES = ("pending", "delivered", "failed", "dead")
 #: states a delivery is still sent from (``failed`` = will retry)
 RETRY_STATES = ("pending", "failed")

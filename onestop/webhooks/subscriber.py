@@ -10,7 +10,15 @@ dossier.received   {code, state, procedure_code, appointment_at, at}
 dossier.changed    {code, state, procedure_code, appointment_at, new_appointment_at,
                     action (state, apology), from_state, at}
 rating.created     (accepted as a subscription; queued by the ratings work)
+dossier.ready      {code, state, procedure_code, appointment_at, at, pickup_place}
+dossier.supplement_requested
+                   {code, state, procedure_code, appointment_at, at, missing: [str],
+                    reason}
+dossier.returned   {code, state, procedure_code, appointment_at, at, by_applicant}
 =================  ================================================================
+
+The last three come with ``dossier.changed`` for the same change: a subscriber that only
+wants to tell a citizen something takes them alone.
 """
 
 from __future__ import annotations
@@ -60,6 +68,26 @@ def on_dossier_changed(session: Session, dossier: Dossier, action: str, from_sta
     queue_event(session, dossier.unit_id, "dossier.changed", data, now=utcnow())
 
 
+def on_dossier_ready(session: Session, dossier: Dossier, from_state: str, details: dict[str, Any]) -> None:
+    data = {**_dossier(dossier), "pickup_place": str(details.get("pickup_place") or "")}
+    queue_event(session, dossier.unit_id, "dossier.ready", data, now=utcnow())
+
+
+def on_dossier_supplement(session: Session, dossier: Dossier, from_state: str,
+                          details: dict[str, Any]) -> None:
+    data = {**_dossier(dossier), "missing": list(details.get("missing") or []),
+            "reason": str(details.get("reason") or "")}
+    queue_event(session, dossier.unit_id, "dossier.supplement_requested", data, now=utcnow())
+
+
+def on_dossier_returned(session: Session, dossier: Dossier, from_state: str,
+                        details: dict[str, Any]) -> None:
+    # who collected it is personal data: only whether it was the applicant
+    collected = details.get("collected_by") or {}
+    data = {**_dossier(dossier), "by_applicant": bool(collected.get("by_applicant", True))}
+    queue_event(session, dossier.unit_id, "dossier.returned", data, now=utcnow())
+
+
 def _wake_after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released: nothing is visible yet
         return
@@ -75,6 +103,9 @@ def _forget_after_rollback(session: Session) -> None:
 RECEIVERS: list[tuple[NamedSignal, Any]] = [
     (signals.ticket_issued, on_issued), (signals.ticket_called, on_called),
     (signals.dossier_received, on_dossier_received), (signals.dossier_changed, on_dossier_changed),
+    (signals.dossier_ready, on_dossier_ready),
+    (signals.dossier_supplement_requested, on_dossier_supplement),
+    (signals.dossier_returned, on_dossier_returned),
 ]
 
 
