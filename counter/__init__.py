@@ -205,17 +205,34 @@ def book_page() -> str:
     year = min(max(year, 2000), 2100)
     # paged: a year of a busy centre is thousands of lines (one page, one short query)
     chosen = service.id if service else None
-    total = book.book_count(db.session(), unit, year=year, service_id=chosen)
+    found, flt = book_search(unit, at)
+    total = book.book_count(db.session(), unit, year=year, service_id=chosen, found=found)
     pages = max(1, -(-total // book.PAGE_SIZE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    rows = book.book_page(db.session(), unit, year=year, service_id=chosen, now=at, page=page)
+    rows = book.book_page(db.session(), unit, year=year, service_id=chosen, now=at, page=page,
+                          found=found)
     years = sorted(set(book.book_years(db.session(), unit)) | {this_year, year}, reverse=True)
     audit_book_read(unit, service, year, len(rows))
     db.session.commit()
     return render_template("counter/book.html", unit=unit, rows=rows, fields=fields, service=service,
                            year=year, years=years, title=book_title(service, year),
                            state_labels=book.STATE_LABELS, fmt=_fmt, total=total, page=page,
-                           pages=pages, first=(page - 1) * book.PAGE_SIZE + 1)
+                           pages=pages, first=(page - 1) * book.PAGE_SIZE + 1, flt=flt,
+                           search_keep={k: request.args[k] for k in SEARCH_ARGS if request.args.get(k)})
+
+
+SEARCH_ARGS = ("q", "state", "due", "from", "to")  # the dossier desk's search, kept by the book's pages
+
+
+def book_search(unit: Any, at: dt.datetime) -> tuple[Any, Any]:
+    """The dossier desk's search (q, state, due, from, to) on the book page: the query of the
+    matching dossiers (``None`` when nothing is asked) and the filter, for the form."""
+    from counter.dossiers import request_filter
+    from onestop.dossiers.search import search_query
+
+    flt, _page = request_filter()
+    asked = flt.q or flt.state or flt.due or flt.date_from or flt.date_to
+    return (search_query(db.session(), unit, flt, at) if asked else None), flt
 
 
 def _fmt(when: dt.datetime | None) -> str:

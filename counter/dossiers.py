@@ -82,7 +82,7 @@ def _date_arg(name: str) -> dt.date | None:
         return None
 
 
-def _filter() -> tuple[search.DossierFilter, int]:
+def request_filter() -> tuple[search.DossierFilter, int]:
     """The search form's values (what is malformed is ignored, as a page should)."""
     args = request.args
     state = args.get("state") if args.get("state") in DOSSIER_STATES else None
@@ -108,7 +108,7 @@ def dossier_desk() -> str:
     _staff_only()
     unit = resolve_unit()
     at = now()
-    flt, page = _filter()
+    flt, page = request_filter()
     found = search.search(db.session(), unit, flt, at, page=min(page, 100000))
     audit_search(unit.id, flt, found.total)
     fields = services(db.session(), unit)

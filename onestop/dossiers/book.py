@@ -91,8 +91,12 @@ def book_row(dossier: Dossier, unit: Unit, now: dt.datetime) -> BookRow:
     )
 
 
-def _book_query(unit: Unit, year: int, service_id: int | None) -> Select[Dossier]:
-    query = select(Dossier).where(Dossier.unit_id == unit.id, Dossier.book_year == year)
+def _book_query(unit: Unit, year: int, service_id: int | None,
+                found: Select[Dossier] | None = None) -> Select[Dossier]:
+    """The book's lines; ``found``: only those among the dossier desk's search results
+    (``onestop.dossiers.search.search_query``), the same search on both pages."""
+    query = found if found is not None else select(Dossier).where(Dossier.unit_id == unit.id)
+    query = query.where(Dossier.book_year == year)
     if service_id is not None:
         query = query.where(Dossier.service_id == service_id)
     return query
@@ -107,17 +111,18 @@ def book_rows(session: Session, unit: Unit, *, year: int, service_id: int | None
     return [book_row(d, unit, now) for d in dossiers]
 
 
-def book_count(session: Session, unit: Unit, *, year: int, service_id: int | None) -> int:
+def book_count(session: Session, unit: Unit, *, year: int, service_id: int | None,
+               found: Select[Dossier] | None = None) -> int:
     """How many lines the book of ``year`` (one field, or every field) holds."""
-    query = _book_query(unit, year, service_id).with_only_columns(func.count(Dossier.id))
+    query = _book_query(unit, year, service_id, found).with_only_columns(func.count(Dossier.id))
     return int(session.scalar(query) or 0)
 
 
 def book_page(session: Session, unit: Unit, *, year: int, service_id: int | None, now: dt.datetime,
-              page: int, per_page: int = PAGE_SIZE) -> list[BookRow]:
+              page: int, per_page: int = PAGE_SIZE, found: Select[Dossier] | None = None) -> list[BookRow]:
     """Lines ``(page - 1) * per_page + 1`` ... of the book (pages count from 1), in book order:
     a year of a busy centre is thousands of lines, too many for one page."""
-    query = (_book_query(unit, year, service_id).options(selectinload(Dossier.procedure))
+    query = (_book_query(unit, year, service_id, found).options(selectinload(Dossier.procedure))
              .order_by(Dossier.book_volume, Dossier.book_line)
              .offset((max(page, 1) - 1) * per_page).limit(per_page))
     return [book_row(d, unit, now) for d in session.scalars(query)]

@@ -224,3 +224,24 @@ def test_status_api_takes_the_same_details(client, desk):
     body = ok(client.post(f"/api/v1/dossiers/{code}/status", headers=bearer(token),
                           json={"state": "returned"}))
     assert body["events"][-1]["details"]["collected_by"] == {"by_applicant": True, "name": NAME}
+
+
+def test_the_tracking_book_takes_the_same_search(client, desk):
+    other = receive(client, desk["token"], name="Trần Văn Bình")["code"]
+    html = client.get("/counter/book?service_id=1&q=nguyen+anh").get_data(as_text=True)
+    assert desk["code"] in html and other not in html and "1 hồ sơ" in html
+    assert 'name="q" value="nguyen anh"' in html
+    html = client.get("/counter/book?service_id=1&q=0987").get_data(as_text=True)
+    assert "Chưa có hồ sơ nào trong sổ." in html
+    post(client, desk, "process")
+    html = client.get("/counter/book?service_id=1&state=processing").get_data(as_text=True)
+    assert desk["code"] in html and other not in html
+    html = client.get("/counter/book?service_id=1").get_data(as_text=True)
+    assert desk["code"] in html and other in html and "2 hồ sơ" in html
+    for n in range(51):  # a page of the book holds 50 lines
+        receive(client, desk["token"], name=f"Lê Thị Hoa {n}")
+    html = client.get("/counter/book?service_id=1&q=le+thi+hoa").get_data(as_text=True)
+    assert "51 hồ sơ" in html and "trang 1/2" in html
+    assert "q=le+thi+hoa" in html  # the next page keeps the search
+    html = client.get("/counter/book?service_id=1&q=le+thi+hoa&page=2").get_data(as_text=True)
+    assert html.count("Lê Thị Hoa") == 1 and "Lê Thị Hoa 50" in html
