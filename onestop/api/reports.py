@@ -124,6 +124,15 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
             "ratings": report["ratings"], "dossiers": report["dossiers"]}
 
 
+def _returns(report: dict[str, Any], clerks: dict[int, str]) -> dict[str, Any] | None:
+    """Results handed over, per clerk named and in Vietnamese order (None: counter filter)."""
+    returns = report.get("returns")
+    if returns is None:
+        return None
+    rows = [{**row, "name": clerks.get(int(row["id"]), f"#{row['id']}")} for row in returns["by_clerk"]]
+    return {**returns, "by_clerk": sorted(rows, key=lambda r: vi_key(str(r["name"])))}
+
+
 def _rows(report: dict[str, Any], dim: str, labels: dict[int, str]) -> list[dict[str, Any]]:
     rows = [{"id": int(key), "name": labels.get(int(key), f"#{key}"), **values}
             for key, values in report["breakdown"][dim].items()]
@@ -137,10 +146,13 @@ def _rows(report: dict[str, Any], dim: str, labels: dict[int, str]) -> list[dict
         description="issued, served, missed, transferred, expired; average and p90 wait and service "
         "minutes; service level (share of waits within the unit's target_wait_minutes); ratings by "
         "level and satisfaction rate; dossiers received, finished early / on time / late, overdue, "
-        "apologies. Computed from the event trails; see docs/reports.md.",
+        "apologies; results returned (in total and per clerk: returned, mean_days and median_days "
+        "from ready to returned). Computed from the event trails; see docs/reports.md.",
         responses=[200, 401, 403, 404, 422])
 def report_summary(query: ReportQuery) -> dict[str, Any]:
-    return _summary(compute(resolve_unit(), query))
+    unit = resolve_unit()
+    report = compute(unit, query)
+    return {**_summary(report), "returns": _returns(report, names(unit)["clerk"])}
 
 
 @bp.get("/reports/breakdown")
@@ -175,6 +187,7 @@ def report_data(query: ReportQuery) -> dict[str, Any]:
     report = compute(unit, query)
     labels = names(unit)
     report["breakdown"] = {dim: _rows(report, dim, labels[dim]) for dim in figures.DIMENSIONS}
+    report["returns"] = _returns(report, labels["clerk"])
     report["level_labels"] = level_labels(unit)
     report["level_order"] = exports.level_order()  # best to worst, then "not rated"
     report["ratings"]["by_level"] = exports.ordered_levels(report["ratings"]["by_level"])

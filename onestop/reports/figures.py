@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -226,6 +227,32 @@ def dossier_figures(events: Iterable[Any], overdue: Iterable[Any], unit: Unit, c
     return {**out, "on_time_rate": rate}
 
 
+def _days(values: list[float | None]) -> dict[str, Any]:
+    """How many, and the mean and median days between ready and returned (pages and exports
+    round them for showing, as they do minutes)."""
+    known = [v for v in values if v is not None]
+    return {"returned": len(values),
+            "mean_days": round(statistics.fmean(known), 2) if known else None,
+            "median_days": round(statistics.median(known), 2) if known else None}
+
+
+def returns_figures(rows: Iterable[Any], filters: Filters) -> dict[str, Any] | None:
+    """Results handed over (trả kết quả), in total and per clerk (who recorded the hand-over),
+    with the days from ready to returned. None under a counter filter, as for dossiers."""
+    if filters.counter_id:
+        return None
+    total: list[float | None] = []
+    by_clerk: dict[int, list[float | None]] = defaultdict(list)
+    for clerk_id, service_id, days in rows:
+        if (filters.service_id and service_id != filters.service_id) or (
+                filters.clerk_id and clerk_id != filters.clerk_id):
+            continue
+        total.append(days)
+        if clerk_id is not None:
+            by_clerk[clerk_id].append(days)
+    return {**_days(total), "by_clerk": [{"id": clerk, **_days(days)} for clerk, days in by_clerk.items()]}
+
+
 def _issued_only_by_field(dim: str, values: dict[str, Any]) -> dict[str, Any]:
     if dim != "service":
         values["issued"] = None  # a ticket is issued to a field, not to a counter or clerk
@@ -259,4 +286,5 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
                   for d, v in sorted(tickets.daily.items())],
         "ratings": ratings,
         "dossiers": dossiers,
+        "returns": returns_figures(queries.returned_results(conn, unit.id, start, end), filters),
     }

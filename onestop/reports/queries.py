@@ -160,6 +160,21 @@ def dossier_events(conn: Connection, unit_id: int, start: dt.datetime, end: dt.d
     return list(conn.execute(sql, _range(conn, unit_id, start, end)))
 
 
+def returned_results(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> list[Any]:
+    """``(clerk_id, service_id, days)`` of the unit's results handed over in ``[start, end)``:
+    the clerk credited is who recorded the hand-over (the event's actor), ``days`` the time
+    from the result being ready to its return, in days (None when no ready time is known)."""
+    sql = text(
+        f"SELECT e.actor_user_id, d.service_id, "
+        f"CASE WHEN d.ready_at IS NOT NULL THEN ({epoch(conn, 'e.at')} - {epoch(conn, 'd.ready_at')}) "
+        f"/ 86400.0 END "
+        "FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id "
+        "WHERE d.unit_id = :unit AND e.at >= :t0 AND e.at < :t1 AND e.to_state = 'returned' "
+        "AND (e.from_state IS NULL OR e.from_state <> 'returned')"
+    ).columns(actor_user_id=Integer(), service_id=Integer())
+    return list(conn.execute(sql, _range(conn, unit_id, start, end)))
+
+
 def dossiers_overdue(conn: Connection, unit_id: int, cutoff: dt.datetime) -> list[Any]:
     """``(dossier_id, service_id, received_by, appointment_at, new_appointment_at)`` of the
     dossiers still with the office at ``cutoff`` (their last event before it left them

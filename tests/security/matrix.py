@@ -183,6 +183,10 @@ def _dossier_cases() -> list[Case]:
              json={"new_appointment": "2030-01-07", "reason": "Chờ xác minh"}),
         Case(f"GET {API}/dossiers/book.xlsx", f"{API}/dossiers/book.xlsx", users(*STAFF)),
     ]
+    cases.append(Case(f"POST {code}/pickup-ticket", f"{API}/dossiers/{{dossier_supplement}}/pickup-ticket",
+                      but(users(), kiosk="ok", display="403", counter_display="403", tablet="403",
+                          agent="403"), json={"k": "{dossier_supplement_k}"},
+                      note="a paired kiosk only: the citizen's ticket to hand in the supplement"))
     for form, dossier in (("receipt", "dossier"), ("supplement", "dossier_supplement"),
                           ("refusal", "dossier_rejected"), ("apology", "dossier")):
         cases.append(Case(f"GET {code}/{form}.pdf", f"{API}/dossiers/{{{dossier}}}/{form}.pdf", readers))
@@ -510,6 +514,7 @@ def build_world(app: Any) -> dict[str, Any]:
         session.commit()
         world.update(call_c1=tickets[-1].id, call_c2=tickets[-2].id, svc_other=other_field.id,
                      c5=counters[5].id, dossier_supplement=pending["supplement_requested"],
+                     dossier_supplement_k=lookup_token(secret, pending["supplement_requested"]),
                      dossier_rejected=pending["rejected"], unit_day=day.id, unit_code=unit.code,
                      unit_name=unit.name)
         world.update(t_done=done.id, unit=unit.id,

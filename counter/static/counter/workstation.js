@@ -300,6 +300,7 @@
     st.textContent = cur ? T[cur.state] || cur.state : "";
     st.className = "badge state-" + (cur ? cur.state : "none");
     $("current-hint").hidden = !!cur;
+    renderPickup(cur);
     const list = $("current-dossiers");
     list.replaceChildren(...(cur ? cur.dossiers : []).map((d) => {
       const li = el("li", "", `${T.received}: `);
@@ -311,6 +312,21 @@
       return li;
     }));
     tick();
+  }
+
+  // a ticket taken at the kiosk for a dossier (ready: hand the result over; supplement
+  // requested: take the supplement): the dossier's page on the dossier desk, one click away
+  function renderPickup(cur) {
+    const box = $("current-pickup");
+    const linked = cur && cur.dossier;
+    box.hidden = !linked;
+    if (!linked) return;
+    const supplement = linked.purpose === "supplement";
+    $("current-pickup-text").textContent = fill(supplement ? box.dataset.tSupplement : box.dataset.tPickup,
+      { code: linked.code });
+    const open = $("current-pickup-open");
+    open.textContent = supplement ? box.dataset.tOpenSupplement : box.dataset.tOpenPickup;
+    open.href = linked.url;
   }
 
   function tick() {

@@ -34,12 +34,13 @@
   }
 
   // --- the views: entry (scan or type), camera, result ----------------------------------------
-  const views = { entry: $("lk-entry"), camera: $("lk-camera"), result: $("lk-result") };
+  const views = { entry: $("lk-entry"), camera: $("lk-camera"), result: $("lk-result"), ticket: $("lk-ticket") };
   let view = "entry";
   function show(name) {
     view = name;
     for (const [key, node] of Object.entries(views)) node.hidden = key !== name;
-    if (name !== "result") stopCountdown();
+    if (name !== "result" && name !== "ticket") stopCountdown();
+    root.classList.toggle("is-ticket", name === "ticket");
   }
   const msg = $("lk-msg");
   function say(text, kind) {
@@ -64,7 +65,7 @@
       try { data = await res.json(); } catch (err) { data = {}; }
     } catch (err) { res = null; if (window.kioskNet) window.kioskNet.check(); } // offline.js: the overlay
     if (mine !== asked) return; // a newer scan came in meanwhile
-    if (res && res.ok) { showResult(data); return; }
+    if (res && res.ok) { showResult(data, params); return; }
     if (res && res.status === 429) { say(cfg.tRateLimited, "bad"); return; }
     if (res && (res.status === 404 || res.status === 422)) { say(cfg.tNotFound, "bad"); return; }
     say(root.dataset.tOffline, "bad");
@@ -183,7 +184,7 @@
 
   // --- the result --------------------------------------------------------------------------
   const RUNNING = ["received", "processing"]; // the only states where "late" has a meaning
-  function showResult(data) {
+  function showResult(data, params) {
     $("r-state").textContent = data.state_label || "";
     $("r-state-box").className = "lk-state is-" + String(data.state || "").replace(/[^a-z_]/g, "");
     const badge = $("r-badge");
@@ -199,6 +200,7 @@
     $("r-received").textContent = data.received_date || "";
     $("r-appointment").textContent = data.appointment_date || "";
     $("r-rescheduled").hidden = !data.rescheduled;
+    offerPickup(data, params || {});
     quiet();
     typed.code = "";
     typed.phone = "";
@@ -222,15 +224,117 @@
     const tick = () => {
       const left = Math.max(0, Math.ceil(idle - (Date.now() - lastTouch) / 1000));
       $("r-countdown").textContent = fill(cfg.tCountdown, { s: left });
+      $("pk-countdown").textContent = fill(cfg.tCountdown, { s: left });
     };
     tick();
     countdown = setInterval(tick, 1000);
   }
   function stopCountdown() { clearInterval(countdown); countdown = null; }
 
+  // --- back for the result: one tap takes a ticket linked to the dossier ---------------------
+  // Offered for a dossier ready (nhận kết quả) or awaiting a supplement (nộp bổ sung), at a
+  // paired kiosk only (the API takes a kiosk's token). The dossier is proved again with what
+  // the lookup used: the QR's k, or the phone's last four digits.
+  const PURPOSES = { ready: "pickup", supplement_requested: "supplement" };
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  let offered = null;
+  function offerPickup(data, params) {
+    const purpose = PURPOSES[data.state];
+    offered = purpose && root.dataset.paired === "1"
+      ? { code: data.code, purpose, key: params.k ? { k: params.k } : { phone4: params.phone4 } } : null;
+    $("r-offer").hidden = !offered;
+    $("r-offer-msg").hidden = true;
+    if (!offered) return;
+    $("r-offer-text").textContent = purpose === "pickup" ? cfg.tOfferPickup : cfg.tOfferSupplement;
+    $("r-offer-note").textContent = purpose === "pickup" ? cfg.tOfferNotePickup : cfg.tOfferNoteSupplement;
+    $("r-offer-btn").disabled = false;
+  }
+  function offerSays(text) {
+    $("r-offer-msg").textContent = text;
+    $("r-offer-msg").hidden = false;
+  }
+  let taking = false;
+  async function takePickup() {
+    if (!offered || taking) return;
+    const mine = offered;
+    taking = true;
+    $("r-offer-btn").disabled = true;
+    let res = null;
+    let data = {};
+    try {
+      res = await fetch(cfg.pickupUrl.replace("{code}", encodeURIComponent(mine.code)), {
+        method: "POST", credentials: "same-origin", cache: "no-store",
+        headers: { "Content-Type": "application/json", Accept: "application/json",
+          "X-CSRFToken": csrfMeta ? csrfMeta.content : "" },
+        body: JSON.stringify(mine.key) });
+      try { data = await res.json(); } catch (err) { data = {}; }
+    } catch (err) { res = null; if (window.kioskNet) window.kioskNet.check(); } // offline.js
+    taking = false;
+    if (mine !== offered || view !== "result") return; // the screen moved on meanwhile
+    const error = data.error || {};
+    if (res && res.ok) { showTicket(data, mine); return; }
+    $("r-offer-btn").disabled = false;
+    if (!res) { offerSays(root.dataset.tOffline); return; }
+    if (error.code === "csrf_failed") { location.reload(); return; }
+    if (res.status === 401 || res.status === 403) { offerSays(cfg.tUnpaired); return; }
+    if (error.code === "pickup_ticket_exists") {
+      $("r-offer-btn").disabled = true;
+      offerSays(fill(cfg.tPickupExists, { label: error.label || "" }));
+      return;
+    }
+    offerSays(error.message || root.dataset.tOffline);
+  }
+
+  const ticketBox = views.ticket;
+  const PRINTED = ["printed", "sent"];
+  const PENDING = ["queued_for_agent", "queued", "pending", "printing"];
+  function printKey(state) {
+    if (state === "failed") return "failed";
+    if (PRINTED.includes(state)) return "printed";
+    if (PENDING.includes(state)) return "pending";
+    return "none";
+  }
+  function setPrint(key) {
+    for (const node of ticketBox.querySelectorAll("[data-print]")) node.hidden = node.dataset.print !== key;
+    ticketBox.classList.toggle("is-print-failed", key === "failed" || key === "late");
+  }
+  function followPrint(id) {
+    const started = Date.now();
+    const poll = async () => {
+      if (view !== "ticket") return;
+      let key = "pending";
+      try {
+        const res = await fetch(cfg.ticketUrl.replace(/\/0$/, "/" + id), { credentials: "same-origin", cache: "no-store" });
+        if (res.ok) key = printKey((await res.json()).print_state);
+      } catch (err) { key = "pending"; }
+      if (key !== "pending") { setPrint(key); return; }
+      if (Date.now() - started > 20000) { setPrint("late"); return; }
+      setTimeout(poll, 1500);
+    };
+    setTimeout(poll, 1500);
+  }
+  function showTicket(data, asked) {
+    $("pk-number").textContent = data.label || "";
+    const linked = data.dossier || { code: asked.code, purpose: asked.purpose };
+    $("pk-purpose").textContent = fill(linked.purpose === "supplement" ? cfg.tPurposeSupplement
+      : cfg.tPurposePickup, { code: linked.code });
+    $("pk-field").textContent = data.service || "";
+    $("pk-ahead").textContent = data.waiting_ahead;
+    const word = $("pk-ahead-word");
+    word.textContent = Number(data.waiting_ahead) === 1 ? word.dataset.one : word.dataset.other;
+    $("pk-qr").src = cfg.qrUrl.replace("/0.svg", "/" + data.id + ".svg");
+    setPrint(printKey(data.print_state));
+    if (printKey(data.print_state) === "pending") followPrint(data.id);
+    offered = null;
+    show("ticket");
+    ticketBox.scrollTop = 0;
+    startCountdown();
+  }
+
   document.addEventListener("click", (ev) => {
     if (ev.target.closest('[data-action="again"]')) { quiet(); show("entry"); }
     if (ev.target.closest('[data-action="camera-close"]')) closeCamera();
+    if (ev.target.closest('[data-action="pickup"]')) takePickup();
   });
 
   // --- the camera: only where there is one, code and .wasm loaded on the first tap ----------

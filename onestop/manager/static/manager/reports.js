@@ -114,6 +114,26 @@
     Object.keys(keys).forEach(function (id) { M.setText(id, d ? M.num(d[keys[id]]) : "—"); });
   }
 
+  // results handed over (trả kết quả): per clerk, then the total; days to one decimal
+  function returns(r) {
+    var body = document.getElementById("returns-table");
+    body.textContent = "";
+    (r ? r.by_clerk : []).forEach(function (row) {
+      var tr = document.createElement("tr");
+      var th = document.createElement("th");
+      th.textContent = row.name;
+      tr.setAttribute("data-clerk", row.id);
+      tr.appendChild(th);
+      M.cell(tr, M.num(row.returned), "num");
+      M.cell(tr, M.num(row.mean_days, 1), "num");
+      M.cell(tr, M.num(row.median_days, 1), "num");
+      body.appendChild(tr);
+    });
+    M.setText("ret-returned", r ? M.num(r.returned) : "—");
+    M.setText("ret-mean", r ? M.num(r.mean_days, 1) : "—");
+    M.setText("ret-median", r ? M.num(r.median_days, 1) : "—");
+  }
+
   function chart(id, config) {
     if (!window.Chart) { return; }
     if (charts[id]) { charts[id].destroy(); }
@@ -160,6 +180,7 @@
       heatmap(r.heatmap);
       ratingsTable(r);
       dossiers(r.dossiers);
+      returns(r.returns);
       drawCharts(r);
       return r.period;
     });
