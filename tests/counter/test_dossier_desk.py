@@ -245,3 +245,8 @@ def test_the_tracking_book_takes_the_same_search(client, desk):
     assert "q=le+thi+hoa" in html  # the next page keeps the search
     html = client.get("/counter/book?service_id=1&q=le+thi+hoa&page=2").get_data(as_text=True)
     assert html.count("Lê Thị Hoa") == 1 and "Lê Thị Hoa 50" in html
+
+
+def test_the_workstation_links_the_dossier_desk(client, desk):
+    html = client.get("/counter/").get_data(as_text=True)
+    assert 'href="/counter/dossiers"' in html and "Tra cứu, xử lý hồ sơ" in html
