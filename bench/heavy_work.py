@@ -62,7 +62,7 @@ def seed_year(data_dir: Path, weeks: int = 52) -> dict[str, Any]:
         session.commit()
         seconds = time.perf_counter() - started
         years = dict(session.execute(select(Dossier.book_year, func.count(Dossier.id))
-                                     .group_by(Dossier.book_year)).tuples().all())
+                                     .group_by(Dossier.book_year)).all())
         tickets = session.scalar(select(func.count(Ticket.id))) or 0
     engine.dispose()
     busiest = max(years, key=lambda y: years[y]) if years else utcnow().year

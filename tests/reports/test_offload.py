@@ -155,3 +155,33 @@ def test_displays_asking_for_the_same_announcement_share_one_job():
     assert time.monotonic() - started < 3.0
     assert offload.run_shared(("voice", "same call"), _slow_token, keep_s=60) == answers[0]  # kept
     assert offload.run_shared(("voice", "next call"), _slow_token) != answers[0]
+
+
+def test_on_postgresql_the_workers_read_the_same_schema(pg_url, tmp_path):
+    """The worker gets the database URL with its options (here a search_path): its answers
+    are the app's, on PostgreSQL as on SQLite."""
+    from onestop.app import create_app
+    from onestop.extensions import db
+    from onestop.migrate import upgrade
+    from tests.conftest import app_config
+    from tests.ops.conftest import load_demo
+
+    upgrade(pg_url)
+    load_demo(pg_url)
+    application = create_app(app_config(tmp_path, DATABASE_URL=pg_url))
+    try:
+        client = application.test_client()
+        manager = token_for(client, "manager")
+        inline = client.get(EXPORT.format(fmt="csv"), headers=bearer(manager))
+        book_inline = client.get("/api/v1/dossiers/book.xlsx", headers=bearer(manager))
+        application.config.update(OFFLOAD_MODE="pool")
+        pooled = client.get(EXPORT.format(fmt="csv"), headers=bearer(manager))
+        assert pooled.status_code == inline.status_code == 200 and pooled.data == inline.data
+        book_pooled = client.get("/api/v1/dossiers/book.xlsx", headers=bearer(manager))
+        assert book_pooled.status_code == 200 and len(book_pooled.data) > 1000
+        assert book_inline.status_code == 200
+    finally:
+        with application.app_context():
+            db.session.remove()
+            assert db.engine is not None
+            db.engine.dispose()
