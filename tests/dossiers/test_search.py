@@ -56,7 +56,7 @@ def test_codes_have_the_shape_the_tests_assume(world):
     assert world["duc"].endswith("-261124-0001")
 
 
-@pytest.mark.parametrize(("q", "who"), [
+QUERIES = [
     ("nguyen thi anh", ["anh"]), ("Nguyễn Thị Ánh", ["anh"]), ("NGUYEN tuyet", ["anh"]),
     ("dang van duc", ["duc"]), ("ĐỨC", ["duc"]), ("van", ["duc", "binh"]),
     ("0001", ["duc", "anh"]), ("261123-0002", ["binh"]), ("H56.12.3-261124-0001", ["duc"]),
@@ -64,9 +64,13 @@ def test_codes_have_the_shape_the_tests_assume(world):
     ("0987 111 222", ["binh"]), ("+84987111222", ["binh"]), ("0987.111.222", ["binh"]),
     ("001203004777|123456789|Đặng Văn Đức|01011990|Nam|Hà Nội|01012021", ["duc"]),
     ("nguyen binh", []), ("100%", []), ("_", []),
-])
-def test_q_matches_code_parts_id_phone_and_names_without_diacritics(client, world, q, who):
-    assert codes(client, world["clerk"], urlencode({"q": q})) == [world[w] for w in who]
+]
+
+
+def test_q_matches_code_parts_id_phone_and_names_without_diacritics(client, world):
+    # one world for every query: a demo centre per case would cost seconds of the suite
+    for q, who in QUERIES:
+        assert codes(client, world["clerk"], urlencode({"q": q})) == [world[w] for w in who], q
 
 
 def test_filters_state_field_and_dates(client, world):
