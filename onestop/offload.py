@@ -50,6 +50,8 @@ T = TypeVar("T")
 HEADER = struct.Struct(">Q")
 JOBS_PER_WORKER = 200  # then the worker is replaced (bounded memory growth)
 NICE = 10  # workers' CPU priority below the server's
+IDLE_S = 600.0  # a worker idle this long exits (a year's book leaves ~160 MB behind)
+IDLE_MARGIN_S = 5.0  # the server never hands a job to a worker this close to its idle exit
 KEYS = ("OFFLOAD_MODE", "OFFLOAD_WORKERS", "OFFLOAD_QUEUE", "OFFLOAD_TIMEOUT_S")  # onestop/config.py
 
 
@@ -198,13 +200,14 @@ def shutdown() -> None:
 class _Worker:
     """One worker process and its pipes."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle_s: float) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "onestop.offload"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            close_fds=True)
+            [sys.executable, "-m", "onestop.offload", str(idle_s)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, close_fds=True)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.wfd, self.rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         self.jobs = 0
+        self.idle_since = time.monotonic()
 
     def call(self, request: bytes, deadline: float) -> Any:
         _write_frame(self.wfd, request, deadline)
@@ -224,8 +227,8 @@ class _Worker:
 class Pool:
     """``size`` worker processes, started on demand and kept for the next jobs."""
 
-    def __init__(self, size: int, queue: int) -> None:
-        self.size, self.queue = size, queue
+    def __init__(self, size: int, queue: int, idle_s: float = IDLE_S) -> None:
+        self.size, self.queue, self.idle_s = size, queue, idle_s
         self._slots = threading.BoundedSemaphore(size)  # a gevent semaphore once patched
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
@@ -258,8 +261,12 @@ class Pool:
     def _run_on_worker(self, request: bytes, deadline: float, name: str) -> Any:
         with self._lock:
             worker = self._idle.pop() if self._idle else None
-        if worker is None or worker.proc.poll() is not None:
-            worker = _Worker()
+        if worker is not None and (worker.proc.poll() is not None or
+                                   time.monotonic() - worker.idle_since > self.idle_s - IDLE_MARGIN_S):
+            worker.kill()  # gone, or about to leave by itself: never send it a job
+            worker = None
+        if worker is None:
+            worker = _Worker(self.idle_s)
         started = time.monotonic()
         try:
             answer = worker.call(request, deadline)
@@ -275,6 +282,7 @@ class Pool:
         if worker.jobs >= JOBS_PER_WORKER:
             worker.kill()
         else:
+            worker.idle_since = time.monotonic()
             with self._lock:
                 self._idle.append(worker)
         return answer
@@ -387,13 +395,16 @@ def translator(locale: str) -> Callable[[str], str]:
     return _TRANSLATIONS[locale]
 
 
-def _serve(rfd: int, wfd: int) -> None:
-    """The worker's loop: one request, one answer, until the server closes the pipe."""
+def _serve(rfd: int, wfd: int, idle_s: float = IDLE_S) -> None:
+    """The worker's loop: one request, one answer, until the server closes the pipe or no
+    job came for ``idle_s`` (the memory goes back to the office box; the server starts a
+    worker again when it needs one)."""
     forever = float("inf")
     while True:
         try:
+            _wait(rfd, time.monotonic() + idle_s)
             fn, args, kwargs = pickle.loads(_read_frame(rfd, forever))  # noqa: S301 - our server
-        except EOFError:
+        except (EOFError, TimeoutError):
             return
         try:
             answer: tuple[Any, ...] = ("ok", fn(*args, **kwargs))
@@ -418,7 +429,7 @@ def main() -> None:
 
     wfd = os.dup(1)
     os.dup2(2, 1)  # a stray print must not corrupt the frames
-    _serve(0, wfd)
+    _serve(0, wfd, float(sys.argv[1]) if len(sys.argv) > 1 else IDLE_S)
 
 
 if __name__ == "__main__":

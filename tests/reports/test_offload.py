@@ -185,3 +185,21 @@ def test_on_postgresql_the_workers_read_the_same_schema(pg_url, tmp_path):
             db.session.remove()
             assert db.engine is not None
             db.engine.dispose()
+
+
+def test_an_idle_worker_gives_its_memory_back_and_a_new_one_comes_when_needed():
+    """A year's book leaves ~160 MB in its worker: a worker idle for ``idle_s`` exits by
+    itself (here 6 s), and the next job gets a fresh one, never the leaving one."""
+    import os
+
+    pool = offload.Pool(size=1, queue=1, idle_s=6.0)
+    try:
+        first = pool.run(os.getpid, (), {}, time.monotonic() + 20)
+        assert pool.run(os.getpid, (), {}, time.monotonic() + 20) == first  # kept while busy
+        worker = pool._idle[0]
+        worker.proc.wait(timeout=15)  # it leaves by itself (6 s idle), no job pending
+        assert worker.proc.returncode == 0
+        second = pool.run(os.getpid, (), {}, time.monotonic() + 20)
+        assert second != first
+    finally:
+        pool.close()
