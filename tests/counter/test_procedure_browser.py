@@ -78,7 +78,8 @@ def test_procedure_from_kiosk_to_clerk_card_and_intake(server: tuple[str, Path],
     assert birth.locator("input[type=checkbox]").is_checked()
     clerk.fill("input[name=name]", "Nguyễn Văn Đức")
     posts: list[str] = []
-    clerk.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/dossiers" in r.url else None)
+    clerk.on("request",
+             lambda r: posts.append(r.url) if r.method == "POST" and "/dossiers" in r.url else None)
     for id_number, phone in (("12345678901", "0212 345 678"), ("0012030040", "091234567")):
         clerk.fill("input[name=id_number]", id_number)
         clerk.fill("input[name=phone]", phone)
