@@ -17,6 +17,18 @@
   // a dossier code on its own: {unit code}-{yyMMdd}-{NNNN}
   const CODE = /^[A-Z0-9][A-Z0-9.]*(?:-[A-Z0-9.]+)*-\d{6}-\d{4,}$/i;
   const maxCode = parseInt(cfg.maxCode, 10) || 64;
+  // a province's dossier code (data-province-pattern, only when a province is set up): looked
+  // up there without the phone digits; the server checks the shape again and says what it knows
+  const PROVINCE_DEFAULT = "[A-Za-z0-9][A-Za-z0-9.\\-_/]{3,63}";
+  const PROVINCE = cfg.province === "1" ? provinceRegExp(cfg.provincePattern) : null;
+  function provinceRegExp(pattern) {
+    try { return new RegExp("^(?:" + (pattern || PROVINCE_DEFAULT) + ")$"); } catch (err) { /* Python-only syntax */ }
+    return new RegExp("^(?:" + PROVINCE_DEFAULT + ")$");
+  }
+  /** Whether ``code`` may be asked without the phone digits: shaped like the province's. Theirs
+   * look like ours (unit code-yymmdd-NNNN): only the server knows whether a code is one of our
+   * dossiers, and answers 422 lookup_key_required for those (then the digits are asked for). */
+  const provincial = (code) => Boolean(PROVINCE) && PROVINCE.test(code);
 
   /** The scanned text as {code, k}, {code} (a bare code: the phone digits are needed), or null. */
   function parseScan(raw) {
@@ -30,7 +42,9 @@
       const k = new URLSearchParams(url[2] || "").get("k") || "";
       return k ? { code, k: k.slice(0, 64) } : (CODE.test(code) ? { code } : null);
     }
-    return text.length <= maxCode && CODE.test(text) ? { code: text.toUpperCase() } : null;
+    if (text.length > maxCode) return null;
+    if (provincial(text)) return { code: text, province: true }; // the province's, or ours
+    return CODE.test(text) ? { code: text.toUpperCase() } : null;
   }
 
   // --- the views: entry (scan or type), camera, result ----------------------------------------
@@ -53,20 +67,31 @@
 
   // --- asking the API -------------------------------------------------------------------------
   let asked = 0;
+  const ASK_MS = 10000;
   async function lookup(params) {
     const mine = ++asked;
     if (root.dataset.lang && root.dataset.lang !== "vi") params = { ...params, lang: root.dataset.lang };
     say(cfg.tSearching, "info");
     let res = null;
     let data = {};
+    // the server gives the province 2 s at most; a lookup that still has no answer after
+    // ASK_MS is a server that is gone (offline.js's probe decides), never a screen that hangs
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), ASK_MS);
     try {
       res = await fetch(cfg.api + "?" + new URLSearchParams(params).toString(),
-        { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+        { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" }, signal: ctrl.signal });
       try { data = await res.json(); } catch (err) { data = {}; }
     } catch (err) { res = null; if (window.kioskNet) window.kioskNet.check(); } // offline.js: the overlay
+    clearTimeout(timer);
     if (mine !== asked) return; // a newer scan came in meanwhile
     if (res && res.ok) { showResult(data, params); return; }
     if (res && res.status === 429) { say(cfg.tRateLimited, "bad"); return; }
+    const keyless = !params.k && !params.phone4;
+    if (res && res.status === 422 && keyless && (data.error || {}).code === "lookup_key_required") {
+      needPhone(params.code); // one of our dossiers: the QR or the phone digits prove it
+      return;
+    }
     if (res && (res.status === 404 || res.status === 422)) { say(cfg.tNotFound, "bad"); return; }
     say(root.dataset.tOffline, "bad");
   }
@@ -76,9 +101,16 @@
     const found = parseScan(raw);
     if (!found) { ++asked; say(cfg.tGarbage, "bad"); return; }
     if (found.k) { lookup({ code: found.code, k: found.k }); return; }
-    // a bare code (a printed barcode, not the QR): the phone digits prove the citizen's own
+    if (found.province) { lookup({ code: found.code }); return; } // the province's, or ours (422)
+    needPhone(found.code);
+  }
+
+  // a bare code of ours (a printed barcode, not the QR): the phone digits prove the citizen's own
+  let ours = ""; // the code the server said is one of ours: no asking it without digits again
+  function needPhone(code) {
+    ours = code.toUpperCase();
     show("entry");
-    typed.code = found.code;
+    typed.code = code;
     typed.phone = "";
     setActive("phone");
     render();
@@ -153,7 +185,8 @@
       cell.textContent = typed.phone[i] || "";
       cell.classList.toggle("is-next", active === "phone" && i === typed.phone.length);
     });
-    go.disabled = !(typed.code.trim().length >= 3 && /^\d{4}$/.test(typed.phone));
+    const code = typed.code.trim();
+    go.disabled = !(code.length >= 3 && (/^\d{4}$/.test(typed.phone) || (!typed.phone && provincial(code) && code.toUpperCase() !== ours)));
   }
   function press(key) {
     quiet();
@@ -179,16 +212,29 @@
     f.addEventListener("click", () => { setActive(f.dataset.field); render(); });
   }
   go.addEventListener("click", () => {
-    if (!go.disabled) lookup({ code: typed.code.trim(), phone4: typed.phone });
+    if (go.disabled) return;
+    const code = typed.code.trim();
+    lookup(typed.phone ? { code, phone4: typed.phone } : { code }); // no digits: the province's code
   });
 
   // --- the result --------------------------------------------------------------------------
   const RUNNING = ["received", "processing"]; // the only states where "late" has a meaning
+  const stateClass = (state) => "lk-state is-" + String(state || "").replace(/[^a-z_]/g, "");
   function showResult(data, params) {
+    const fromProvince = data.source === "province"; // a code only the province knows
     $("r-state").textContent = data.state_label || "";
-    $("r-state-box").className = "lk-state is-" + String(data.state || "").replace(/[^a-z_]/g, "");
+    $("r-state-box").className = stateClass(data.state);
+    $("r-state-title").textContent = fromProvince ? cfg.tProvinceTitle : cfg.tStateTitle;
+    // a linked dossier: the province's word beside ours (or that it did not answer in time)
+    const theirs = !fromProvince && data.provincial ? data.provincial : null;
+    $("r-province").hidden = !theirs;
+    if (theirs) {
+      $("r-province").className = stateClass(theirs.state) + " lk-province";
+      $("r-province-label").textContent = theirs.state_label || "";
+    }
+    $("r-name").parentElement.hidden = fromProvince; // the province's answer: nothing personal
     const badge = $("r-badge");
-    badge.hidden = !RUNNING.includes(data.state);
+    badge.hidden = fromProvince || !RUNNING.includes(data.state);
     badge.textContent = data.overdue ? cfg.tOverdue : cfg.tOnTime;
     badge.className = "lk-badge " + (data.overdue ? "is-late" : "is-ok");
     $("r-apology").hidden = !data.overdue;
@@ -200,6 +246,9 @@
     $("r-received").textContent = data.received_date || "";
     $("r-appointment").textContent = data.appointment_date || "";
     $("r-rescheduled").hidden = !data.rescheduled;
+    for (const id of ["r-procedure", "r-received", "r-appointment"]) { // the province may not say
+      $(id).closest(".lk-fact").hidden = fromProvince && !$(id).textContent;
+    }
     offerPickup(data, params || {});
     quiet();
     typed.code = "";
@@ -239,7 +288,7 @@
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   let offered = null;
   function offerPickup(data, params) {
-    const purpose = PURPOSES[data.state];
+    const purpose = data.source === "province" ? null : PURPOSES[data.state]; // not a dossier of ours
     offered = purpose && root.dataset.paired === "1"
       ? { code: data.code, purpose, key: params.k ? { k: params.k } : { phone4: params.phone4 } } : null;
     $("r-offer").hidden = !offered;
