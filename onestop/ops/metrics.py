@@ -12,6 +12,8 @@ processes. Counted only for committed work (a rolled-back issue counts nothing):
   and ``onestop_printer_state{unit, device, name, kind, state}`` (1 per printing device, its
   last known state from ``Device.settings["printer_status"]``; an agent not connected is
   ``offline``);
+- ``onestop_province_pushes{state}``: pushes to the province's system ``pending`` and
+  ``dead`` (one grouped count per scrape; only with ``PROVINCE_URL``);
 - ``onestop_event_loop_lag_seconds`` / ``_max_seconds`` (under ``onestop serve``),
   ``onestop_socket_guard_total{action}`` and ``onestop_connections_refused_total{reason}``:
   whether one client is holding the worker, and what was done about it;
@@ -77,6 +79,8 @@ HTTP_ERRORS = Counter("onestop_http_errors", "HTTP answers with a 4xx or 5xx sta
                       ["status_class"], registry=REGISTRY)
 for _class in ("4xx", "5xx"):
     HTTP_ERRORS.labels(_class)
+PROVINCE_PUSHES = Gauge("onestop_province_pushes", "Pushes to the province's dossier system waiting "
+                        "(pending) or given up (dead); only with PROVINCE_URL", ["state"], registry=REGISTRY)
 
 _PENDING = "ops_metrics"  # session.info key: counts waiting for the commit
 
@@ -214,6 +218,26 @@ def _refresh_gauges() -> None:
     except Exception:  # noqa: BLE001 - counters still go out when the database is down
         db.session.rollback()
         log.warning("metrics: printer states unavailable", exc_info=True)
+    _refresh_province()
+
+
+def _refresh_province() -> None:
+    """Pending and dead pushes to the province: one grouped count, nothing without a province."""
+    from onestop.integrations.config import ProvinceConfig
+    from onestop.integrations.outbox import counts
+
+    PROVINCE_PUSHES.clear()
+    if not ProvinceConfig.of(current_app.config).enabled:
+        return
+    try:
+        found = counts(db.session())
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - counters still go out when the database is down
+        db.session.rollback()
+        log.warning("metrics: province pushes unavailable", exc_info=True)
+        return
+    for state in ("pending", "dead"):
+        PROVINCE_PUSHES.labels(state).set(found[state])
 
 
 def _allowed() -> bool:

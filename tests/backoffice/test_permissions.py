@@ -20,7 +20,7 @@ from tests.conftest import app_config, bearer, create_schema, token_for
 ARG = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 VALUES = {"fmt": "csv"}
 ADMIN_API = re.compile(r"^/api/v1/(audit|webhooks)(/|$)|^/api/v1/devices/<[^>]+>/(revoke|rotate)$")
-MANAGER_PAGES = {"admin_printers.printers"}
+MANAGER_PAGES = {"admin_printers.printers", "admin_province.province"}  # also open to managers
 
 
 def _url(rule: Any) -> str:
