@@ -187,6 +187,25 @@ def _dossier_cases() -> list[Case]:
                       but(users(), kiosk="ok", display="403", counter_display="403", tablet="403",
                           agent="403"), json={"k": "{dossier_supplement_k}"},
                       note="a paired kiosk only: the citizen's ticket to hand in the supplement"))
+    cccd = ("001303004005|012345678|Nguyễn Thị Ánh Tuyết|01022003|Nữ|"
+            "Số 2, đường Lê Lợi, Phường Hoàn Kiếm, Hà Nội|15082021")
+    cases.append(Case(f"POST {API}/applicants/from-cccd", f"{API}/applicants/from-cccd", users(*STAFF),
+                      json={"payload": cccd}, note="the intake's ID-card scan: read, stored nowhere"))
+    # The walk runs without PROVINCE_URL: past authorization the link answers 404
+    # province_link_disabled, so the allowed roles expect that 404 here (tests/integrations
+    # walk the allowed path against a fake province).
+    province_off = "404"
+    cases += [
+        Case(f"GET {API}/integrations/province", f"{API}/integrations/province",
+             for_roles(("manager", "admin"), province_off, users("manager", "admin")),
+             note="no province configured in the walk: 404 province_link_disabled past the role check"),
+        Case(f"POST {API}/integrations/province/retry", f"{API}/integrations/province/retry",
+             for_roles(("admin",), province_off, users("admin")), json={},
+             note="no province configured in the walk: 404 province_link_disabled past the role check"),
+        Case(f"POST {API}/tickets/<int:ticket_id>/provincial-code", f"{API}/tickets/{{t}}/provincial-code",
+             for_roles(STAFF, province_off, users(*STAFF)), json={"code": "H56.12-261123-0001"},
+             note="no province configured in the walk: 404 province_link_disabled past the role check"),
+    ]
     for form, dossier in (("receipt", "dossier"), ("supplement", "dossier_supplement"),
                           ("refusal", "dossier_rejected"), ("apology", "dossier")):
         cases.append(Case(f"GET {code}/{form}.pdf", f"{API}/dossiers/{{{dossier}}}/{form}.pdf", readers))
