@@ -62,7 +62,7 @@ class ProvincialCodeOut(BaseModel):
 @bp.input(ProvincialCodeIn, arg_name="body")
 @bp.output(ProvincialCodeOut)
 @bp.doc(summary="Link the ticket being served (and its dossiers) to the province's dossier code",
-        responses=[401, 403, 404, 409, 422])
+        responses=[400, 401, 403, 404, 409, 422])
 @require_user("admin", "manager", "clerk")
 def link_provincial_code(ticket_id: int, body: ProvincialCodeIn) -> dict[str, Any]:
     config = province_config()

@@ -63,7 +63,7 @@ def _kiosk() -> Any:
         "kiosk's printer. 409: pickup_not_available (state), pickup_ticket_exists (one a day, with "
         "`ticket_id` and `label`), service_closed, outside_hours, daily_cap_reached. 404 "
         "dossier_not_found for an unknown code and a wrong key alike.",
-        responses=[401, 403, 404, 409, 422, 429])
+        responses=[400, 401, 403, 404, 409, 422, 429])
 def pickup_ticket(code: str, body: PickupIn) -> dict[str, Any]:
     device = _kiosk()
     if not body.k and not body.phone4:

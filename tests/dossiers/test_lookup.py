@@ -23,7 +23,8 @@ from tests.conftest import MONDAY_9, SECRET, app_config, create_schema, local
 from tests.dossiers.conftest import receive
 
 VIEW_KEYS = {"code", "procedure", "state", "state_label", "received_date", "appointment_date",
-             "rescheduled", "overdue", "missing", "applicant_name", "applicant_phone"}
+             "rescheduled", "overdue", "missing", "applicant_name", "applicant_phone",
+             "source", "provincial"}
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +93,8 @@ def test_lookup_by_token(client, code):
         "code": code, "procedure": "Đăng ký thành lập hộ kinh doanh", "state": "received",
         "state_label": "Đã tiếp nhận", "received_date": "23/11/2026",
         "appointment_date": "27/11/2026", "rescheduled": False, "overdue": False, "missing": None,
-        "applicant_name": "Nguyễn V** A*", "applicant_phone": "*******678"}
+        "applicant_name": "Nguyễn V** A*", "applicant_phone": "*******678",
+        "source": "local", "provincial": None}
     text = api(client, code=code, k=token(code)).get_data(as_text=True)
     for secret in ("001203004005", "an@example.vn", "Lê Lợi", "0912345678", "Văn An"):
         assert secret not in text

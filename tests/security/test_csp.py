@@ -27,6 +27,8 @@ DEVICES = [("kiosk", "/kiosk/"), ("kiosk", "/kiosk/field/1"), ("kiosk", "/kiosk/
            ("display", "/display/"), ("counter-display", "/display/counter/"),
            ("tablet", "/counter/tablet")]
 STAFF = [("clerk1", "/counter/"), ("clerk1", "/counter/book"), ("admin", "/admin/printers"),
+         ("clerk1", "/counter/dossiers"), ("clerk1", "/counter/dossiers/{dossier_code}"),
+         ("admin", "/admin/province"),
          ("manager", "/manager/"), ("manager", "/manager/reports"), ("manager", "/manager/staffing"),
          ("admin", "/admin/"), ("admin", "/admin/audit"), ("admin", "/admin/calendar"),
          ("admin", "/admin/counters"), ("admin", "/admin/counters/1"), ("admin", "/admin/counters/new"),
@@ -103,7 +105,7 @@ def test_staff_pages(site: Site, browser: Any) -> None:
         if username not in pages:
             pages[username] = new_page(browser, site)
             sign_in(pages[username], site.base, username)
-        _check(pages[username], site.base + path, failures)
+        _check(pages[username], site.base + path.replace("{dossier_code}", site.dossier["code"]), failures)
     for page in pages.values():
         page.context.close()
     assert not failures, "\n".join(failures)
@@ -153,7 +155,7 @@ def test_every_page_is_walked(tmp_path: Path) -> None:
 
     app = create_app(app_config(tmp_path))
     walked = {p for p in ANONYMOUS if not p.startswith("{")} | {p for _w, p in DEVICES} | {
-        p for _w, p in STAFF} | {"/t/<int:ticket_id>", "/lookup/<code>"}
+        p.replace("{dossier_code}", "<code>") for _w, p in STAFF} | {"/t/<int:ticket_id>", "/lookup/<code>"}
     missing = []
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or "static" in rule.endpoint or rule.rule.startswith("/api/"):
