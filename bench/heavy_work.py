@@ -111,6 +111,7 @@ class Prober:
         self._stop, self._out = context.Event(), context.Queue()
         self._proc = context.Process(target=_probe, args=(base, auth, self._stop, self._out), daemon=True)
         self.result: dict[str, Any] = {}
+        self.samples: dict[str, list[float]] = {}  # seconds, per kind, as measured
 
     def __enter__(self) -> Prober:
         self._proc.start()
@@ -121,6 +122,7 @@ class Prober:
         self._stop.set()
         raw = self._out.get(timeout=60)
         self._proc.join(timeout=10)
+        self.samples = raw["samples"]
         self.result = {kind: {"n": len(values), **latency_summary(values)}
                        for kind, values in raw["samples"].items()}
         self.result["errors"] = raw["errors"]

@@ -622,6 +622,7 @@ DEMO_PAGES = [
     ("Máy đánh giá / tablet", "/counter/tablet"),
     ("Quầy cán bộ / counter", "/counter/"),
     ("Sổ theo dõi / tracking book", "/counter/book"),
+    ("Xử lý hồ sơ / dossier desk", "/counter/dossiers"),
     ("Điều hành / dashboard", "/manager/"),
     ("Báo cáo / reports", "/manager/reports"),
     ("Bố trí quầy / staffing", "/manager/staffing"),

@@ -133,7 +133,7 @@ def test_no_warning_with_a_lan_address(tmp_path: Path) -> None:
 # or a public one)
 PAGES = {
     "/kiosk/procedures": None, "/display/counter/1": None, "/counter/tablet": None,
-    "/lookup/": None, "/kiosk/lookup": None, "/counter/book": "clerk1",
+    "/lookup/": None, "/kiosk/lookup": None, "/counter/book": "clerk1", "/counter/dossiers": "clerk1",
     "/manager/staffing": "manager", "/admin/printers": "admin", "/admin/devices": "admin",
     "/kiosk/pair": None, "/display/pair": None, "/counter/tablet/pair": None,
 }
