@@ -111,6 +111,8 @@
     try {
       weekday = new Intl.DateTimeFormat(this.lang, { timeZone: this.zone, weekday: "long" }).format(now);
     } catch (err) { /* no weekday name: the date alone */ }
+    // the browser's Vietnamese capitalises both words of Sunday; every other screen says "Chủ nhật"
+    if (weekday.toLowerCase() === "chủ nhật") weekday = "Chủ nhật";
     const date = `${p.day}/${p.month}/${p.year}`;
     this.dateEl.textContent = weekday ? `${weekday.charAt(0).toUpperCase()}${weekday.slice(1)}, ${date}` : date;
   };
