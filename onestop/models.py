@@ -2,6 +2,7 @@
 
 from onestop.accounts.models import ApiToken, Device, User
 from onestop.audit.models import AuditEntry
+from onestop.bookings.models import Booking
 from onestop.db import Base, DailyCounter
 from onestop.dossiers.models import Dossier, DossierEvent, Procedure
 from onestop.integrations.models import ProvincePush
@@ -22,5 +23,5 @@ __all__ = [
     "ApiToken", "Base", "Counter", "CounterEvent", "CounterService", "DailyCounter", "Device", "Procedure",
     "Service", "Ticket", "TicketEvent", "Unit", "User",
     "Dossier", "DossierEvent", "UnitDay", "PrintJob",
-    "Webhook", "WebhookDelivery", "Rating", "AuditEntry", "ProvincePush",
+    "Webhook", "WebhookDelivery", "Rating", "AuditEntry", "ProvincePush", "Booking",
 ]

@@ -24,7 +24,9 @@ TICKET_STATES = (
 )
 ACTIVE_STATES = ("waiting", "called", "serving", "parked", "missed")
 PRIORITIES = ("none", "elderly", "disabled", "pregnant", "meritorious")
-SOURCES = ("kiosk", "counter", "appointment", "api")
+# "booking": checked in for a booking; "remote": taken from a phone (onestop/bookings/);
+# "reception": handed out at the reception desk
+SOURCES = ("kiosk", "counter", "appointment", "api", "booking", "remote", "reception")
 # why a ticket linked to a dossier was taken: to collect the result, or to hand in a supplement
 TICKET_PURPOSES = ("pickup", "supplement")
 COUNTER_STATES = ("open", "paused", "closed")
@@ -53,6 +55,9 @@ class Service(Base):
     zone: Mapped[str] = mapped_column(String(32), default="")
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
+    # bookings (lịch hẹn): None = the field takes none; else its settings, the keys and
+    # defaults of onestop/bookings/settings.py
+    booking: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class Counter(Base):
@@ -159,6 +164,12 @@ class Ticket(Base):
     purpose: Mapped[str | None] = mapped_column(String(16))
     # the province's dossier code the clerk linked to this ticket (onestop/integrations)
     provincial_code: Mapped[str | None] = mapped_column(String(64))
+    # the citizen's mobile number (E.164) when known: a number taken from a phone that gave
+    # one, a booking's check-in (onestop/bookings/); for their messages
+    phone: Mapped[str | None] = mapped_column(String(16))
+    # a number taken from a phone: a hash of the address it came from, for the per-address
+    # daily limit (never the address itself)
+    origin: Mapped[str | None] = mapped_column(String(16))
     service: Mapped[Service] = relationship(foreign_keys=[service_id], lazy="joined")
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
 

@@ -76,6 +76,23 @@ UNIT_DEFAULTS: dict[str, Any] = {
     # privacy (onestop/privacy.py, Nghị định 13/2023/NĐ-CP): days after a dossier is returned,
     # rejected or withdrawn before the applicant's personal fields are erased (stats stay)
     "personal_data_retention_days": 365,
+    # bookings and numbers from a phone (onestop/bookings/, issue 20): a booked citizen checks
+    # in from this many minutes before the slot to this many after; outside that, a normal
+    # ticket instead (True) or a refusal; numbers from the phone allowed, the share of a
+    # field's daily cap they may take, and how many per phone and per address a day
+    "booking_checkin_early_minutes": 15,
+    "booking_checkin_late_minutes": 10,
+    "booking_outside_gets_ticket": True,
+    "remote_tickets": False,
+    "remote_share": 0.3,
+    "remote_per_phone_per_day": 2,
+    "remote_per_address_per_day": 5,
+    # messages to citizens (onestop/notify/, issue 21): "còn N người" when this many are ahead
+    # in the call order; messages a phone or e-mail may receive a day; the unit's own texts
+    # ({event: {"vi", "en"}}, empty: the defaults in onestop/notify/templates.py)
+    "notify_ahead": 3,
+    "notify_daily_limit": 20,
+    "notify_templates": {},
 }
 
 
