@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR_STAMP := onestop/static/vendor/.built
 PYTEST_ARGS ?=
+# pytest-xdist workers (tests/conftest.py keeps a module on one worker, Redis users on one)
+PYTEST_WORKERS ?= 2
 AUDIT ?= 1  # make test AUDIT=0 skips the dependency audit (no network)
 
 .PHONY: demo test lint typecheck audit pytest bench assets translations install clean
@@ -39,7 +41,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy onestop hardware
 
 pytest: $(STAMP) assets translations
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # known vulnerabilities in the installed dependencies (docs/security.md; accept one in
 # .pip-audit-ignore with a reason and an end date)

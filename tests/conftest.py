@@ -225,3 +225,17 @@ def espeak() -> str:
         need_service("services", "espeak-ng is not installed (pip install espeakng-loader, "
                      "or apt-get install espeak-ng)")
     return engine
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``make test`` runs the suite on two pytest-xdist workers (``--dist loadgroup``). A
+    module stays on one worker, so that its module-wide live server starts once; the modules
+    that talk to Redis all share one worker, one after the other: Redis's pub/sub channels
+    are the same for every database number, so two of them at once would hear each other."""
+    def module(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    on_redis = {module(item) for item in items if "redis_url" in getattr(item, "fixturenames", ())}
+    for item in items:
+        group = "redis" if module(item) in on_redis else module(item)
+        item.add_marker(pytest.mark.xdist_group(group))
