@@ -106,14 +106,16 @@ def user_group() -> None:
 
 @user_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "manager", "clerk", "integration"]),
-              required=True)
+@click.option("--role", type=click.Choice(["admin", "manager", "clerk", "integration", "reception",
+                                           "supervisor"]), required=True)
 @click.option("--full-name", default="")
 @click.option("--unit", "unit_code", default=None, help="unit code (default: the first unit)")
+@click.option("--units", "unit_codes", default="",
+              help="a supervisor's units: codes separated by commas (default: --unit's)")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="at least 10 characters, not only digits, not the user name (prompted when omitted)")
 def user_add(username: str, role: str, full_name: str, unit_code: str | None,
-             password: str) -> None:
+             password: str, unit_codes: str = "") -> None:
     """Create a user."""
     from onestop.accounts.engine import add_user
     from onestop.accounts.passwords import check_password_rules
@@ -127,9 +129,18 @@ def user_add(username: str, role: str, full_name: str, unit_code: str | None,
     with _db().transaction() as session:
         unit = _unit(session, unit_code) if (unit_code or role != "admin") else None
         try:
-            add_user(session, unit, username, password, role, full_name)
+            user = add_user(session, unit, username, password, role, full_name)
         except DomainError as error:
             raise _fail(error) from error
+        if unit_codes and role != "supervisor":
+            raise click.ClickException("--units is for supervisors (--role supervisor)")
+        if role == "supervisor":
+            from onestop.accounts.models import UserUnit
+
+            codes = [c.strip() for c in unit_codes.split(",") if c.strip()]
+            watched = [_unit(session, code) for code in codes] or ([unit] if unit else [])
+            for unit_id in sorted({u.id for u in watched}):
+                session.add(UserUnit(user_id=user.id, unit_id=unit_id))
     click.echo(f"user {username} ({role}) created")
 
 
@@ -249,7 +260,7 @@ def device_group() -> None:
 
 @device_group.command("add")
 @click.option("--kind", type=click.Choice(["kiosk", "display", "counter-display", "tablet",
-                                           "agent"]), required=True)
+                                           "agent", "printer"]), required=True)
 @click.option("--name", required=True)
 @click.option("--counter", "counter_number", type=int, default=None,
               help="the counter's number as shown to citizens")

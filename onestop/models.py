@@ -1,6 +1,6 @@
 """Import every model so that the metadata is complete (Alembic, create_all)."""
 
-from onestop.accounts.models import ApiToken, Device, User
+from onestop.accounts.models import ApiToken, Device, User, UserUnit
 from onestop.audit.models import AuditEntry
 from onestop.bookings.models import Booking
 from onestop.db import Base, DailyCounter
@@ -21,7 +21,7 @@ from onestop.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "ApiToken", "Base", "Counter", "CounterEvent", "CounterService", "DailyCounter", "Device", "Procedure",
-    "Service", "Ticket", "TicketEvent", "Unit", "User",
+    "Service", "Ticket", "TicketEvent", "Unit", "User", "UserUnit",
     "Dossier", "DossierEvent", "UnitDay", "PrintJob",
     "Webhook", "WebhookDelivery", "Rating", "AuditEntry", "ProvincePush", "Booking",
 ]

@@ -16,8 +16,11 @@ from onestop.db import Base, UTCDateTime, utcnow
 if TYPE_CHECKING:
     from onestop.units.models import Unit
 
-ROLES = ("admin", "manager", "clerk", "integration")
-DEVICE_KINDS = ("kiosk", "display", "counter-display", "tablet", "agent")
+# "reception": the desk at the entrance (issues tickets for citizens); "supervisor": watches
+# the units of ``user_units`` (issue 22)
+ROLES = ("admin", "manager", "clerk", "integration", "reception", "supervisor")
+# "printer": a desk printer (the reception desk prints on it)
+DEVICE_KINDS = ("kiosk", "display", "counter-display", "tablet", "agent", "printer")
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -80,6 +83,14 @@ class User(Base):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+
+class UserUnit(Base):
+    """A unit a supervisor watches (``onestop user add NAME --role supervisor --units A,B``)."""
+
+    __tablename__ = "user_units"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
 
 
 class ApiToken(Base):

@@ -199,7 +199,8 @@ class UnitForm(BackofficeForm):
 
 
 ROLE_CHOICES = [("admin", _l("Quản trị hệ thống")), ("manager", _l("Lãnh đạo / quản lý")),
-                ("clerk", _l("Cán bộ một cửa")), ("integration", _l("Tài khoản tích hợp"))]
+                ("clerk", _l("Cán bộ một cửa")), ("integration", _l("Tài khoản tích hợp")),
+                ("reception", _l("Lễ tân, hướng dẫn")), ("supervisor", _l("Giám sát nhiều đơn vị"))]
 assert {r for r, _ in ROLE_CHOICES} == set(ROLES)
 
 
@@ -234,7 +235,7 @@ class PasswordForm(_PasswordFields):
 
 KIND_CHOICES = [("kiosk", _l("Ki-ốt lấy số")), ("display", _l("Màn hình gọi số")),
                 ("counter-display", _l("Màn hình quầy")), ("tablet", _l("Máy tính bảng đánh giá")),
-                ("agent", _l("Chương trình in (agent)"))]
+                ("agent", _l("Chương trình in (agent)")), ("printer", _l("Máy in bàn đón tiếp"))]
 assert {k for k, _ in KIND_CHOICES} == set(DEVICE_KINDS)
 
 

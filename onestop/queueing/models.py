@@ -55,6 +55,8 @@ class Service(Base):
     zone: Mapped[str] = mapped_column(String(32), default="")
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
+    # "waiting too long" after this many minutes (null: the unit's alert_wait_minutes)
+    alert_wait_minutes: Mapped[int | None] = mapped_column()
     # bookings (lịch hẹn): None = the field takes none; else its settings, the keys and
     # defaults of onestop/bookings/settings.py
     booking: Mapped[dict[str, Any] | None] = mapped_column(default=None)
@@ -170,6 +172,10 @@ class Ticket(Base):
     # a number taken from a phone: a hash of the address it came from, for the per-address
     # daily limit (never the address itself)
     origin: Mapped[str | None] = mapped_column(String(16))
+    # a note for the clerk who calls the ticket (reception desk, a transfer), and the
+    # counter a transferred ticket returns to when the target finishes it ("trả về quầy tôi")
+    note: Mapped[str | None] = mapped_column(String(200))
+    return_counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     service: Mapped[Service] = relationship(foreign_keys=[service_id], lazy="joined")
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
 

@@ -256,3 +256,48 @@ def test_0010_adds_provincial_codes_and_the_push_outbox(backend, tmp_path, reque
     assert "provincial_code" not in {c["name"] for c in inspect(engine).get_columns("dossiers")}
     assert "provincial_code" not in {c["name"] for c in inspect(engine).get_columns("tickets")}
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0013_adds_notes_reception_roles_and_desk_printers(backend, tmp_path, request):
+    """Before 0013 a reception account is refused; after it the account, a desk printer, a
+    ticket note and a supervisor's units are stored; downgrade goes back to 0012, turning the
+    new accounts into inactive clerks."""
+    from alembic import command
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from onestop.migrate import alembic_config
+
+    url = (f"sqlite:///{tmp_path / 'd.sqlite3'}" if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    add = ("INSERT INTO users (username, full_name, password_hash, role, active, created_at,"
+           " session_generation) VALUES ('desk', '', 'x', 'reception', true, '2026-12-01 02:00:00', 0)")
+    upgrade(url, "0012")
+    engine = make_engine(url)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text(add))
+    engine.dispose()
+    upgrade(url, "0013")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(add))
+        conn.execute(text("INSERT INTO units (code, name, address, timezone, settings, catalog_version)"
+                          " VALUES ('U1', 'U', '', 'Asia/Ho_Chi_Minh', '{}', 0)"))
+        conn.execute(text("INSERT INTO user_units (user_id, unit_id)"
+                          " SELECT u.id, n.id FROM users u, units n"))
+        conn.execute(text("INSERT INTO devices (unit_id, kind, name, token_hash, settings, created_at)"
+                          " SELECT id, 'printer', 'Bàn đón tiếp', 'h', '{}', '2026-12-01 02:00:00'"
+                          " FROM units"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE users SET role = 'boss'"))
+    assert {"note", "return_counter_id"} <= {c["name"] for c in inspect(engine).get_columns("tickets")}
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0012")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT role, active FROM users")).one() == ("clerk", False)
+        assert conn.execute(text("SELECT kind FROM devices")).scalar_one() == "kiosk"
+    assert "user_units" not in inspect(engine).get_table_names()
+    assert "note" not in {c["name"] for c in inspect(engine).get_columns("tickets")}
+    engine.dispose()
