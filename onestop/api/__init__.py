@@ -99,6 +99,7 @@ from onestop.api import (  # noqa: E402,F401
     ratings,
     reports,
     services,
+    ticket_cancel,
     tickets,
     webhooks,
 )

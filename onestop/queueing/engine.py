@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, bindparam, cast, column, func, insert, select, text
+from sqlalchemy import Date, Integer, String, bindparam, cast, column, func, insert, select, text, update
 from sqlalchemy.orm import Session, lazyload, with_expression
 from sqlalchemy.orm.util import identity_key
 
@@ -621,6 +621,35 @@ def requeue(session: Session, ticket: Ticket, *, actor: Actor, now: dt.datetime)
     session.flush()
     _event(session, ticket, "requeue", "missed", actor, now)
     signals.ticket_changed.send(session, ticket=ticket, action="requeue")
+    _queue_changed(session, ticket.unit_id, ticket.service_id)
+    return ticket
+
+
+CANCELLABLE = ("waiting", "missed", "parked")
+
+
+def cancel_ticket(session: Session, ticket: Ticket, *, actor: Actor, now: dt.datetime) -> Ticket:
+    """The citizen gives up their place ("Tôi không chờ nữa"): the ticket becomes ``cancelled``.
+
+    Allowed while the ticket is ``waiting``, ``missed`` (absent, could have come back) or
+    ``parked`` (held at a counter while fetching a paper): in none of these is a clerk
+    serving the citizen. Once ``called`` or ``serving`` the clerk decides (skip or finish):
+    refused 409 ``ticket_not_waiting`` with the ``state``, as for a finished ticket. The
+    change is a compare-and-set on the state, so a call racing with the cancel wins or
+    loses whole: never a called ticket turned cancelled under the clerk.
+    """
+    from_state = ticket.state
+    changed = session.execute(
+        update(Ticket).where(Ticket.id == ticket.id, Ticket.state == from_state,
+                             Ticket.state.in_(CANCELLABLE))
+        .values(state="cancelled", finished_at=now).returning(Ticket.id)
+        .execution_options(synchronize_session=False)).first()
+    if changed is None:
+        session.refresh(ticket)
+        raise DomainError("ticket_not_waiting", state=ticket.state)
+    session.refresh(ticket)
+    _event(session, ticket, "cancel", from_state, actor, now)
+    signals.ticket_changed.send(session, ticket=ticket, action="cancel")
     _queue_changed(session, ticket.unit_id, ticket.service_id)
     return ticket
 

@@ -228,6 +228,11 @@ def _ticket_cases() -> list[Case]:
         Case(f"POST {tid}/reprint", f"{API}/tickets/{{t_kiosk}}/reprint",
              {**users(*STAFF), **devices_refused, "kiosk": "ok"}, json={},
              note="the issuing kiosk, within a minute"),
+        Case(f"POST {tid}/cancel", f"{API}/tickets/{{t_leave}}/cancel", everyone(),
+             json={"k": "{t_leave_k}"}, note="'I left': the ticket page's key is the proof"),
+        Case(f"POST {tid}/cancel", f"{API}/tickets/{{t_leave_staff}}/cancel",
+             but(everyone("404"), clerk="ok", manager="ok", admin="ok", integration="403"), json={},
+             note="no key: staff of the unit only; anyone else cannot tell the ticket exists"),
     ]
 
 
@@ -515,6 +520,9 @@ def build_world(app: Any) -> dict[str, Any]:
         kiosk_ticket = queue.issue_ticket(session, unit, svc, actor=Actor(device_id=kiosk_device.id),
                                           now=now, source="kiosk", always_open=True)
         kiosk_ticket.device_id = kiosk_device.id
+        # "I left": one given up with its page's key, one by staff (behind every other ticket)
+        leaving = [queue.issue_ticket(session, unit, svc, actor=staff, now=now, source="counter",
+                                      always_open=True) for _ in range(2)]
         proc = session.scalars(select(Procedure).where(Procedure.unit_id == unit.id,
                                                        Procedure.code == "1.001193")).one()
         dossier = dossiers.receive_dossier(
@@ -547,6 +555,8 @@ def build_world(app: Any) -> dict[str, Any]:
                      t_kiosk=kiosk_ticket.id, t_k=ticket_token(secret, tickets[0].id),
                      dossier=dossier.code, dossier_k=lookup_token(secret, dossier.code),
                      proc_code=proc.code, proc_id=proc.id, now=now)
+        world.update(t_leave=leaving[0].id, t_leave_k=ticket_token(secret, leaving[0].id),
+                     t_leave_staff=leaving[1].id)
     # the database as `onestop db upgrade` leaves it: /readyz answers ready
     command.stamp(alembic_config(str(app.config["DATABASE_URL"])), "head")
     return world
