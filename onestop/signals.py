@@ -25,6 +25,10 @@ rating_created         rating
 device_disowned        device (revoked, or its token rotated: its open sockets must go)
 user_disowned          user_id, token_hash (a revoked API token; None: the account was
                        disabled or all its tokens revoked): its open /counter sockets must go
+booking_changed        booking, action (str: booked, cancelled, checked_in, no_show): a
+                       booking (onestop/bookings/) changed
+display_message_       unit_id, message ({text, until} or {}): the manager's timed
+  changed              message on the hall displays (onestop/api/desk.py)
 =====================  ==============================================================
 
 ``ticket`` is a ``Ticket``, except for the ``finish`` that call-next makes before calling
@@ -52,3 +56,5 @@ dossier_returned = _ns.signal("dossier-returned")
 rating_created = _ns.signal("rating-created")
 device_disowned = _ns.signal("device-disowned")
 user_disowned = _ns.signal("user-disowned")
+booking_changed = _ns.signal("booking-changed")
+display_message_changed = _ns.signal("display-message-changed")

@@ -87,14 +87,18 @@ def issue_ticket(
     session: Session, unit: Unit, service: Service, *, actor: Actor, now: dt.datetime,
     priority: str = "none", source: str = "api", always_open: bool = False,
     procedure_code: str | None = None, dossier_id: int | None = None, purpose: str | None = None,
-    target_counter_id: int | None = None,
+    target_counter_id: int | None = None, queue_at: dt.datetime | None = None,
+    over_cap: bool = False, phone: str | None = None, origin: str | None = None,
 ) -> Ticket:
     """Issue the next ticket of ``service``, numbered per service and business date.
 
     ``procedure_code``: the procedure the citizen chose (kept on the ticket for the clerk);
     it must be an active procedure of the unit in that field. ``dossier_id``, ``purpose``
     and ``target_counter_id``: a ticket taken for a dossier (``onestop.dossiers.pickup``),
-    sent to one counter when given.
+    sent to one counter when given. ``queue_at``: its place in the queue when not its issue
+    time, ``over_cap``: past the daily cap all the same, ``phone`` and ``origin``: the
+    citizen's number and a hash of the address (a booking's check-in and a number taken
+    from a phone, ``onestop.bookings.engine``).
     Raises ``DomainError`` ``service_closed`` / ``outside_hours`` (with ``reason``),
     ``daily_cap_reached``, ``invalid_priority`` or ``invalid_procedure`` (422).
     """
@@ -113,7 +117,7 @@ def issue_ticket(
     scope = f"service:{service.id}"
     seq = next_sequence(session, scope, business_date)
     number = seq if service.block_start is None else service.block_start + seq - 1
-    if (service.daily_cap and seq > service.daily_cap) or (
+    if (service.daily_cap and seq > service.daily_cap and not over_cap) or (
         service.block_end is not None and number > service.block_end
     ):
         # give the number back even if the caller commits: nobody else can have taken one
@@ -123,8 +127,9 @@ def issue_ticket(
     ticket = Ticket(
         unit_id=unit.id, service_id=service.id, issued_service_id=service.id,
         business_date=business_date, number=number, label=make_label(service, number),
-        priority=priority, source=source, state="waiting", issued_at=now, queue_at=now,
-        device_id=actor.device_id, procedure_code=procedure_code,
+        priority=priority, source=source, state="waiting", issued_at=now,
+        queue_at=queue_at or now, device_id=actor.device_id, procedure_code=procedure_code,
+        phone=phone, origin=origin,
         dossier_id=dossier_id, purpose=purpose, target_counter_id=target_counter_id,
     )
     session.add(ticket)
@@ -690,7 +695,8 @@ def transfer(
 
 def close_day(session: Session, unit: Unit, *, now: dt.datetime,
               business_date: dt.date | None = None) -> int:
-    """Expire every ticket of ``business_date`` (default today) and earlier still open."""
+    """Expire every ticket of ``business_date`` (default today) and earlier still open; the
+    bookings of those days never checked in become ``no_show``."""
     day = business_date or unit.business_date(now)
     open_tickets = session.scalars(
         select(Ticket).where(Ticket.unit_id == unit.id, Ticket.business_date <= day,
@@ -698,6 +704,9 @@ def close_day(session: Session, unit: Unit, *, now: dt.datetime,
     ).all()
     for ticket in open_tickets:
         _leave_counter(session, ticket, "expired", "expire", SYSTEM, now)
+    from onestop.bookings.engine import mark_no_shows  # (imports this module)
+
+    mark_no_shows(session, unit, day, now)
     signals.day_closed.send(session, unit_id=unit.id, business_date=day, expired=len(open_tickets))
     if open_tickets:
         _queue_changed(session, unit.id, *{t.service_id for t in open_tickets})
