@@ -81,6 +81,7 @@ def _register(app: APIFlask) -> None:
     from onestop.backoffice import province as admin_province
     from onestop.integrations import worker as province
     from onestop.manager import bp as manager_bp
+    from onestop.notify import worker as notify
     from onestop.printing import dispatch as printing
     from onestop.ratings import realtime as ratings_realtime
     from onestop.realtime import hub
@@ -105,6 +106,7 @@ def _register(app: APIFlask) -> None:
     ratings_realtime.init_app(app)  # rating.requested / rating.created, webhook
     webhooks.init_app(app)
     province.init_app(app)  # link to the province's dossier system (onestop/integrations)
+    notify.init_app(app)  # messages to citizens: SMS, Zalo ZNS, e-mail (onestop/notify)
     ops.init_app(app)  # /readyz, /metrics, request ids, JSON logs, ProxyFix (last: outermost)
 
 

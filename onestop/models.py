@@ -6,6 +6,7 @@ from onestop.bookings.models import Booking
 from onestop.db import Base, DailyCounter
 from onestop.dossiers.models import Dossier, DossierEvent, Procedure
 from onestop.integrations.models import ProvincePush
+from onestop.notify.models import NotifyMessage, NotifySubscription
 from onestop.printing.models import PrintJob
 from onestop.queueing.models import (
     Counter,
@@ -24,4 +25,5 @@ __all__ = [
     "Service", "Ticket", "TicketEvent", "Unit", "User", "UserUnit",
     "Dossier", "DossierEvent", "UnitDay", "PrintJob",
     "Webhook", "WebhookDelivery", "Rating", "AuditEntry", "ProvincePush", "Booking",
+    "NotifyMessage", "NotifySubscription",
 ]

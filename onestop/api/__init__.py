@@ -91,6 +91,7 @@ from onestop.api import (  # noqa: E402,F401
     dossiers,
     integrations,
     lookup,
+    notifications,
     pickup,
     printing,
     privacy,

@@ -65,16 +65,23 @@ def _read_all(conn: http.client.HTTPConnection, response: http.client.HTTPRespon
 
 def exchange(config: ProvinceConfig, body: dict[str, Any]) -> tuple[int | None, bytes, str]:
     """POST ``body`` as JSON: ``(status, answer bytes, error)``; status None without an answer."""
-    deadline = time.monotonic() + config.timeout_s
-    wire = WebhookConfig(timeout_s=config.timeout_s, allow_loopback=True, ca_file=config.ca_file)
+    headers = {"Authorization": f"Bearer {config.token}"} if config.token else {}
+    return post_json(config.url, body, headers, timeout_s=config.timeout_s, ca_file=config.ca_file,
+                     user_agent=USER_AGENT)
+
+
+def post_json(url: str, body: dict[str, Any], headers: dict[str, str], *, timeout_s: float,
+              ca_file: str = "", user_agent: str = USER_AGENT) -> tuple[int | None, bytes, str]:
+    """POST ``body`` as JSON to an operator-set URL within ``timeout_s`` in all: ``(status,
+    answer bytes, error)``; status None without an answer (also the SMS and ZNS channels)."""
+    deadline = time.monotonic() + timeout_s
+    wire = WebhookConfig(timeout_s=timeout_s, allow_loopback=True, ca_file=ca_file)
     data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
-               "User-Agent": USER_AGENT, "Connection": "close"}
-    if config.token:
-        headers["Authorization"] = f"Bearer {config.token}"
+               "User-Agent": user_agent, "Connection": "close", **headers}
     conn: http.client.HTTPConnection | None = None
     try:
-        conn, target = _connection(config.url, wire)
+        conn, target = _connection(url, wire)
         conn.connect()
         assert conn.sock is not None
         conn.sock.settimeout(_left(deadline))

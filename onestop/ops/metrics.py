@@ -82,6 +82,10 @@ for _class in ("4xx", "5xx"):
 PROVINCE_PUSHES = Gauge("onestop_province_pushes", "Pushes to the province's dossier system waiting "
                         "(pending) or given up (dead); only with PROVINCE_URL", ["state"], registry=REGISTRY)
 
+NOTIFY_MESSAGES = Counter("onestop_notify_messages", "Messages to citizens by channel (sms, zns, email; "
+                          "- when dropped before sending) and outcome (sent, failed, dead, dropped, "
+                          "fallback: ZNS failed, SMS tried)", ["channel", "outcome"], registry=REGISTRY)
+
 _PENDING = "ops_metrics"  # session.info key: counts waiting for the commit
 
 
