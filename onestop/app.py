@@ -76,14 +76,17 @@ def _register(app: APIFlask) -> None:
     from onestop.accounts import auth
     from onestop.api import bp as api_bp
     from onestop.api import errors
+    from onestop.backoffice import booking_desk
     from onestop.backoffice import bp as backoffice_bp
     from onestop.backoffice import printers as admin_printers
     from onestop.backoffice import province as admin_province
     from onestop.integrations import worker as province
     from onestop.manager import bp as manager_bp
+    from onestop.media.views import bp as media_bp
     from onestop.notify import worker as notify
     from onestop.printing import dispatch as printing
     from onestop.ratings import realtime as ratings_realtime
+    from onestop.realtime import desk as desk_realtime
     from onestop.realtime import hub
     from onestop.webhooks import worker as webhooks
     from queue_display import bp as display_bp
@@ -99,9 +102,12 @@ def _register(app: APIFlask) -> None:
     app.register_blueprint(counter_bp)
     app.register_blueprint(admin_printers.bp)
     app.register_blueprint(admin_province.bp)
+    app.register_blueprint(booking_desk.bp)
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(manager_bp)
+    app.register_blueprint(media_bp)
     hub.init_app(app)
+    desk_realtime.init_app(app)  # the manager's hall message, the wait alerts (issue 22)
     printing.init_app(app)
     ratings_realtime.init_app(app)  # rating.requested / rating.created, webhook
     webhooks.init_app(app)

@@ -32,10 +32,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # security (onestop/security.py, onestop/accounts/lockout.py, docs/security.md)
     "UPLOAD_MAX_CONTENT_LENGTH": 5 * 1024 * 1024,  # routes marked @large_body (procedure import)
+    "MEDIA_MAX_MB": 50,  # largest image or video for the hall displays (onestop/media, issue 23)
     "LOGIN_LOCKOUT_ATTEMPTS": 5,  # wrong passwords in a row that lock an account
     "LOGIN_LOCKOUT_MINUTES": 15,  # how long the lock lasts
     "TICKET_RATE_LIMIT": "30 per minute",  # tickets per kiosk (key: the device), or per address
     "TICKET_PAGE_RATE_LIMIT": "60 per minute",  # public ticket pages /t/<id> per address
+    # bookings and numbers from a phone (onestop/api/bookings.py, issue 20): public requests
+    # per client address and, separately, per phone number given
+    "BOOKING_RATE_LIMIT": "10 per minute",
+    "REMOTE_TICKET_RATE_LIMIT": "10 per minute",
     # a lost Redis must not stop the kiosks: limits then count in memory, per instance
     "RATELIMIT_SWALLOW_ERRORS": True,
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

@@ -6,6 +6,7 @@ from onestop.bookings.models import Booking
 from onestop.db import Base, DailyCounter
 from onestop.dossiers.models import Dossier, DossierEvent, Procedure
 from onestop.integrations.models import ProvincePush
+from onestop.media.models import MediaItem, PlaylistItem
 from onestop.notify.models import NotifyMessage, NotifySubscription
 from onestop.printing.models import PrintJob
 from onestop.queueing.models import (
@@ -24,6 +25,6 @@ __all__ = [
     "ApiToken", "Base", "Counter", "CounterEvent", "CounterService", "DailyCounter", "Device", "Procedure",
     "Service", "Ticket", "TicketEvent", "Unit", "User", "UserUnit",
     "Dossier", "DossierEvent", "UnitDay", "PrintJob",
-    "Webhook", "WebhookDelivery", "Rating", "AuditEntry", "ProvincePush", "Booking",
-    "NotifyMessage", "NotifySubscription",
+    "Webhook", "WebhookDelivery", "Rating", "AuditEntry", "ProvincePush", "MediaItem", "PlaylistItem",
+    "Booking", "NotifyMessage", "NotifySubscription",
 ]

@@ -87,9 +87,22 @@ def large_body(view: F) -> F:
     return view
 
 
+def body_limit(limit: Callable[[Any], int]) -> Callable[[F], F]:
+    """Let this route take bodies up to ``limit(app.config)`` bytes (hall media uploads)."""
+
+    def mark(view: F) -> F:
+        setattr(view, _LARGE_BODY_ATTR, limit)
+        return view
+
+    return mark
+
+
 def _body_limit() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
-    if request.endpoint in LARGE_BODY_ENDPOINTS or getattr(view, _LARGE_BODY_ATTR, False):
+    marked = getattr(view, _LARGE_BODY_ATTR, False)
+    if callable(marked):
+        request.max_content_length = int(marked(current_app.config))
+    elif request.endpoint in LARGE_BODY_ENDPOINTS or marked:
         request.max_content_length = int(current_app.config["UPLOAD_MAX_CONTENT_LENGTH"])
     limit, length = request.max_content_length, request.content_length
     if limit is not None and length is not None and length > limit:

@@ -48,6 +48,9 @@ MESSAGES: dict[str, Any] = {
     "not_found": _l("Không tìm thấy."),
     "method_not_allowed": _l("Phương thức không được hỗ trợ."),
     "payload_too_large": _l("Dữ liệu gửi lên quá lớn."),
+    "unsupported_media": _l("Tệp không phải ảnh PNG, JPEG, WebP hoặc video MP4."),
+    "media_not_found": _l("Không tìm thấy tệp ảnh, video."),
+    "invalid_playlist": _l("Danh sách phát không hợp lệ: tệp không có hoặc ngày kết thúc trước ngày bắt đầu."),
     "unsupported_media_type": _l("Dữ liệu phải được gửi dưới dạng JSON (Content-Type: application/json)."),
     "rate_limited": _l("Quá nhiều yêu cầu. Vui lòng thử lại sau ít phút."),
     "csrf_failed": _l("Phiên làm việc đã hết hạn. Vui lòng tải lại trang."),
@@ -112,6 +115,26 @@ MESSAGES: dict[str, Any] = {
     "rating_closed": _l("Đã hết thời gian đánh giá lượt phục vụ này."),
     # back office (onestop/backoffice, docs/backoffice.md)
     "device_revoked": _l("Thiết bị đã bị thu hồi; hãy đăng ký thiết bị mới."),
+    # the desk and the clerk's moves (onestop/queueing/desk.py, issue 22)
+    "out_of_order_not_allowed": _l("Đơn vị không cho phép gọi số không theo thứ tự."),
+    "move_target_required": _l("Cần chọn đúng một lĩnh vực hoặc một quầy nhận các số đang chờ."),
+    "printer_not_found": _l("Không tìm thấy máy in này."),
+    # bookings and numbers from a phone (onestop/bookings/, onestop/api/bookings.py, issue 20)
+    "slot_full": _l("Khung giờ này đã hết chỗ đặt lịch. Vui lòng chọn khung giờ khác."),
+    "not_bookable": _l("Không thể đặt lịch vào thời điểm này: ngày nghỉ, ngoài giờ tiếp nhận của lĩnh vực, đã quá hạn đặt hoặc quá xa."),
+    "already_booked": _l("Số điện thoại này đã có lịch hẹn ở lĩnh vực này trong ngày đã chọn."),
+    "invalid_phone": _l("Số điện thoại di động không hợp lệ (ví dụ: 0912 345 678)."),
+    "booking_not_found": _l("Không tìm thấy lịch hẹn. Vui lòng kiểm tra lại mã lịch hẹn và 4 số cuối điện thoại."),
+    "booking_not_active": _l("Lịch hẹn này không còn hiệu lực (đã hủy, đã nhận số hoặc đã quá ngày hẹn)."),
+    "too_late_to_cancel": _l("Đã quá thời hạn tự hủy lịch hẹn. Vui lòng liên hệ Trung tâm để được hỗ trợ."),
+    "too_early": _l("Chưa đến giờ nhận số của lịch hẹn. Xin mời quay lại trong khung giờ cho phép."),
+    "too_late": _l("Đã quá giờ nhận số của lịch hẹn."),
+    "booking_other_day": _l("Lịch hẹn này không phải của hôm nay."),
+    "already_checked_in": _l("Lịch hẹn này đã được nhận số thứ tự."),
+    "invalid_outside": _l("Lựa chọn khi đến ngoài giờ hẹn không hợp lệ."),
+    "remote_closed": _l("Đơn vị chưa cho phép lấy số thứ tự qua điện thoại. Xin mời lấy số tại ki-ốt."),
+    "remote_share_reached": _l("Lĩnh vực này đã hết số cấp qua điện thoại hôm nay. Xin mời lấy số tại ki-ốt."),
+    "remote_limit_reached": _l("Đã đạt số lượt lấy số qua điện thoại cho phép trong ngày."),
 }
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

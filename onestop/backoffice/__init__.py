@@ -61,10 +61,12 @@ def _no_store(response: Any) -> Any:
 
 from onestop.backoffice import (  # noqa: E402,F401
     audit_views,
+    bookings,
     calendar_views,
     counters,
     devices,
     index,
+    media_views,
     procedures,
     services,
     settings_views,

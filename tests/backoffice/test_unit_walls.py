@@ -38,11 +38,12 @@ from tests.api.helpers import in_db
 from tests.backoffice.conftest import csrf_from, login, signed_in
 from tests.conftest import demo_app
 
-BLUEPRINTS = ("backoffice", "admin_printers")
+BLUEPRINTS = ("backoffice", "admin_printers", "booking_desk")
 PASSWORD = "Mat-khau-dai-2026!"
 # everything of A's that a page could show; none may appear on any page B's admin opens
 A_MARKS = ("Trung tâm Bí mật A", "000.00.77.A77", "Lĩnh vực riêng của A", "a.clerk", "Cán bộ đơn vị A",
-           "Ki-ốt của A", "hook-of-a", "Thủ tục riêng của A", "Nghỉ riêng của A", "10.9.9.9")
+           "Ki-ốt của A", "hook-of-a", "Thủ tục riêng của A", "Nghỉ riêng của A", "10.9.9.9",
+           "Ảnh riêng của A")
 
 
 # --- the world: unit A with one of everything, and spares in B (the demo unit) ----------
@@ -72,7 +73,46 @@ def _objects(session: Any, unit: Unit, tag: str, service: Service, counter: Coun
     session.flush()
     return {"unit": unit.id, "unit_code": unit.code, "service": service.id, "counter": counter.id,
             "counter_number": counter.number, "user": clerk.id, "locked_user": locked.id,
-            "day": day.id, "hook": hook.id, **devices}
+            "day": day.id, "hook": hook.id, **devices, **_bookable(session, unit, service, tag),
+            **_media(session, unit, tag)}
+
+
+def _media(session: Any, unit: Unit, tag: str) -> dict[str, Any]:
+    """An image of the unit's hall, on its playlist."""
+    from flask import current_app
+
+    from onestop.media import engine as media
+    from tests.media.samples import image
+
+    title = "Ảnh riêng của A" if tag == "a" else "Ảnh của B"
+    item = media.store(session, unit, image(colour="red" if tag == "a" else "blue"), title=title,
+                       folder=media.media_dir(current_app.config["DATA_DIR"]), max_bytes=10**6,
+                       actor_id=None, now=utcnow())
+    media.set_playlist(session, unit, "", [media.Line(media_id=item.id)])
+    return {"media": item.id}
+
+
+def _bookable(session: Any, unit: Unit, service: Service, tag: str) -> dict[str, Any]:
+    """The field takes bookings; one booking to cancel, and the first free slot from now."""
+    from onestop.bookings import engine as bookings
+    from onestop.bookings.models import Booking
+
+    service.booking = {"per_slot": 5}
+    now = utcnow()
+    start = now + dt.timedelta(days=1)
+    booking = Booking(unit_id=unit.id, service_id=service.id, code=f"WALL{tag.upper()}2", start=start,
+                      end=start + dt.timedelta(minutes=15), phone="+84912345678", state="booked",
+                      channel="web", created_at=now)
+    session.add(booking)
+    session.flush()
+    for ahead in range(10):
+        day = unit.business_date(now) + dt.timedelta(days=ahead)
+        free = [s for s in bookings.slots(session, unit, service, day, now) if s.free]
+        if free:
+            return {"booking": booking.id, "slot_day": day.isoformat(),
+                    "slot_start": unit.local(free[0].start).isoformat()}
+    assert tag == "a", "no free slot for B in the next 10 days"  # A's field has no windows
+    return {"booking": booking.id, "slot_day": start.date().isoformat(), "slot_start": start.isoformat()}
 
 
 def _build(app: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -232,6 +272,13 @@ def _upload(_client: Any, _b: dict[str, Any], _objs: dict[str, Any], tag: str) -
     return {"file": (io.BytesIO(csv.encode()), f"walls-{tag}.csv"), "replace": ""}
 
 
+def _media_upload(_client: Any, _b: dict[str, Any], _objs: dict[str, Any], tag: str) -> dict[str, Any]:
+    from tests.media.samples import image
+
+    return {"file": (io.BytesIO(image(colour="green" if tag == "a" else "white")), f"walls-{tag}.png"),
+            "title": f"Ảnh mới {tag}"}
+
+
 NEW_PASSWORD = {"password": "Mat-khau-moi-2026!", "password2": "Mat-khau-moi-2026!"}
 CASES = [
     # lists and settings pages: no object in the URL; ?unit= aims them at A
@@ -243,6 +290,8 @@ CASES = [
     Case("/admin/audit", "GET", "/admin/audit", query={"user_id": "{user}"}),
     Case("/admin/procedures/export.<fmt>", "GET", "/admin/procedures/export.csv"),
     Case("/admin/units/new", "GET", "/admin/units/new", bound_refused=True),
+    *[Case(rule, "GET", rule) for rule in ("/admin/bookings", "/admin/bookings/new",
+                                           "/admin/bookings/poster.pdf", "/admin/booking-settings")],
     # pages of one object
     *[Case(rule, "GET", url, names_object=True) for rule, url in (
         ("/admin/counters/<int:counter_id>", "/admin/counters/{counter}"),
@@ -278,6 +327,18 @@ CASES = [
          body=_fixed()),
     Case("/admin/webhooks/<int:webhook_id>/deactivate", "POST", "/admin/webhooks/{hook}/deactivate",
          names_object=True, body=_fixed()),
+    Case("/admin/services/<int:service_id>/booking", "GET", "/admin/services/{service}/booking",
+         names_object=True),
+    Case("/admin/services/<int:service_id>/booking", "POST", "/admin/services/{service}/booking",
+         names_object=True, body=_b_form("/admin/services/{service}/booking", per_slot="{tag_seconds}")),
+    Case("/admin/bookings/<int:booking_id>/cancel", "POST", "/admin/bookings/{booking}/cancel",
+         names_object=True, body=_fixed()),
+    # a booking for a citizen: A's field is not found from B (no form), B's gets the booking
+    Case("/admin/bookings/new", "POST", "/admin/bookings/new",
+         query={"service_id": "{service}", "day": "{slot_day}"},
+         body=_fixed(start="{slot_start}", phone="0912345670", name="Công dân {tag}")),
+    Case("/admin/booking-settings", "POST", "/admin/booking-settings",
+         body=_b_form("/admin/booking-settings", remote_per_address_per_day="{tag_seconds}")),
     # new things and settings: aimed at A with ?unit= (and unit_id= where the form has one)
     Case("/admin/calendar", "POST", "/admin/calendar",
          body=_fixed(date="2030-03-0{tag_day}", kind="off", note="Ngày {tag_day}")),
@@ -292,6 +353,15 @@ CASES = [
     Case("/admin/webhooks/new", "POST", "/admin/webhooks/new",
          body=_fixed(url="http://127.0.0.1:9/new-{tag}", events=["ticket.issued"])),
     Case("/admin/procedures", "POST", "/admin/procedures", body=_upload),
+    # the hall's media: a new image and a playlist line land in the admin's own unit
+    Case("/admin/media", "GET", "/admin/media"),
+    Case("/admin/media", "POST", "/admin/media", body=_media_upload),
+    Case("/admin/media/playlist", "POST", "/admin/media/playlist",
+         body=_fixed(zone="", item="qr", seconds="5")),
+    Case("/admin/media/playlist/<int:position>/delete", "POST", "/admin/media/playlist/0/delete",
+         body=_fixed()),
+    Case("/admin/media/<int:media_id>/delete", "POST", "/admin/media/{media}/delete", names_object=True,
+         body=_fixed()),
     Case("/admin/display", "POST", "/admin/display",
          body=_b_form("/admin/display", display_notice="Thông báo mới {tag}")),
     Case("/admin/ratings", "POST", "/admin/ratings",
@@ -339,7 +409,7 @@ def _send(client: Any, case: Case, objs: dict[str, Any], b: dict[str, Any], tag:
 
 
 def _shows_nothing_of_a(res: Any) -> list[str]:
-    text = res.get_data(as_text=True)
+    text = res.get_data().decode("utf-8", "replace")  # a PDF too (the poster)
     return [mark for mark in A_MARKS if mark in text]
 
 

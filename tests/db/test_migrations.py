@@ -301,3 +301,33 @@ def test_0013_adds_notes_reception_roles_and_desk_printers(backend, tmp_path, re
     assert "user_units" not in inspect(engine).get_table_names()
     assert "note" not in {c["name"] for c in inspect(engine).get_columns("tickets")}
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0014_adds_hall_media_and_playlists(backend, tmp_path, request):
+    """0014 adds the media and playlist tables (a playlist line is a medium or the QR cards,
+    never both); downgrade goes back to 0013 without them."""
+    from alembic import command
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from onestop.migrate import alembic_config
+
+    url = (f"sqlite:///{tmp_path / 'h.sqlite3'}" if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    upgrade(url, "0014")
+    engine = make_engine(url)
+    assert {"media_items", "playlist_items"} <= set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO units (code, name, address, timezone, settings, catalog_version)"
+                          " VALUES ('M1', 'Đơn vị', '', 'Asia/Ho_Chi_Minh', '{}', 0)"))
+        conn.execute(text("INSERT INTO playlist_items (unit_id, zone, position, kind, seconds)"
+                          " SELECT id, '', 0, 'qr_cards', 10 FROM units"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # a medium's line needs its medium
+        conn.execute(text("INSERT INTO playlist_items (unit_id, zone, position, kind)"
+                          " SELECT id, '', 1, 'media' FROM units"))
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0013")
+    engine = make_engine(url)
+    assert not {"media_items", "playlist_items"} & set(inspect(engine).get_table_names())
+    engine.dispose()

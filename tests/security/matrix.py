@@ -56,7 +56,9 @@ from onestop.queueing.models import Counter, Service
 from onestop.ratings import scales
 from onestop.tokens import ticket_token
 from onestop.units.models import Unit, UnitDay
+from tests.media.samples import image
 
+MEDIA_PNG = image()
 DEVICES = ("kiosk", "display", "counter-display", "tablet", "agent")
 USERS = ("clerk", "manager", "admin", "integration")
 PRINCIPALS = ("anonymous", *DEVICES, *USERS)
@@ -77,7 +79,7 @@ class Case:
     form: bool = False  # send ``json`` as an HTML form (with the CSRF token) instead
     note: str = ""
     query: dict[str, str] = field(default_factory=dict)
-    upload: tuple[str, str, str] | None = None  # (form field, file name, content): multipart
+    upload: tuple[str, str, str | bytes] | None = None  # (form field, file name, content): multipart
 
     @property
     def method(self) -> str:
@@ -269,6 +271,16 @@ def _other_api_cases() -> list[Case]:
         Case(f"POST {hook}/deliveries/<int:delivery_id>/retry",
              f"{API}/webhooks/{{hook}}/deliveries/{{delivery}}/retry", users("admin")),
         Case(f"DELETE {hook}", f"{API}/webhooks/{{hook}}", users("admin"), order=1),
+        # hall media (issue 23): uploads and playlists for admins, what a display plays for all
+        Case(f"POST {API}/media", f"{API}/media", users("admin"), json={"title": "Ma trận"}, form=True,
+             upload=("file", "matran.png", MEDIA_PNG)),
+        Case(f"GET {API}/media", f"{API}/media", users("admin")),
+        Case(f"DELETE {API}/media/<int:media_id>", f"{API}/media/{{media}}", users("admin"), order=1),
+        Case(f"POST {API}/playlists", f"{API}/playlists", users("admin"),
+             json={"items": [{"kind": "qr_cards", "seconds": 5}]}),
+        Case(f"GET {API}/playlists", f"{API}/playlists", users("admin")),
+        Case(f"GET {API}/display/playlist", f"{API}/display/playlist", everyone()),
+        Case("GET /media/<name>", "/media/{media_name}", everyone()),
         Case(f"GET {API}/openapi.json", f"{API}/openapi.json", everyone()),
         Case(f"GET {API}/docs", f"{API}/docs", everyone()),
         Case("GET /docs/oauth2-redirect", "/docs/oauth2-redirect", everyone()),
@@ -316,6 +328,7 @@ def _page_cases() -> list[Case]:
         Case("GET /kiosk/", "/kiosk/", everyone()),
         Case("GET /kiosk/field/<int:service_id>", "/kiosk/field/{svc}", everyone()),
         Case("GET /kiosk/lookup", "/kiosk/lookup", everyone()),
+        Case("GET /kiosk/booking", "/kiosk/booking", everyone()),
         Case("GET /kiosk/pair", "/kiosk/pair", everyone()),
         Case("GET /kiosk/procedures", "/kiosk/procedures", everyone()),
         Case("GET /kiosk/procedures/<int:procedure_id>", "/kiosk/procedures/{proc_id}", everyone()),
@@ -446,6 +459,15 @@ def _backoffice_cases() -> list[Case]:
     cases.append(Case("POST /admin/procedures", "/admin/procedures", admin, json={}, form=True,
                       upload=("file", "matran.csv", PROCEDURE_CSV)))
     cases.append(Case("GET /admin/procedures/export.<fmt>", "/admin/procedures/export.csv", admin))
+    cases += [Case("GET /admin/media", "/admin/media", admin),
+              Case("POST /admin/media", "/admin/media", admin, json={"title": "Ma trận"}, form=True,
+                   upload=("file", "matran.png", MEDIA_PNG)),
+              Case("POST /admin/media/<int:media_id>/delete", "/admin/media/{media_spare}/delete", admin,
+                   json={}, form=True, order=1),
+              Case("POST /admin/media/playlist", "/admin/media/playlist", admin,
+                   json={"zone": "", "item": "qr", "seconds": "5"}, form=True),
+              Case("POST /admin/media/playlist/<int:position>/delete", "/admin/media/playlist/0/delete",
+                   admin, json={}, form=True, order=1)]
     return cases
 
 
@@ -463,9 +485,34 @@ def _tablet_page_cases() -> list[Case]:
     ]
 
 
+def _desk_cases() -> list[Case]:
+    """The desk and the manager's moves (issue 22); the reception role: tests/desk/."""
+    managers = users("manager", "admin")
+    tid = f"{API}/tickets/<int:ticket_id>"
+    board = f"{API}/dashboard/counters/<int:counter_id>"
+    return [
+        Case(f"GET {API}/tickets/search", f"{API}/tickets/search", users(*STAFF), query={"q": "A"}),
+        Case(f"POST {tid}/print", f"{API}/tickets/{{t}}/print", users(*STAFF),
+             json={"device_id": "{printer}"}, note="on a printer chosen at the desk (the kiosk's)"),
+        Case(f"GET {API}/desk/alerts", f"{API}/desk/alerts", users(*STAFF)),
+        Case(f"POST {board}/pause", f"{API}/dashboard/counters/{{c3}}/pause",
+             for_roles(("manager", "admin"), "domain", managers), json={"reason": "Họp"},
+             note="counter 3 is closed: 409 counter_not_open past the role check"),
+        Case(f"POST {board}/resume", f"{API}/dashboard/counters/{{c3}}/resume",
+             for_roles(("manager", "admin"), "domain", managers),
+             note="counter 3 is not paused: 409 counter_not_paused past the role check"),
+        Case(f"POST {board}/close", f"{API}/dashboard/counters/{{c3}}/close", managers,
+             json={"parked": "requeue"}),
+        Case(f"POST {API}/dashboard/move", f"{API}/dashboard/move", managers,
+             json={"service_id": "{svc_other}", "to_service_id": "{svc}"}),
+        Case(f"POST {API}/dashboard/message", f"{API}/dashboard/message", managers,
+             json={"text": "Hệ thống tạm dừng 10 phút", "minutes": 10}),
+    ]
+
+
 MATRIX: list[Case] = [*_counter_cases(), *_dossier_cases(), *_ticket_cases(), *_other_api_cases(),
                       *_page_cases(), *_socket_cases(), *_new_api_cases(), *_backoffice_cases(),
-                      *_tablet_page_cases()]
+                      *_tablet_page_cases(), *_desk_cases()]
 
 # Endpoints the walk does not need: files served as they are.
 STATIC_ENDPOINTS = ("static",)
@@ -487,6 +534,8 @@ def build_world(app: Any) -> dict[str, Any]:
         session = db.session()
         now = utcnow()
         unit = session.scalars(select(Unit).order_by(Unit.id)).one()
+        # the walk's "call" calls a waiting ticket by its id: out of order, allowed here
+        unit.settings = {**(unit.settings or {}), "out_of_order_calls": True}
         world: dict[str, Any] = {}
         kiosk_device = None
         for kind in DEVICES:
@@ -557,9 +606,25 @@ def build_world(app: Any) -> dict[str, Any]:
                      proc_code=proc.code, proc_id=proc.id, now=now)
         world.update(t_leave=leaving[0].id, t_leave_k=ticket_token(secret, leaving[0].id),
                      t_leave_staff=leaving[1].id)
+    world.update(add_media(app))
     # the database as `onestop db upgrade` leaves it: /readyz answers ready
     command.stamp(alembic_config(str(app.config["DATABASE_URL"])), "head")
     return world
+
+
+def add_media(app: Any) -> dict[str, Any]:
+    """Two images in the hall's media (one for each delete route) and a playlist of one line."""
+    from onestop.media import engine as media
+
+    with app.app_context():
+        session = db.session()
+        unit = session.scalars(select(Unit).order_by(Unit.id)).one()
+        folder = media.media_dir(app.config["DATA_DIR"])
+        items = [media.store(session, unit, image, title="ma trận", folder=folder, max_bytes=10**6,
+                             actor_id=None, now=utcnow()) for image in (MEDIA_PNG, MEDIA_PNG + b"\0")]
+        media.set_playlist(session, unit, "", [media.Line(media_id=items[1].id)])
+        session.commit()
+        return {"media": items[0].id, "media_name": items[0].file_name, "media_spare": items[1].id}
 
 
 def add_webhook(app: Any, client: Any, admin_token: str, world: dict[str, Any]) -> None:

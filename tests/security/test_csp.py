@@ -21,19 +21,24 @@ SETTLE_MS = 800  # scripts load, sockets connect, first fetches answer
 
 # (who, path): who is None (anonymous), a device kind (its cookie) or a user name
 ANONYMOUS = ["/", "/login", "/kiosk/", "/kiosk/procedures", "/kiosk/procedures/1", "/kiosk/lookup",
+             "/kiosk/booking",
              "/kiosk/pair", "/kiosk/field/1", "/display/", "/display/pair", "/display/counter/1",
-             "/lookup/", "/api/v1/docs", "/counter/tablet/pair", "{ticket_page}", "{lookup_page}"]
+             "/lookup/", "/api/v1/docs", "/counter/tablet/pair", "{ticket_page}", "{lookup_page}",
+             "/book/", "/book/1/", "/book/1/day", "/q/", "/q/1", "{book:slot}", "{book:contact}",
+             "{book:manage}", "{book:cancel}"]
 DEVICES = [("kiosk", "/kiosk/"), ("kiosk", "/kiosk/field/1"), ("kiosk", "/kiosk/lookup"),
-           ("display", "/display/"), ("counter-display", "/display/counter/"),
+           ("kiosk", "/kiosk/booking"), ("display", "/display/"), ("counter-display", "/display/counter/"),
            ("tablet", "/counter/tablet")]
 STAFF = [("clerk1", "/counter/"), ("clerk1", "/counter/book"), ("admin", "/admin/printers"),
          ("clerk1", "/counter/dossiers"), ("clerk1", "/counter/dossiers/{dossier_code}"),
          ("admin", "/admin/province"),
+         ("clerk1", "/admin/bookings"), ("clerk1", "/admin/bookings/new"), ("admin", "/admin/booking-settings"),
+         ("admin", "/admin/services/1/booking"),
          ("manager", "/manager/"), ("manager", "/manager/reports"), ("manager", "/manager/staffing"),
          ("admin", "/admin/"), ("admin", "/admin/audit"), ("admin", "/admin/calendar"),
          ("admin", "/admin/counters"), ("admin", "/admin/counters/1"), ("admin", "/admin/counters/new"),
          ("admin", "/admin/devices"), ("admin", "/admin/devices/new"), ("admin", "/admin/devices/1/edit"),
-         ("admin", "/admin/display"),
+         ("admin", "/admin/display"), ("admin", "/admin/media"),
          ("admin", "/admin/procedures"), ("admin", "/admin/ratings"), ("admin", "/admin/services"),
          ("admin", "/admin/services/1"), ("admin", "/admin/services/new"), ("admin", "/admin/units"),
          ("admin", "/admin/units/1"), ("admin", "/admin/users"),
@@ -43,6 +48,7 @@ STAFF = [("clerk1", "/counter/"), ("clerk1", "/counter/book"), ("admin", "/admin
 NOT_PAGES = {"/healthz", "/readyz", "/metrics", "/display/config.json", "/display/announcement.json",
              "/display/chime.wav", "/display/voice.wav", "/counter/tablet/state.json",
              "/kiosk/qr/<int:ticket_id>.svg", "/admin/procedures/export.<fmt>", "/docs/oauth2-redirect",
+             "/admin/bookings/poster.pdf", "/b/<code>/qr.svg", "/b/<code>/calendar.ics",
              # only an admin of no unit opens it (the demo admin is bound: 403); the same
              # template as /admin/units/1, which is walked
              "/admin/units/new"}
@@ -63,6 +69,12 @@ def _url(site: Site, path: str) -> str:
         return f"{site.base}/t/{site.ticket['id']}?k={ticket_token(SECRET, int(site.ticket['id']))}"
     if path == "{lookup_page}":  # the receipt's QR names the public address: keep only the path
         return site.base + "/" + site.dossier["lookup_url"].split("://", 1)[1].split("/", 1)[1]
+    if path.startswith("{book:"):  # the booking pages: one booking made through them
+        from tests.bookings_pages.helpers import book_over_http
+
+        if not hasattr(site, "booking_pages"):
+            site.booking_pages = book_over_http(site.base)  # type: ignore[attr-defined]
+        return str(site.booking_pages[path[6:-1]])  # type: ignore[attr-defined]
     return site.base + path
 
 
@@ -155,7 +167,8 @@ def test_every_page_is_walked(tmp_path: Path) -> None:
 
     app = create_app(app_config(tmp_path))
     walked = {p for p in ANONYMOUS if not p.startswith("{")} | {p for _w, p in DEVICES} | {
-        p.replace("{dossier_code}", "<code>") for _w, p in STAFF} | {"/t/<int:ticket_id>", "/lookup/<code>"}
+        p.replace("{dossier_code}", "<code>") for _w, p in STAFF} | {"/t/<int:ticket_id>", "/lookup/<code>"} | {
+        "/book/<int:service_id>/slot", "/book/<int:service_id>/contact", "/b/<code>", "/b/<code>/cancel"}
     missing = []
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or "static" in rule.endpoint or rule.rule.startswith("/api/"):

@@ -198,7 +198,8 @@ class Walker:
                 kwargs["data"] = {**fill(case.json, self.world), "csrf_token": self.csrf}
                 if case.upload:
                     name, filename, content = case.upload
-                    kwargs["data"][name] = (io.BytesIO(content.encode()), filename)
+                    data = content if isinstance(content, bytes) else content.encode()
+                    kwargs["data"][name] = (io.BytesIO(data), filename)
             elif case.json is not None:
                 kwargs["json"] = fill(case.json, self.world)
         res = self.client.open(url, method=case.method, headers=headers, **kwargs)
