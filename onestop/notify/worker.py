@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onestop import outbox_loop
 from onestop.extensions import db
-from onestop.notify import delivery, subscriber
+from onestop.notify import delivery, subscriber, web
 from onestop.notify.config import NotifyConfig
 from onestop.notify.wakeup import BELL
 
@@ -37,4 +37,5 @@ def start(app: Flask) -> bool:
 def init_app(app: Flask) -> None:
     """Queue messages from the engine's signals; run the loop in a serving process."""
     subscriber.connect()
+    web.init_app(app)
     start(app)

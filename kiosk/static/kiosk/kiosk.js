@@ -321,6 +321,7 @@
     $("t-qr").src = ticket.dataset.qrUrl.replace("/0.svg", "/" + data.id + ".svg") +
       (key ? "?k=" + encodeURIComponent(key) : "");
     ticket.hidden = false;
+    ticket.dispatchEvent(new CustomEvent("kiosk:ticket", { detail: { id: data.id, key } })); // notify.js
     root.classList.add("is-ticket");
     ticket.scrollTop = 0;
     setPrint(ticket, printKey(data.print_state));
