@@ -78,6 +78,10 @@ def texts() -> dict[str, Any]:
             "not_competent": _("Không thuộc thẩm quyền"),
         },
         "minutes": _("phút"),
+        # a ticket checked in for a booking (lịch hẹn): the card's line, the list's mark
+        "booked_at": _("Lịch hẹn %(time)s"),
+        "booked_mark": _("Hẹn"),
+        "booked": _("Đã đặt lịch hẹn"),
         "waited": _("Đã chờ"),
         "called_at": _("Gọi lúc"),
         "recalls": _("Đã gọi lại"),

@@ -10,6 +10,7 @@ Pages (all rules are absolute, so that the public ticket page can live at ``/t/<
 - ``/kiosk/procedures``       catalogue: browse by field, search without diacritics
 - ``/kiosk/procedures/<id>``  one procedure: documents, time, fee, counters
 - ``/kiosk/lookup``           dossier lookup: USB scanner, camera, or code + phone digits
+- ``/kiosk/booking``          booking check-in: the booking's QR, or its code + phone digits
 - ``/t/<id>?k=``              the public ticket page (state, people ahead, live)
 
 Tickets are issued by the page's script through ``POST /api/v1/tickets`` with the kiosk's
@@ -22,4 +23,4 @@ from flask import Blueprint
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kiosk/static")
 
-from kiosk import catalogue, lookup, pages, ticket_page  # noqa: E402,F401
+from kiosk import booking, catalogue, lookup, pages, ticket_page  # noqa: E402,F401

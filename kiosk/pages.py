@@ -112,10 +112,18 @@ def not_found(error: NotFound) -> Any:
     return render_template("kiosk/missing.html", **frame(unit, "missing")), 404
 
 
+def takes_bookings(unit: Unit) -> bool:
+    """Whether a field of the unit takes bookings: the home screen then offers the check-in."""
+    # in Python: a JSON column may hold SQL NULL or JSON null for "none"
+    return any(db.session.scalars(select(Service.booking).where(
+        Service.unit_id == unit.id, Service.active.is_(True))))
+
+
 @bp.get("/kiosk/")
 def home() -> str:
     unit = common.resolve_unit()
-    return render_template("kiosk/home.html", tiles=tiles(unit, common.now()), **frame(unit, "home"))
+    return render_template("kiosk/home.html", tiles=tiles(unit, common.now()), bookings=takes_bookings(unit),
+                           **frame(unit, "home"))
 
 
 def _service(unit: Unit, service_id: int) -> Service:

@@ -140,7 +140,7 @@ def ticket_text_job(slip: TicketSlip, *, profile: TextProfile = EPSON_TCVN3,
     words = ticket_lines(slip, texts)
     lines = [TextLine(words["unit"], bold=True), TextLine(words["title"], bold=True),
              TextLine(words["label"], bold=True, scale=4), TextLine(words["service"], bold=True)]
-    lines += [TextLine(words["priority"], bold=True)] if words["priority"] else []
+    lines += [TextLine(words[key], bold=True) for key in ("priority", "booking") if words[key]]
     lines += [TextLine(words["ahead"])]
     lines += [TextLine(words[key]) for key in ("wait", "time") if words[key]]
     footer = [TextLine(words["footer"])] if words["footer"] else []

@@ -217,6 +217,8 @@ class TicketSlip:
     # the procedure the citizen chose, and the documents it needs when the unit prints them
     procedure_name: str = ""
     documents: tuple[str, ...] = ()
+    # the start of the booking (lịch hẹn) the ticket was checked in for, "09:30"; empty for none
+    booking_time: str = ""
 
     def __post_init__(self) -> None:
         if self.paper_width not in PAPER_WIDTHS:
@@ -235,6 +237,7 @@ class TicketTexts:
     priority: str = "Ưu tiên: {label}"
     procedure: str = "Thủ tục: {name}"
     documents: str = "Giấy tờ cần chuẩn bị:"
+    booking: str = "Lịch hẹn {time}"
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,7 @@ def ticket_lines(slip: TicketSlip, texts: TicketTexts = TicketTexts()) -> dict[s
         "unit": slip.unit_name, "title": texts.title, "label": slip.label,
         "service": slip.service_name,
         "priority": texts.priority.format(label=slip.priority_label) if slip.priority_label else "",
+        "booking": texts.booking.format(time=slip.booking_time) if slip.booking_time else "",
         "ahead": texts.waiting_ahead.format(n=format_count(slip.waiting_ahead)),
         "wait": wait, "time": slip.issued_at_local.strftime("%H:%M %d/%m/%Y"), "footer": slip.footer,
         "procedure": texts.procedure.format(name=slip.procedure_name) if slip.procedure_name else "",
@@ -299,6 +303,8 @@ def ticket_blocks(slip: TicketSlip, texts: TicketTexts = TicketTexts()) -> list[
     ]
     if words["priority"]:
         blocks.append(Text(words["priority"], z.service, bold=True))
+    if words["booking"]:
+        blocks.append(Text(words["booking"], z.service, bold=True))
     blocks += [Space(z.gap), Rule(1, dash=6), Space(z.gap), Text(words["ahead"], z.info)]
     if words["wait"]:
         blocks.append(Text(words["wait"], z.info))

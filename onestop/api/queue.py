@@ -20,14 +20,14 @@ from onestop.accounts.auth import require_user
 from onestop.accounts.models import User
 from onestop.api import bp
 from onestop.api.common import now, resolve_unit
-from onestop.api.schemas import CounterOut
+from onestop.api.schemas import CounterOut, TicketBooking
 from onestop.dossiers.models import Dossier
 from onestop.dossiers.pickup import desk_path
 from onestop.extensions import db
 from onestop.queueing import engine, policy
 from onestop.queueing.errors import NotFound
 from onestop.queueing.models import Counter, Service, Ticket, TicketEvent
-from onestop.queueing.state import counter_dict, iso, procedure_name, ticket_dossier
+from onestop.queueing.state import counter_dict, iso, procedure_name, ticket_booking, ticket_dossier
 from onestop.units.models import Unit
 
 MAX_ID = 2**31 - 1
@@ -49,6 +49,7 @@ class QueueTicket(BaseModel):
     finished_at: str | None = None
     recall_count: int = 0
     note: str = ""
+    source: str | None = None  # "booking": checked in for a booking (the list marks it)
 
 
 class CurrentDossier(BaseModel):
@@ -70,6 +71,7 @@ class CurrentTicket(QueueTicket):
     dossier: PickupDossier | None = None
     procedure_code: str | None = None  # chosen at the kiosk; the intake starts from it
     procedure: str | None = None
+    booking: TicketBooking | None = None  # the booking it was checked in for: "Lịch hẹn 09:30"
 
 
 class FieldQueue(BaseModel):
@@ -104,7 +106,7 @@ def _brief(ticket: Ticket, note: str = "") -> dict[str, Any]:
             "service": ticket.service.name, "issued_at": iso(ticket.issued_at),
             "queue_at": iso(ticket.queue_at), "called_at": iso(ticket.called_at),
             "serving_at": iso(ticket.serving_at), "finished_at": iso(ticket.finished_at),
-            "recall_count": ticket.recall_count, "note": note}
+            "recall_count": ticket.recall_count, "note": note, "source": ticket.source}
 
 
 def _current(session: Session, counter: Counter) -> dict[str, Any] | None:
@@ -117,7 +119,8 @@ def _current(session: Session, counter: Counter) -> dict[str, Any] | None:
     return {**_brief(ticket), "dossiers": [
         {"code": d.code, "appointment_at": iso(d.appointment_at), "receipt_url": receipt_url(d.code)}
         for d in dossiers], "procedure_code": ticket.procedure_code,
-        "procedure": procedure_name(session, ticket), "dossier": _pickup_dossier(session, ticket)}
+        "procedure": procedure_name(session, ticket), "dossier": _pickup_dossier(session, ticket),
+        "booking": ticket_booking(session, ticket)}
 
 
 def _pickup_dossier(session: Session, ticket: Ticket) -> dict[str, Any] | None:

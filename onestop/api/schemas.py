@@ -83,6 +83,13 @@ class TicketDossier(BaseModel):
     purpose: str  # "pickup" (nhận kết quả) or "supplement" (nộp bổ sung)
 
 
+class TicketBooking(BaseModel):
+    """The booking (lịch hẹn) a ticket was checked in for: its code (staff only) and slot."""
+
+    code: str | None
+    start: str
+
+
 class TicketOut(BaseModel):
     id: int
     number: int
@@ -105,6 +112,7 @@ class TicketOut(BaseModel):
     procedure_code: str | None = None  # the procedure chosen at the kiosk, and its name
     procedure: str | None = None
     dossier: TicketDossier | None = None  # a ticket taken for a dossier; staff answers only
+    booking: TicketBooking | None = None  # a ticket checked in for a booking (source "booking")
     print_error: ErrorBody | None = None  # when this request's print failed (kiosk issue, reprint)
     print_job_id: int | None = None
 
@@ -123,6 +131,7 @@ class ServingOut(BaseModel):
     state: str
     service_id: int
     service: str
+    booked: bool = False  # checked in for a booking (lịch hẹn): the hall display's badge
 
 
 class CounterOut(BaseModel):

@@ -101,6 +101,8 @@ def get_ticket(ticket_id: int) -> dict[str, Any]:
     out = ticket_dict(db.session(), unit, ticket, now())
     if not current_user.is_authenticated:  # public: the dossier behind a ticket is staff's business
         out["dossier"] = None
+        if out.get("booking"):  # the slot is the citizen's to see, the code is a key
+            out["booking"] = {**out["booking"], "code": None}
     return out
 
 

@@ -137,7 +137,8 @@ def print_ticket(session: Session, unit: Unit, ticket: Ticket, device: Device, *
                                base_url=config.base_url, secret=config.secret,
                                reprint_at=utcnow() if kind == "reprint" else None,
                                counters_open=counters_open,
-                               procedure=service.ticket_procedure(session, ticket))
+                               procedure=service.ticket_procedure(session, ticket),
+                               booking_time=service.booking_time(session, unit, ticket))
     return _run(session, device, ticket, kind, target, lambda: ticket_job(slip, fonts=config.fonts()),
                 config, requested_by)
 

@@ -50,6 +50,7 @@ from onestop.dossiers.models import Procedure
 from onestop.printing import signals
 from onestop.printing.models import PrintJob
 from onestop.queueing.models import Ticket
+from onestop.queueing.state import ticket_booking
 from onestop.tokens import ticket_url
 from onestop.units.models import Unit
 
@@ -134,7 +135,8 @@ PRIORITY_WORDS = {"elderly": "Người cao tuổi", "disabled": "Người khuy�
 
 def ticket_slip(unit: Unit, ticket: Ticket, device: Device, *, waiting_ahead: int,
                 minutes: int | None, base_url: str, secret: str, reprint_at: dt.datetime | None = None,
-                counters_open: int | None = None, procedure: Procedure | None = None) -> TicketSlip:
+                counters_open: int | None = None, procedure: Procedure | None = None,
+                booking_time: str = "") -> TicketSlip:
     """The ticket's printed values (plain data: safe to use after the session is gone).
 
     ``waiting_ahead`` and ``minutes`` are the ticket's place in the call order and its wait
@@ -153,7 +155,15 @@ def ticket_slip(unit: Unit, ticket: Ticket, device: Device, *, waiting_ahead: in
         paper_width=paper_width(device), counters_open=counters_open,
         priority_label=PRIORITY_WORDS.get(ticket.priority, ""),
         procedure_name=procedure.name if procedure else "",
-        documents=tuple(_document_names(procedure)) if procedure and unit.setting("slip_documents") else ())
+        documents=tuple(_document_names(procedure)) if procedure and unit.setting("slip_documents") else (),
+        booking_time=booking_time)
+
+
+def booking_time(session: Session, unit: Unit, ticket: Ticket) -> str:
+    """``09:30``: the local start of the booking ``ticket`` was checked in for, else ``""``
+    (no query for a ticket of another source)."""
+    booking = ticket_booking(session, ticket)
+    return f"{unit.local(dt.datetime.fromisoformat(booking['start'])):%H:%M}" if booking else ""
 
 
 def ticket_procedure(session: Session, ticket: Ticket) -> Procedure | None:

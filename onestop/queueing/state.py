@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from onestop.accounts.models import User
+from onestop.bookings.models import Booking
 from onestop.db import DailyCounter
 from onestop.dossiers.models import Dossier, Procedure
 from onestop.queueing.catalog import service_info
@@ -128,7 +129,21 @@ def ticket_dict(session: Session, unit: Unit, ticket: Ticket,
         "procedure_code": ticket.procedure_code,
         "procedure": procedure_name(session, ticket),
         "dossier": ticket_dossier(session, ticket),
+        "booking": ticket_booking(session, ticket),
     }
+
+
+def ticket_booking(session: Session, ticket: Ticket) -> dict[str, Any] | None:
+    """``{code, start}`` of the booking a ticket was checked in for (no query for others)."""
+    if ticket.source != "booking":
+        return None
+    # within the booking's field and two days around the check-in (ix_bookings_slot): the
+    # booking of a ticket, found without reading every booking the field ever took
+    day = dt.timedelta(days=1)
+    row = session.execute(select(Booking.code, Booking.start).where(
+        Booking.service_id == ticket.issued_service_id, Booking.start >= ticket.issued_at - day,
+        Booking.start <= ticket.issued_at + day, Booking.ticket_id == ticket.id).limit(1)).first()
+    return {"code": row.code, "start": iso(row.start)} if row else None
 
 
 def ticket_dossier(session: Session, ticket: Ticket) -> dict[str, Any] | None:
@@ -171,7 +186,8 @@ def counter_dict(counter: Counter, serving: Ticket | None, clerk: User | None) -
         # the display name only: the list and the hall's snapshot are public, a login is not
         "clerk": {"id": clerk.id, "full_name": clerk.full_name or None} if clerk else None,
         "serving": {"id": serving.id, "label": serving.label, "state": serving.state,
-                    "service_id": serving.service_id, "service": serving.service.name}
+                    "service_id": serving.service_id, "service": serving.service.name,
+                    "booked": serving.source == "booking"}  # the hall's badge: checked in for a booking
         if serving else None,
     }
 
@@ -194,7 +210,8 @@ def display_state(session: Session, unit: Unit, now: dt.datetime,
         "zones": zones or [],
         "at": iso(now),
         "counters": counters,
-        "recent_calls": [{"ticket": {"id": t.id, "label": t.label, "service": t.service.name},
+        "recent_calls": [{"ticket": {"id": t.id, "label": t.label, "service": t.service.name,
+                                     "booked": t.source == "booking"},
                           "counter": counter_brief(t.counter) if t.counter else None,
                           "at": iso(t.called_at), "outcome": outcomes[t.id]} for t in calls],
         "waiting": [{"service_id": s.id, "name": s.name, "waiting": waiting.get(s.id, 0)}

@@ -62,9 +62,10 @@ def _service(session: Session, ticket: Ticket) -> ServiceInfo:
 
 
 def ticket_brief(session: Session, ticket: Ticket) -> dict[str, Any]:
-    """``{id, label, service, service_id}``: a ticket as every event carries it."""
+    """``{id, label, service, service_id, booked}``: a ticket as every event carries it
+    (``booked``: checked in for a booking, the hall display's badge)."""
     return {"id": ticket.id, "label": ticket.label, "service": _service(session, ticket).name,
-            "service_id": ticket.service_id}
+            "service_id": ticket.service_id, "booked": ticket.source == "booking"}
 
 
 def _waiting_after_call(session: Session, ticket: Ticket) -> list[dict[str, int]]:

@@ -295,6 +295,10 @@
     const prio = $("current-priority");
     prio.hidden = !cur || cur.priority === "none";
     prio.textContent = cur && T.priority[cur.priority] ? T.priority[cur.priority] : "";
+    // checked in for a booking: the slot's time, "Lịch hẹn 09:30"
+    const booked = cur && cur.booking ? hhmm(cur.booking.start) : "";
+    $("current-booking").hidden = !booked;
+    $("current-booking").textContent = booked ? fill(T.booked_at, { time: booked }) : "";
     const st = $("current-state");
     st.hidden = !cur;
     st.textContent = cur ? T[cur.state] || cur.state : "";
@@ -355,6 +359,11 @@
       node.title = T.next;
     }
     if (ticket.priority !== "none") node.title = T.priority[ticket.priority] || "";
+    if (ticket.source === "booking") { // checked in for a booking
+      node.classList.add("is-booked");
+      node.append(el("span", "chip-mark", T.booked_mark));
+      node.title = node.title ? `${node.title} · ${T.booked}` : T.booked;
+    }
     return node;
   }
 

@@ -98,6 +98,8 @@
 
   function handleScan(raw) {
     if (view === "camera") closeCamera(); // the USB scanner was quicker
+    // a booking's QR (lịch hẹn), not a dossier's: the check-in screen takes it
+    if (window.kioskScan.bookingLink(raw)) { window.kioskScan.handOff(raw, cfg.bookingUrl); return; }
     const found = parseScan(raw);
     if (!found) { ++asked; say(cfg.tGarbage, "bad"); return; }
     if (found.k) { lookup({ code: found.code, k: found.k }); return; }
@@ -117,50 +119,8 @@
     say(cfg.tNeedPhone, "info");
   }
 
-  // --- the USB scanner: a keyboard that types a whole line in a few milliseconds ---------------
-  // A burst counts as a scan when it has >= MIN_LENGTH characters at <= SCAN_GAP ms each on
-  // average, and ends with Enter (or Tab, or silence for scanners set up without a suffix).
-  // A person types one key in 100 ms or more: such keys break the burst and are ignored.
-  const MIN_LENGTH = 8;
-  const SCAN_GAP = 35;
-  const BREAK_GAP = 100;
-  const NO_SUFFIX_WAIT = 250;
-  let burst = "";
-  let burstStart = 0;
-  let burstLast = 0;
-  let suffixTimer = null;
-  const scanning = (at) => burst.length >= MIN_LENGTH && at - burstLast <= BREAK_GAP &&
-    (burstLast - burstStart) / (burst.length - 1) <= SCAN_GAP;
-  function endBurst() {
-    const text = burst;
-    burst = "";
-    clearTimeout(suffixTimer);
-    return text;
-  }
-  document.addEventListener("keydown", (ev) => {
-    if (ev.ctrlKey || ev.altKey || ev.metaKey || ev.isComposing) return;
-    const at = ev.timeStamp || performance.now();
-    if (ev.key === "Enter" || ev.key === "Tab") {
-      if (scanning(at)) {
-        ev.preventDefault(); // not a click on whatever button has the focus
-        handleScan(endBurst());
-      } else {
-        endBurst();
-      }
-      return;
-    }
-    if (!ev.key || ev.key.length !== 1) return; // Shift and friends: part of a scanner's typing
-    if (at - burstLast > BREAK_GAP) { burst = ""; burstStart = at; }
-    burst += ev.key;
-    burstLast = at;
-    if (burst.length > 1 && (at - burstStart) / (burst.length - 1) <= SCAN_GAP) {
-      ev.preventDefault(); // a scanner's space must not press the focused button
-      clearTimeout(suffixTimer);
-      suffixTimer = setTimeout(() => {
-        if (scanning(burstLast)) handleScan(endBurst());
-      }, NO_SUFFIX_WAIT);
-    }
-  }, true);
+  // --- the USB scanner (scan.js): a burst of keystrokes ---------------------------------------
+  window.kioskScan.listen(handleScan);
 
   // --- typing the code and the phone's last four digits ---------------------------------------
   const typed = { code: "", phone: "" };
@@ -386,111 +346,27 @@
     if (ev.target.closest('[data-action="pickup"]')) takePickup();
   });
 
-  // --- the camera: only where there is one, code and .wasm loaded on the first tap ----------
-  // Chromium on Linux has no BarcodeDetector: the barcode-detector ponyfill (ZXing in
-  // WebAssembly) stands in. Its .wasm would come from a CDN by default; locateFile points
-  // it at our own copy before the first use.
-  let detector = null;
-  function loadScript(src) {
-    return new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = src;
-      script.async = true;
-      script.onload = resolve;
-      script.onerror = () => reject(new Error("cannot load " + src));
-      document.head.append(script);
-    });
-  }
-  async function makeDetector() {
-    const native = window.BarcodeDetector;
-    if (native && native.getSupportedFormats) {
-      try {
-        if ((await native.getSupportedFormats()).includes("qr_code")) return new native({ formats: ["qr_code"] });
-      } catch (err) { /* fall through to the ponyfill */ }
-    }
-    if (!window.BarcodeDetectionAPI) await loadScript(cfg.detectorJs);
-    const api = window.BarcodeDetectionAPI;
-    const wasm = cfg.detectorWasm;
-    await api.prepareZXingModule({
-      overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? wasm : prefix + path) },
-      fireImmediately: true,
-    });
-    return new api.BarcodeDetector({ formats: ["qr_code"] });
-  }
-  function getDetector() {
-    if (!detector) detector = makeDetector().catch((err) => { detector = null; throw err; });
-    return detector;
-  }
-
-  const video = $("lk-video");
-  const CAMERA_MAX = 60000; // ms: then the camera closes, and the idle time runs again
-  let stream = null;
-  let watching = 0;
-  let awake = null;
-  async function hasCamera() {
-    const md = navigator.mediaDevices;
-    if (!md || !md.getUserMedia || !md.enumerateDevices) return false; // also: not a secure origin
-    try { return (await md.enumerateDevices()).some((d) => d.kind === "videoinput"); } catch (err) { return false; }
-  }
-  function closeCamera() {
-    watching++;
-    clearInterval(awake);
-    if (stream) for (const track of stream.getTracks()) track.stop();
-    stream = null;
-    video.srcObject = null;
-    if (view === "camera") show("entry");
-  }
-  async function openCamera() {
+  // --- the camera (scan.js): only where there is one, code and .wasm loaded on the first tap --
+  const cam = window.kioskScan.camera({
+    video: $("lk-video"), js: cfg.detectorJs, wasm: cfg.detectorWasm,
+    onCode: handleScan,
+    onFail: () => say(cfg.tCameraFailed, "bad"),
+    onClose: () => { if (view === "camera") show("entry"); },
+  });
+  const closeCamera = cam.close;
+  function openCamera() {
     quiet();
     show("camera");
-    const mine = ++watching;
-    const [found, media] = await Promise.allSettled([
-      getDetector(),
-      navigator.mediaDevices.getUserMedia({ audio: false,
-        video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 720 } } }),
-    ]);
-    if (media.status === "fulfilled" && (mine !== watching || found.status !== "fulfilled")) {
-      for (const track of media.value.getTracks()) track.stop();
-    }
-    if (mine !== watching) return; // closed meanwhile
-    if (found.status !== "fulfilled" || media.status !== "fulfilled") {
-      closeCamera();
-      say(cfg.tCameraFailed, "bad");
-      return;
-    }
-    stream = media.value;
-    video.srcObject = stream;
-    // holding a receipt up to the camera touches nothing: keep kiosk.js's idle clock (which
-    // counts scroll events as activity) from taking the screen home, for a minute at most
-    const opened = Date.now();
-    awake = setInterval(() => {
-      if (Date.now() - opened > CAMERA_MAX) closeCamera();
-      else document.dispatchEvent(new Event("scroll"));
-    }, 1000);
-    try { await video.play(); } catch (err) { /* muted video: plays anyway on kiosks */ }
-    const look = async () => {
-      if (mine !== watching) return;
-      let codes = [];
-      try { if (video.readyState >= 2) codes = await found.value.detect(video); } catch (err) { codes = []; }
-      if (mine !== watching) return;
-      if (codes.length) {
-        closeCamera();
-        handleScan(codes[0].rawValue);
-        return;
-      }
-      setTimeout(look, 200);
-    };
-    look();
+    cam.open();
   }
   const cameraButton = $("lk-camera-btn");
   cameraButton.addEventListener("click", openCamera);
-  hasCamera().then((yes) => { cameraButton.hidden = !yes; });
-  window.addEventListener("pagehide", closeCamera);
+  cam.available().then((yes) => { cameraButton.hidden = !yes; });
 
   // a picture instead of the camera (the browser test: the decoder without a camera)
   window.kioskLookup = Object.freeze({
     async scanImage(blob) {
-      const found = await getDetector();
+      const found = await window.kioskScan.detector(cfg.detectorJs, cfg.detectorWasm);
       const codes = await found.detect(await createImageBitmap(blob));
       const raw = codes.length ? codes[0].rawValue : "";
       handleScan(raw);

@@ -10,7 +10,7 @@
   const root = document.getElementById("hall");
   const ds = root.dataset;
   const t = { paused: ds.tPaused, closed: ds.tClosed, counter: ds.tCounter, recall: ds.tRecall,
-    sentence: ds.tSentence, greeting: ds.tGreeting,
+    sentence: ds.tSentence, greeting: ds.tGreeting, booked: ds.tBooked, bookedTitle: ds.tBookedTitle,
     outcome: { missed: ds.tMissed, transferred: ds.tTransferred, parked: ds.tParked } };
   const $ = (id) => document.getElementById(id);
   const unit = D.params.get("unit") || undefined;
@@ -32,6 +32,15 @@
     return { text: c.serving ? c.serving.label : "", cls: "" };
   }
 
+  // a small badge on a number checked in for a booking (lịch hẹn)
+  function bookedBadge(node, booked) {
+    if (!booked) return node;
+    const badge = D.el("span", "booked-badge", t.booked);
+    badge.title = t.bookedTitle;
+    node.append(badge);
+    return node;
+  }
+
   function renderCounters() {
     const rows = $("rows");
     const list = [...counters.values()].sort((a, b) => a.number - b.number);
@@ -43,7 +52,7 @@
       if (c.id === latestCounterId) row.classList.add("is-latest");
       if (c.id === flash.counterId && Date.now() < flash.until) row.classList.add("flash");
       row.append(D.el("span", "c-num", c.number), D.el("span", "c-name", c.name || ""),
-        D.el("span", "c-label", status.text),
+        bookedBadge(D.el("span", "c-label", status.text), !status.cls && c.serving && c.serving.booked),
         D.el("span", "c-field", c.state !== "closed" && c.serving ? c.serving.service || "" : ""));
       return row;
     }));
@@ -58,7 +67,8 @@
       const where = call.counter ? `${t.counter} ${call.counter.number}` : "";
       const word = t.outcome[call.outcome] || "";
       if (word) li.classList.add(`is-${call.outcome}`);
-      li.append(D.el("span", "r-label", call.ticket.label), D.el("span", "r-counter", where),
+      li.append(bookedBadge(D.el("span", "r-label", call.ticket.label), call.ticket.booked),
+        D.el("span", "r-counter", where),
         D.el("span", "r-outcome", word), D.el("span", "r-time", call.at ? clock.hhmm(call.at) : ""));
       return li;
     }));
@@ -135,6 +145,8 @@
   function setBanner(call, text) {
     const banner = $("called");
     $("called-label").textContent = call.ticket.label;
+    $("called-booked").hidden = !call.ticket.booked;
+    $("called-booked").textContent = t.booked;
     $("called-counter").textContent = `${t.counter} ${call.counter.number}`;
     $("called-recall").hidden = !call.recall;
     shown = { ticketId: call.ticket.id, counterId: call.counter.id,
@@ -230,7 +242,7 @@
     if (c) {
       c.state = "open";
       c.serving = { id: ev.ticket.id, label: ev.ticket.label, service: ev.ticket.service,
-        service_id: ev.ticket.service_id, state: "called" };
+        service_id: ev.ticket.service_id, state: "called", booked: !!ev.ticket.booked };
       renderCounters();
     }
     if (ev.waiting) applyWaiting(ev.waiting); // a call's count: no queue.changed follows
