@@ -91,6 +91,9 @@ def purge(session: Session, now: dt.datetime, *, unit: Unit | None = None,
             continue
         for dossier in due:
             erase(dossier, now)
+        from onestop.notify.engine import erase_dossiers  # their message addresses go too
+
+        erase_dossiers(session, [d.id for d in due], now)
         audit.record(session, action="purge", entity="dossier", entity_id=f"{len(due)} dossiers",
                      unit_id=one.id, actor_name="onestop privacy purge", at=now,
                      after={"codes": [d.code for d in due][:500],

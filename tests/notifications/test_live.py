@@ -67,7 +67,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, gateway: Gateway,
     engine.dispose()
     refused = f"http://127.0.0.1:{free_port()}/zns"  # nothing listens there
     env = {"ONESTOP_SMS_URL": gateway.url + "/sms", "ONESTOP_SMS_TOKEN": "t",
-           "ONESTOP_ZNS_URL": refused, "ONESTOP_ZNS_TOKEN": "z", "ONESTOP_ZNS_TEMPLATES": "ticket.transferred=9",
+           "ONESTOP_ZNS_URL": refused, "ONESTOP_ZNS_TOKEN": "z",
+           "ONESTOP_ZNS_TEMPLATES": "ticket.transferred=9",
            "ONESTOP_NOTIFY_POLL_S": "1", "ONESTOP_NOTIFY_BACKOFF_S": "1", "ONESTOP_NOTIFY_TIMEOUT_S": "5"}
     with demo_server(data_dir, **env) as base:
         yield base, data_dir
@@ -79,6 +80,10 @@ def clerk(base: str) -> dict[str, str]:
     auth = {"Authorization": f"Bearer {token}"}
     requests.post(f"{base}/api/v1/counters/1/open", headers=auth, timeout=5)
     return auth
+
+
+def issue(base: str, auth: dict[str, str], service: int) -> requests.Response:
+    return requests.post(f"{base}/api/v1/tickets", json={"service_id": service}, headers=auth, timeout=5)
 
 
 def drain(base: str, auth: dict[str, str]) -> None:
@@ -108,7 +113,7 @@ def test_kiosk_keypad_then_near_and_called_from_the_servers_loop(server, browser
     drain(base, auth)
     service = field_id(base)
     for _ in range(4):  # four people before the citizen
-        assert requests.post(f"{base}/api/v1/tickets", json={"service_id": service}, headers=auth, timeout=5).ok
+        assert issue(base, auth, service).ok
     context = browser.new_context(viewport=KIOSK)
     page = context.new_page()
     page.goto(f"{base}/kiosk/pair")
@@ -186,12 +191,13 @@ def test_a_bad_gateway_never_delays_the_hall(server, gateway, mode):
     auth = clerk(base)
     drain(base, auth)
     service = field_id(base)
-    ticket = requests.post(f"{base}/api/v1/tickets", json={"service_id": service}, headers=auth, timeout=5).json()
+    ticket = issue(base, auth, service).json()
     page = f"{base}/t/{ticket['id']}?k={ticket_token(SECRET, ticket['id'])}"
     gateway.modes["/sms"] = "ok" if mode == "refused" else mode
     seen = len(gateway.requests)
     body = {"k": ticket_token(SECRET, ticket["id"]), "phone": PHONE}
-    assert requests.post(f"{base}/api/v1/tickets/{ticket['id']}/notify", json=body, timeout=5).status_code == 201
+    assert requests.post(f"{base}/api/v1/tickets/{ticket['id']}/notify", json=body,
+                         timeout=5).status_code == 201
     if mode == "refused":  # a transfer goes by ZNS first, whose address refuses TCP, then SMS
         requests.post(f"{base}/api/v1/tickets", json={"service_id": service}, headers=auth, timeout=5)
         assert requests.post(f"{base}/api/v1/counters/1/call-next", headers=auth, timeout=5).ok
