@@ -133,6 +133,16 @@ def _returns(report: dict[str, Any], clerks: dict[int, str]) -> dict[str, Any] |
     return {**returns, "by_clerk": sorted(rows, key=lambda r: vi_key(str(r["name"])))}
 
 
+def _bookings(report: dict[str, Any], services: dict[int, str]) -> dict[str, Any] | None:
+    """Bookings and numbers from a phone, each field and day row with the field's name."""
+    bookings = report.get("bookings")
+    if bookings is None:
+        return None
+    daily = [{**row, "name": services.get(int(row["service_id"]), f"#{row['service_id']}")}
+             for row in bookings["daily"]]
+    return {**bookings, "daily": daily}
+
+
 def _rows(report: dict[str, Any], dim: str, labels: dict[int, str]) -> list[dict[str, Any]]:
     rows = [{"id": int(key), "name": labels.get(int(key), f"#{key}"), **values}
             for key, values in report["breakdown"][dim].items()]
@@ -147,12 +157,18 @@ def _rows(report: dict[str, Any], dim: str, labels: dict[int, str]) -> list[dict
         "minutes; service level (share of waits within the unit's target_wait_minutes); ratings by "
         "level and satisfaction rate; dossiers received, finished early / on time / late, overdue, "
         "apologies; results returned (in total and per clerk: returned, mean_days and median_days "
-        "from ready to returned). Computed from the event trails; see docs/reports.md.",
+        "from ready to returned); bookings (made, booked, checked_in, no_show, cancelled on their "
+        "slot's day, by_channel, remote_tickets, daily rows per field) and waits_by_arrival "
+        "(booked, walk_in, remote: count, avg and p90 minutes from issue to first call; a booked "
+        "citizen's from the slot's start or the check-in, whichever is later). Computed from the "
+        "event trails; see docs/reports.md.",
         responses=[200, 401, 403, 404, 422])
 def report_summary(query: ReportQuery) -> dict[str, Any]:
     unit = resolve_unit()
     report = compute(unit, query)
-    return {**_summary(report), "returns": _returns(report, names(unit)["clerk"])}
+    labels = names(unit)
+    return {**_summary(report), "returns": _returns(report, labels["clerk"]),
+            "bookings": _bookings(report, labels["service"]), "waits_by_arrival": report["waits_by_arrival"]}
 
 
 @bp.get("/reports/breakdown")
@@ -188,6 +204,7 @@ def report_data(query: ReportQuery) -> dict[str, Any]:
     labels = names(unit)
     report["breakdown"] = {dim: _rows(report, dim, labels[dim]) for dim in figures.DIMENSIONS}
     report["returns"] = _returns(report, labels["clerk"])
+    report["bookings"] = _bookings(report, labels["service"])
     report["level_labels"] = level_labels(unit)
     report["level_order"] = exports.level_order()  # best to worst, then "not rated"
     report["ratings"]["by_level"] = exports.ordered_levels(report["ratings"]["by_level"])

@@ -25,6 +25,7 @@ ENTITY_LABELS: dict[str, Any] = {
     "procedure": _l("Thủ tục hành chính"), "unit_day": _l("Ngày nghỉ / ngày làm bù"),
     "webhook": _l("Webhook"), "dossier": _l("Hồ sơ"), "book": _l("Sổ theo dõi hồ sơ"),
     "person": _l("Dữ liệu cá nhân của người nộp hồ sơ"),
+    "booking": _l("Lịch hẹn"),
 }
 ACTION_LABELS: dict[str, Any] = {
     "create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xoá"), "disable": _l("Khoá"),
@@ -33,6 +34,7 @@ ACTION_LABELS: dict[str, Any] = {
     "read": _l("Xem"), "login": _l("Đăng nhập"), "lock": _l("Khoá đăng nhập"),
     "export": _l("Xuất dữ liệu"), "purge": _l("Xoá theo thời hạn lưu trữ"),
     "unlock": _l("Gỡ khoá đăng nhập"),
+    "cancel": _l("Huỷ"),
 }
 
 

@@ -73,6 +73,11 @@ DOSSIER_ROWS = (("received", N_("Hồ sơ tiếp nhận")), ("finished", N_("H�
                 ("early", N_("Trước hạn")), ("on_time", N_("Đúng hạn")), ("late", N_("Trễ hạn")),
                 ("on_time_rate", N_("Tỷ lệ đúng hạn")), ("overdue", N_("Đang quá hạn")),
                 ("apologies", N_("Phiếu xin lỗi đã phát hành")))
+BOOKING_COLUMNS = (Column(N_("Đặt lịch hẹn"), "made"), Column(N_("Đã đến"), "checked_in"),
+                   Column(N_("Không đến"), "no_show"), Column(N_("Đã huỷ"), "cancelled"),
+                   Column(N_("Lấy số trực tuyến"), "remote_tickets"))
+ARRIVAL_ROWS = (("booked", N_("Công dân đặt lịch hẹn")), ("walk_in", N_("Công dân đến trực tiếp")),
+                ("remote", N_("Công dân lấy số trực tuyến")))
 WEEKDAYS = (N_("Thứ Hai"), N_("Thứ Ba"), N_("Thứ Tư"), N_("Thứ Năm"), N_("Thứ Sáu"),
             N_("Thứ Bảy"), N_("Chủ nhật"))
 
@@ -119,11 +124,38 @@ def tables(report: dict[str, Any], names: dict[str, dict[int, str]], level_label
         out.append(Table(t(N_("Hồ sơ")), [Column(t(N_("Chỉ tiêu")), "name", "text"),
                                           Column(t(N_("Số lượng")), "n", "mixed")],
                          [[t(label), dossiers.get(key)] for key, label in DOSSIER_ROWS]))
+    out += _booking_tables(report, names, t)
     heat_cols = [Column(t(N_("Ngày")), "day", "text"),
                  *(Column(f"{h}h", str(h)) for h in range(24))]
     out.append(Table(t(N_("Số phiếu cấp theo giờ")), heat_cols,
                      [[t(day), *report["heatmap"][i]] for i, day in enumerate(WEEKDAYS)]))
     return out
+
+
+def _booking_tables(report: dict[str, Any], names: dict[str, dict[int, str]], t: Translate) -> list[Table]:
+    """Bookings and numbers from a phone per day and field, then the waits by arrival."""
+    out = []
+    bookings = report.get("bookings")
+    if bookings is not None:
+        fields = names.get("service", {})
+        rows = [[_dmy(row["date"]), fields.get(int(row["service_id"]), f"#{row['service_id']}"),
+                 *(row.get(c.key) for c in BOOKING_COLUMNS)] for row in bookings["daily"]]
+        out.append(Table(t(N_("Lịch hẹn, lấy số trực tuyến")),
+                         [Column(t(N_("Ngày")), "date", "text"), Column(t(N_("Lĩnh vực")), "name", "text"),
+                          *(Column(t(c.label), c.key, c.kind) for c in BOOKING_COLUMNS)], rows))
+    waits = report.get("waits_by_arrival") or {}
+    out.append(Table(t(N_("Thời gian chờ theo cách đến")),
+                     [Column(t(N_("Cách đến")), "name", "text"), Column(t(N_("Số lượt gọi")), "count"),
+                      Column(t(N_("Chờ TB (phút)")), "avg_wait_minutes", "minutes"),
+                      Column(t(N_("Chờ P90 (phút)")), "p90_wait_minutes", "minutes")],
+                     [[t(label), *(waits.get(key, {}).get(k) for k in ("count", "avg_wait_minutes",
+                                                                      "p90_wait_minutes"))]
+                      for key, label in ARRIVAL_ROWS]))
+    return out
+
+
+def _dmy(iso: str) -> str:
+    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
 
 
 def _values(figures: dict[str, Any]) -> list[Any]:

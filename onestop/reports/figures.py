@@ -11,6 +11,9 @@ Definitions (docs/reports.md has the long form):
 * service: from the start of service (``start``; without one, the call) to ``finish``.
 * p90: nearest rank (the value at position ceil(0.9 n) of the sorted samples).
 * service level: the share of waits not longer than the unit's ``target_wait_minutes``.
+* bookings: counted on their slot's day (made = every booking, then by state); numbers from
+  a phone: tickets of source ``remote``. Waits by arrival: issue to first call; a booked
+  citizen's from the slot's start or the check-in, whichever is later (``arrival_waits``).
 """
 
 from __future__ import annotations
@@ -133,6 +136,8 @@ class TicketFigures:
     daily: dict[dt.date, list[int]]  # date -> [issued, served]
     arrivals: dict[int, dict[int, int]]  # service -> local hour -> tickets issued
     service_days: dict[int, set[dt.date]]  # service -> business dates with tickets issued
+    # ticket -> (seconds from its issue to its first call, the field) for the waits by arrival
+    first_waits: dict[int, tuple[float, int]] = field(default_factory=dict)
 
 
 def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> TicketFigures:
@@ -144,12 +149,15 @@ def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> 
     daily: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     arrivals: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     service_days: dict[int, set[dt.date]] = defaultdict(set)
+    first_waits: dict[int, tuple[float, int]] = {}
     by_service, by_counter, by_clerk = by["service"], by["counter"], by["clerk"]
     for (kind, ticket_id, service_id, counter_id, clerk_id, ts, service_s,
          wait_s, wait_service, wait_counter, wait_clerk) in rows:
         if wait_s is not None and _passes(filters, wait_service, wait_counter, wait_clerk):
             _credit(total, by_service, by_counter, by_clerk, "wait", ticket_id,
                     wait_service, wait_counter, wait_clerk, wait_s)
+            if kind == "issue":
+                first_waits[ticket_id] = (float(wait_s), wait_service)
         if kind == "requeue" or not _passes(filters, service_id, counter_id, clerk_id):
             continue
         _credit(total, by_service, by_counter, by_clerk, kind, ticket_id,
@@ -161,7 +169,7 @@ def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> 
                 heat[weekday][hour] += 1
                 arrivals[service_id][hour] += 1
                 service_days[service_id].add(day)
-    return TicketFigures(total, by, heat, dict(daily), arrivals, service_days)
+    return TicketFigures(total, by, heat, dict(daily), arrivals, service_days, first_waits)
 
 
 def _credit(total: Group, by_service: dict[int, Group], by_counter: dict[int, Group],
@@ -253,6 +261,62 @@ def returns_figures(rows: Iterable[Any], filters: Filters) -> dict[str, Any] | N
     return {**_days(total), "by_clerk": [{"id": clerk, **_days(days)} for clerk, days in by_clerk.items()]}
 
 
+BOOKING_STATES = ("booked", "checked_in", "no_show", "cancelled")
+ARRIVALS = ("booked", "walk_in", "remote")
+
+
+def _wait_stats(waits: list[float]) -> dict[str, Any]:
+    return {"count": len(waits),
+            "avg_wait_minutes": _minutes(sum(waits) / len(waits)) if waits else None,
+            "p90_wait_minutes": _minutes(percentile(waits, 0.9))}
+
+
+def arrival_waits(first_waits: dict[int, tuple[float, int]], arrivals: Iterable[Any]) -> dict[str, Any]:
+    """The wait from issue to first call of booked, walk-in and phone citizens.
+
+    A booked citizen's wait starts at the slot's start or at the check-in (the ticket's
+    issue), whichever is later: one who checks in 15 minutes early waits for their own time,
+    not for the office. Walk-ins are every ticket neither from a booking nor from a phone
+    (kiosk, counter, reception, API)."""
+    kinds: dict[int, tuple[str, float]] = {}
+    for ticket_id, source, _service, _day, issued, slot_start in arrivals:
+        early = max(0.0, float(slot_start) - float(issued)) if source == "booking" and slot_start else 0.0
+        kinds[ticket_id] = ("booked" if source == "booking" else "remote", early)
+    waits: dict[str, list[float]] = {kind: [] for kind in ARRIVALS}
+    for ticket_id, (wait, _service) in first_waits.items():
+        kind, early = kinds.get(ticket_id, ("walk_in", 0.0))
+        waits[kind].append(max(0.0, wait - early))
+    return {kind: _wait_stats(values) for kind, values in waits.items()}
+
+
+def booking_figures(bookings: Iterable[Any], arrivals: Iterable[Any], clock: LocalClock,
+                    filters: Filters) -> dict[str, Any] | None:
+    """Bookings per state (made = all of them, on their slot's day), by channel, and numbers
+    taken from a phone; per field and day too. None under a counter or clerk filter (a
+    booking belongs to a field only)."""
+    if filters.counter_id or filters.clerk_id:
+        return None
+    blank = {"made": 0, **dict.fromkeys(BOOKING_STATES, 0), "remote_tickets": 0}
+    total = dict(blank)
+    channels: dict[str, int] = defaultdict(int)
+    rows: dict[tuple[dt.date, int], dict[str, int]] = defaultdict(lambda: dict(blank))
+    for service_id, state, channel, start in bookings:
+        if filters.service_id and service_id != filters.service_id:
+            continue
+        day = clock.parts(float(start))[0]
+        for target in (total, rows[(day, service_id)]):
+            target["made"] += 1
+            target[state] = target.get(state, 0) + 1
+        channels[channel] += 1
+    for _ticket, source, service_id, day, _issued, _slot in arrivals:
+        if source == "remote" and not (filters.service_id and service_id != filters.service_id):
+            total["remote_tickets"] += 1
+            rows[(day, service_id)]["remote_tickets"] += 1
+    daily = [{"date": day.isoformat(), "service_id": service_id, **values}
+             for (day, service_id), values in sorted(rows.items())]
+    return {**total, "by_channel": dict(channels), "daily": daily}
+
+
 def _issued_only_by_field(dim: str, values: dict[str, Any]) -> dict[str, Any]:
     if dim != "service":
         values["issued"] = None  # a ticket is issued to a field, not to a counter or clerk
@@ -269,6 +333,7 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
     cutoff = min(end, now)
     dossiers = dossier_figures(queries.dossier_events(conn, unit.id, start, end),
                                queries.dossiers_overdue(conn, unit.id, cutoff), unit, cutoff, filters)
+    arrivals = queries.arrival_tickets(conn, unit.id, period)
     target = float(unit.setting("target_wait_minutes"))
     summary = tickets.total.figures(target * 60)
     if filters.counter_id or filters.clerk_id:
@@ -287,4 +352,7 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
         "ratings": ratings,
         "dossiers": dossiers,
         "returns": returns_figures(queries.returned_results(conn, unit.id, start, end), filters),
+        "bookings": booking_figures(queries.booking_rows(conn, unit.id, start, end), arrivals, clock,
+                                    filters),
+        "waits_by_arrival": arrival_waits(tickets.first_waits, arrivals),
     }

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, create_engine, event, text
+from sqlalchemy import Date, Integer, String, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
@@ -198,3 +198,25 @@ def counter_events(conn: Connection, unit_id: int, end: dt.datetime) -> list[Any
                "ORDER BY e.counter_id, e.at, e.id"
                ).columns(counter_id=Integer(), at=UTCDateTime(), to_state=String())
     return list(conn.execute(sql, _range(conn, unit_id, end, end)))
+
+
+def booking_rows(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> list[Any]:
+    """``(service_id, state, channel, start)`` of the unit's bookings whose slot starts in
+    ``[start, end)`` (UTC), ``start`` as Unix time: every booking counts on its slot's day."""
+    sql = text(f"SELECT service_id, state, channel, {epoch(conn, 'start')} FROM bookings "
+               "WHERE unit_id = :unit AND start >= :t0 AND start < :t1"
+               ).columns(service_id=Integer(), state=String(), channel=String())
+    return list(conn.execute(sql, _range(conn, unit_id, start, end)))
+
+
+def arrival_tickets(conn: Connection, unit_id: int, period: Period) -> list[Any]:
+    """``(ticket_id, source, service_id, business_date, issued, slot_start)`` of the unit's
+    tickets of ``period`` that came from a booking's check-in or from a phone (few rows
+    beside the walk-ins); times as Unix time, ``slot_start`` None but for a booking."""
+    sql = text(
+        f"SELECT t.id, t.source, t.issued_service_id, t.business_date, {epoch(conn, 't.issued_at')}, "
+        f"{epoch(conn, 'b.start')} FROM tickets t LEFT JOIN bookings b ON b.ticket_id = t.id "
+        "WHERE t.unit_id = :unit AND t.business_date >= :d0 AND t.business_date <= :d1 "
+        "AND t.source IN ('booking', 'remote')"
+    ).columns(id=Integer(), source=String(), issued_service_id=Integer(), business_date=Date())
+    return list(conn.execute(sql, {"unit": unit_id, "d0": period.start, "d1": period.end}))

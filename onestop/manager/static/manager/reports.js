@@ -134,6 +134,31 @@
     M.setText("ret-median", r ? M.num(r.median_days, 1) : "—");
   }
 
+  // bookings and numbers from a phone per day and field; waits of booked, walk-in and phone citizens
+  function bookings(b, waits) {
+    var body = document.getElementById("bookings-table");
+    body.textContent = "";
+    (b ? b.daily : []).forEach(function (row) {
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-date", row.date);
+      tr.setAttribute("data-service", row.service_id);
+      M.cell(tr, M.showDate(row.date));
+      M.cell(tr, row.name);
+      [row.made, row.checked_in, row.no_show, row.cancelled, row.remote_tickets]
+        .forEach(function (v) { M.cell(tr, M.num(v), "num"); });
+      body.appendChild(tr);
+    });
+    ["made", "checked_in", "no_show", "cancelled", "remote_tickets"].forEach(function (key) {
+      M.setText("bk-" + key, b ? M.num(b[key]) : "—");
+    });
+    ["booked", "walk_in", "remote"].forEach(function (kind) {
+      var w = waits ? waits[kind] : null;
+      M.setText("wa-" + kind + "-count", w ? M.num(w.count) : "—");
+      M.setText("wa-" + kind + "-avg", w ? M.num(w.avg_wait_minutes, 1) : "—");
+      M.setText("wa-" + kind + "-p90", w ? M.num(w.p90_wait_minutes, 1) : "—");
+    });
+  }
+
   function chart(id, config) {
     if (!window.Chart) { return; }
     if (charts[id]) { charts[id].destroy(); }
@@ -181,6 +206,7 @@
       ratingsTable(r);
       dossiers(r.dossiers);
       returns(r.returns);
+      bookings(r.bookings, r.waits_by_arrival);
       drawCharts(r);
       return r.period;
     });
