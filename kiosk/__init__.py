@@ -23,4 +23,4 @@ from flask import Blueprint
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kiosk/static")
 
-from kiosk import booking, catalogue, lookup, pages, ticket_page  # noqa: E402,F401
+from kiosk import booking, booking_pages, catalogue, lookup, pages, ticket_page  # noqa: E402,F401
