@@ -611,9 +611,17 @@ def demo(host: str, port: int, data_dir: str | None, always_open: bool, history_
         unit_name = unit.name
         devices = demo_data.register_devices(session, unit, now=utcnow())
         history = demo_data.seed_history(session, unit, weeks=history_weeks, now=utcnow())
+        bookings = demo_data.seed_bookings(session, unit, now=utcnow())
     base = f"http://{host}:{port}"
     public = os.environ.get("ONESTOP_PUBLIC_BASE_URL") or base
     _print_demo(base, unit_name, always_open, devices, public)
+    if bookings:  # check in at the kiosk: "Tôi đã đặt lịch hẹn", the code and the phone's digits
+        click.echo("Lịch hẹn hôm nay / today's bookings (Tư pháp – Hộ tịch), "
+                   "mã / code + 4 số cuối / last 4:
+"
+                   + "
+".join(f"  {b.time}  {b.code}  {b.last4}" for b in bookings))
+        sys.stdout.flush()
     if history.tickets:
         click.echo(f"Lịch sử demo / demo history: {history.days} ngày làm việc / working days, "
                    f"{history.tickets} phiếu / tickets, {history.dossiers} hồ sơ / dossiers "
@@ -627,6 +635,9 @@ DEMO_PAGES = [
     ("Ki-ốt lấy số / kiosk", "/kiosk/"),
     ("Tra cứu thủ tục / catalogue", "/kiosk/procedures"),
     ("Tra cứu hồ sơ / lookup", "/kiosk/lookup"),
+    ("Nhận số theo lịch hẹn / booking check-in", "/kiosk/booking"),
+    ("Đặt lịch hẹn / book a time", "/book/"),
+    ("Lấy số trên điện thoại / number from a phone", "/q/"),
     ("Tra cứu trên điện thoại / phone lookup", "/lookup/"),
     ("Màn hình gọi số / display", "/display/"),
     ("Màn hình quầy / counter display", "/display/counter/1"),

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 DEMO_PASSWORD = "demo"
 UNIT_CODE = "H56.12.3"
+# every demo field takes bookings (onestop/bookings/settings.py), and numbers from the phone
+# are allowed: both can be tried at once (issue 20)
+BOOKING = {"slot_minutes": 15, "per_slot": 2}
+UNIT_SETTINGS = {"remote_tickets": True}
 MWF, TT, WEEK = [1, 3, 5], [2, 4], [1, 2, 3, 4, 5]
 WINDOWS = [["07:30", "11:30"], ["13:30", "17:00"]]
 
@@ -90,7 +94,7 @@ def load(session: Session) -> Unit:
         return unit
     unit = Unit(code=UNIT_CODE, name="Trung tâm Phục vụ hành chính công xã Hòa Bình",
                 address="Số 1 đường Trần Hưng Đạo, xã Hòa Bình, tỉnh Mẫu",
-                timezone="Asia/Ho_Chi_Minh", settings={})
+                timezone="Asia/Ho_Chi_Minh", settings=dict(UNIT_SETTINGS))
     session.add(unit)
     session.flush()
     services = _services(session, unit)
@@ -106,7 +110,7 @@ def _services(session: Session, unit: Unit) -> dict[str, Service]:
     for order, (code, name, name_en, prefix, days, zone) in enumerate(FIELDS):
         svc = Service(unit_id=unit.id, code=code, name=name, name_en=name_en, prefix=prefix,
                       weekdays=list(days), windows=[list(w) for w in WINDOWS], cutoff_minutes=15,
-                      daily_cap=300, zone=zone, sort_order=order)
+                      daily_cap=300, zone=zone, sort_order=order, booking=dict(BOOKING))
         session.add(svc)
         out[code] = svc
     session.flush()
@@ -186,6 +190,50 @@ def register_devices(session: Session, unit: Unit, *, now: dt.datetime) -> list[
             code = accounts_engine.new_pairing_code(session, device, now=now)
         out.append(DemoDevice(kind=kind, name=name, code=code, pair_path=pair_path))
     return out
+
+
+# today's demo bookings (lịch hẹn) in Tư pháp – Hộ tịch: minutes after the demo starts
+# (check in at once at the kiosk, or a little later), and one in two hours (too early)
+BOOKING_OFFSETS = (0, 15, 30, 120)
+BOOKING_PEOPLE = (("Nguyễn Văn Hùng", "+84912345601"), ("Trần Thị Hoa", "+84912345602"),
+                  ("Lê Minh Tuấn", "+84912345603"), ("Phạm Thị Thu", "+84912345604"))
+
+
+@dataclass(frozen=True)
+class DemoBooking:
+    code: str
+    time: str  # the slot's local start, HH:MM
+    last4: str  # the phone's last four digits, typed at the kiosk with the code
+
+
+def seed_bookings(session: Session, unit: Unit, *, now: dt.datetime) -> list[DemoBooking]:
+    """A few bookings for today, so that the kiosk's check-in can be tried at once. Idempotent:
+    a day that has bookings already gets none more (the ones there are listed)."""
+    from onestop.bookings.engine import new_code
+    from onestop.bookings.models import Booking
+
+    service = session.scalar(select(Service).where(Service.unit_id == unit.id, Service.code == FIELDS[0][0]))
+    assert service is not None
+    slot = dt.timedelta(minutes=int((service.booking or BOOKING)["slot_minutes"]))
+    local = unit.local(now)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # the first starts within the last five minutes: inside the check-in's tolerance at once
+    five = dt.timedelta(minutes=5)
+    first = day_start + five * ((local - day_start) // five)
+    day = (day_start.astimezone(dt.UTC), (day_start + dt.timedelta(days=1)).astimezone(dt.UTC))
+    held = list(session.scalars(select(Booking).where(
+        Booking.unit_id == unit.id, Booking.start >= day[0], Booking.start < day[1]).order_by(Booking.start)))
+    if not held:
+        for minutes, (name, phone) in zip(BOOKING_OFFSETS, BOOKING_PEOPLE, strict=True):
+            start = (first + dt.timedelta(minutes=minutes)).astimezone(dt.UTC)
+            if start >= day[1]:
+                continue  # late in the evening: no slot after midnight
+            booking = Booking(unit_id=unit.id, service_id=service.id, code=new_code(session), start=start,
+                              end=start + slot, phone=phone, name=name, channel="staff", created_at=now)
+            session.add(booking)
+            session.flush()
+            held.append(booking)
+    return [DemoBooking(code=b.code, time=f"{unit.local(b.start):%H:%M}", last4=b.phone[-4:]) for b in held]
 
 
 def loopback_warning(public_base_url: str) -> str:
