@@ -32,11 +32,12 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'onestop.sqlite3'}"
 
 
-def prepare_centre(data_dir: Path) -> dict[str, Any]:
+def prepare_centre(data_dir: Path, url: str | None = None) -> dict[str, Any]:
     """Migrate, load the demo, lift daily caps, let every counter serve every field.
 
     Returns ``{"kiosk_token": ..., "counters": {number: id}}``. A kiosk device issues the
-    tickets (the lobby's path); clerks clerk1..clerk8 call at counters 1..8.
+    tickets (the lobby's path); clerks clerk1..clerk8 call at counters 1..8. ``url``: the
+    database (default: a SQLite file in ``data_dir``).
     """
     from sqlalchemy import delete, select
     from sqlalchemy.orm import Session
@@ -47,7 +48,7 @@ def prepare_centre(data_dir: Path) -> dict[str, Any]:
     from onestop.migrate import upgrade
     from onestop.queueing.models import Counter, CounterService, Service
 
-    url = sqlite_url(data_dir)
+    url = url or sqlite_url(data_dir)
     upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:
@@ -69,25 +70,30 @@ def prepare_centre(data_dir: Path) -> dict[str, Any]:
     return out
 
 
-def server_env(data_dir: Path) -> dict[str, str]:
+def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The server's environment; ``extra``: more ``ONESTOP_*`` settings (a database URL,
+    a message queue) given without the prefix: ``server_env(d, DATABASE_URL=url)``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONESTOP_")}
     env.update(ONESTOP_DATA_DIR=str(data_dir), ONESTOP_SECRET_KEY=secrets.token_hex(32),
                ONESTOP_ALWAYS_OPEN="1", ONESTOP_LOGIN_RATE_LIMIT="1000 per minute",
                ONESTOP_TICKET_RATE_LIMIT="1000000 per minute")
+    env.update({f"ONESTOP_{k}": v for k, v in extra.items()})
     return env
 
 
 class Server:
-    """``onestop serve`` in its own process group; stopped for sure on exit."""
+    """``onestop serve`` in its own process group; stopped for sure on exit. ``extra``:
+    more settings for ``server_env`` (``DATABASE_URL``, ``MESSAGE_QUEUE_URL``...)."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, **extra: str) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
         self.base = f"http://127.0.0.1:{port}"
         self.port = port
         self.log_path = data_dir / "server.log"
         self._log: IO[str] = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [ONESTOP, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=server_env(data_dir), stdout=self._log, stderr=subprocess.STDOUT,
+            env=server_env(data_dir, **extra), stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)
 
     def wait_healthy(self, timeout: float = 20.0) -> None:

@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from bench.common import (
     latency_summary,
     machine_info,
     prepare_centre,
+    sqlite_url,
     write_json,
 )
 from bench.profile_report import summarise
@@ -75,15 +75,23 @@ def _throughput(rows: list[dict[str, Any]], done: int) -> tuple[float, float]:
     return elapsed, (done / elapsed if elapsed > 0 else 0.0)
 
 
-def _db(data_dir: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{data_dir / 'onestop.sqlite3'}?mode=ro", uri=True, timeout=30)
+def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` read back from the bench's database (SQLite or PostgreSQL)."""
+    from sqlalchemy import text
+
+    from onestop.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
 
 
-def check_numbering(data_dir: Path, answered: list[tuple[int, int, int]]) -> dict[str, Any]:
+def check_numbering(url: str, answered: list[tuple[int, int, int]]) -> dict[str, Any]:
     """Duplicates and gaps per (field, business date), read back from the database."""
-    with _db(data_dir) as conn:
-        rows = conn.execute(
-            "SELECT issued_service_id, business_date, number, id FROM tickets").fetchall()
+    rows = _rows(url, "SELECT issued_service_id, business_date, number, id FROM tickets")
     numbers: dict[tuple[int, str], list[int]] = {}
     for service_id, day, number, _id in rows:
         numbers.setdefault((service_id, day), []).append(number)
@@ -97,13 +105,11 @@ def check_numbering(data_dir: Path, answered: list[tuple[int, int, int]]) -> dic
             "fields": len(numbers)}
 
 
-def check_calls(data_dir: Path, answered: list[int]) -> dict[str, Any]:
+def check_calls(url: str, answered: list[int]) -> dict[str, Any]:
     """Each ticket called once: from the answers and from the TicketEvent audit trail."""
-    with _db(data_dir) as conn:
-        per_ticket = conn.execute(
-            "SELECT ticket_id, COUNT(*) FROM ticket_events WHERE action = 'call' "
-            "GROUP BY ticket_id").fetchall()
-        waiting = conn.execute("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'").fetchone()
+    per_ticket = _rows(url, "SELECT ticket_id, COUNT(*) FROM ticket_events WHERE action = 'call' "
+                            "GROUP BY ticket_id")
+    waiting = _rows(url, "SELECT COUNT(*) FROM tickets WHERE state = 'waiting'")[0]
     twice_db = sum(1 for _tid, n in per_ticket if n > 1)
     twice_answers = sum(1 for n in Tally(answered).values() if n > 1)
     return {"called_twice": max(twice_db, twice_answers), "called_twice_in_events": twice_db,
@@ -111,11 +117,18 @@ def check_calls(data_dir: Path, answered: list[int]) -> dict[str, Any]:
             "left_waiting": int(waiting[0])}
 
 
-def bench_issue(server: Server, data_dir: Path, token: str, services: list[int],
+def _servers(server: Server | list[Server]) -> list[Server]:
+    return server if isinstance(server, list) else [server]
+
+
+def bench_issue(server: Server | list[Server], url: str, token: str, services: list[int],
                 clients: int, tickets: int, warmup: int, profile: bool) -> dict[str, Any]:
+    """``server``: one, or several instances of one database (client i on instance i % n)."""
+    servers = _servers(server)
     per_client = tickets // clients
-    rows = [(server.port, token, services, per_client, warmup // clients)] * clients
-    with Phase(server, "issue_http", profile) as phase:
+    rows = [(servers[i % len(servers)].port, token, services, per_client, warmup // clients)
+            for i in range(clients)]
+    with Phase(servers, "issue_http", profile) as phase:
         out = _race(load.issue_worker, rows)
     answered = [tuple(t) for r in out for t in r["tickets"] + r["warmup_tickets"]]
     warm = sum(len(r["warmup_tickets"]) for r in out)
@@ -124,7 +137,7 @@ def bench_issue(server: Server, data_dir: Path, token: str, services: list[int],
     errors: Tally[str] = Tally()
     for r in out:
         errors.update(r["errors"])
-    checks = check_numbering(data_dir, answered)  # type: ignore[arg-type]
+    checks = check_numbering(url, answered)  # type: ignore[arg-type]
     return {"name": "issue_http", "what": "POST /api/v1/tickets, kiosk token, keep-alive",
             "clients": clients, "requests": done + sum(errors.values()), "ok": done,
             "errors": dict(errors), "warmup": warm,
@@ -148,19 +161,21 @@ def _tokens(base: str, users: list[str]) -> list[str]:
     return tokens
 
 
-def bench_call(server: Server, data_dir: Path, counters: dict[int, int],
+def bench_call(server: Server | list[Server], url: str, counters: dict[int, int],
                clients: int, profile: bool) -> dict[str, Any]:
+    servers = _servers(server)
     numbers = sorted(counters)[:clients]
-    tokens = _tokens(server.base, [f"clerk{n}" for n in numbers])
-    rows = [(server.port, tok, counters[n]) for n, tok in zip(numbers, tokens, strict=True)]
-    with Phase(server, "call_next_http", profile) as phase:
+    tokens = _tokens(servers[0].base, [f"clerk{n}" for n in numbers])
+    rows = [(servers[i % len(servers)].port, tok, counters[n])
+            for i, (n, tok) in enumerate(zip(numbers, tokens, strict=True))]
+    with Phase(servers, "call_next_http", profile) as phase:
         out = _race(load.call_worker, rows)
     answered = [tid for r in out for tid in r["called"]]
     elapsed, rate = _throughput(out, len(answered))
     errors: Tally[str] = Tally()
     for r in out:
         errors.update(r["errors"])
-    checks = check_calls(data_dir, answered)
+    checks = check_calls(url, answered)
     return {"name": "call_next_http", "what": "POST /api/v1/counters/{id}/call-next",
             "clients": len(rows), "ok": len(answered), "errors": dict(errors),
             "busy_retries": sum(r["busy_retries"] for r in out),
@@ -174,13 +189,48 @@ def bench_call(server: Server, data_dir: Path, counters: dict[int, int],
             and not errors}
 
 
-class Phase:
-    """One timed phase: the server worker's CPU time, the machine's load, and py-spy on the
-    worker when profiling is asked for (raw samples in the data dir, a summary of where the
-    time goes in bench/results/profile_<name>.json)."""
+def _throughput_on(url: str | None, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Issue then call-next against one ``onestop serve`` on ``url`` (None: a SQLite file
+    in a temporary data dir)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
+    db_url = url or sqlite_url(data_dir)
+    try:
+        centre = prepare_centre(data_dir, db_url)
+        extra = {"DATABASE_URL": url} if url else {}
+        with Server(data_dir, free_port(), **extra) as server:
+            server.wait_healthy()
+            issue = bench_issue(server, db_url, centre["kiosk_token"], centre["services"],
+                                args.clients, args.tickets, args.warmup, args.profile)
+            call = bench_call(server, db_url, centre["counters"], args.clients, args.profile)
+    finally:
+        if args.keep:
+            print(f"data dir kept: {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return [issue, call]
 
-    def __init__(self, server: Server, name: str, profile: bool) -> None:
-        self.server, self.name, self.enabled = server, name, profile
+
+def _side_by_side(sqlite: list[dict[str, Any]], pg: list[dict[str, Any]]) -> str:
+    head = f"{'bench':<16}{'SQLite /s':>10}{'PG /s':>9}{'PG/SQLite':>10}" \
+           f"{'SQLite p50':>11}{'PG p50':>9}{'PG/SQLite':>10}"
+    lines = ["", head, "-" * len(head)]
+    for a, b in zip(sqlite, pg, strict=True):
+        lines.append(f"{a['name']:<16}{a['per_s']:>10.1f}{b['per_s']:>9.1f}"
+                     f"{b['per_s'] / a['per_s'] if a['per_s'] else 0:>10.2f}"
+                     f"{a.get('p50_ms', 0):>11.1f}{b.get('p50_ms', 0):>9.1f}"
+                     f"{b.get('p50_ms', 0) / a['p50_ms'] if a.get('p50_ms') else 0:>10.2f}")
+    return "\n".join(lines)
+
+
+class Phase:
+    """One timed phase: the server worker's CPU time (summed over the instances), the
+    machine's load, and py-spy on the (first) worker when profiling is asked for (raw
+    samples in the data dir, a summary of where the time goes in
+    bench/results/profile_<name>.json)."""
+
+    def __init__(self, server: Server | list[Server], name: str, profile: bool) -> None:
+        self.servers = _servers(server)
+        self.server, self.name, self.enabled = self.servers[0], name, profile
         self.proc: subprocess.Popen[bytes] | None = None
         self.path: Path | None = None
         self.summary: Path | None = None
@@ -199,7 +249,7 @@ class Phase:
                 "profile": self.summary.name if self.summary else None}
 
     def __enter__(self) -> Phase:
-        self.cpu = self.server.cpu_seconds()
+        self.cpu = sum(s.cpu_seconds() for s in self.servers)
         self._start_profiler()
         return self
 
@@ -219,7 +269,7 @@ class Phase:
         time.sleep(1.0)  # py-spy attaches
 
     def __exit__(self, *exc: Any) -> None:
-        self.cpu = self.server.cpu_seconds() - self.cpu
+        self.cpu = sum(s.cpu_seconds() for s in self.servers) - self.cpu
         if self.proc is None:
             return
         self.proc.send_signal(2)  # SIGINT: py-spy writes its output and exits
@@ -278,27 +328,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--only-throughput", action="store_true",
                         help="skip the print, kiosk page and display benchmarks")
+    parser.add_argument("--database-url", default=None,
+                        help="run the throughput benches on this PostgreSQL database (a fresh "
+                        "schema in it) instead of a SQLite file")
+    parser.add_argument("--no-postgres", action="store_true",
+                        help="SQLite only: skip the side-by-side run on PostgreSQL")
     args = parser.parse_args(argv)
 
-    data_dir = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
+    from bench import backends
+
     started = dt.datetime.now(dt.UTC)
     machine = machine_info()
-    try:
-        centre = prepare_centre(data_dir)
-        with Server(data_dir, free_port()) as server:
-            server.wait_healthy()
-            issue = bench_issue(server, data_dir, centre["kiosk_token"], centre["services"],
-                                args.clients, args.tickets, args.warmup, args.profile)
-            call = bench_call(server, data_dir, centre["counters"], args.clients, args.profile)
-    finally:
-        if args.keep:
-            print(f"data dir kept: {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-
-    common = {"started_at": started.isoformat(), "machine": machine,
-              "server": "onestop serve: gunicorn, 1 gevent-websocket worker, SQLite (WAL)"}
+    if args.database_url:
+        with backends.pg_schema(args.database_url) as url:
+            issue, call = _throughput_on(url, args)
+        server = "onestop serve: gunicorn, 1 gevent-websocket worker, PostgreSQL"
+    else:
+        issue, call = _throughput_on(None, args)
+        server = "onestop serve: gunicorn, 1 gevent-websocket worker, SQLite (WAL)"
+    common = {"started_at": started.isoformat(), "machine": machine, "server": server}
     results = [issue, call]
+    side: list[dict[str, Any]] = []
+    if not args.database_url and not args.no_postgres and backends.pg_reachable():
+        # the same harness on PostgreSQL, printed beside SQLite's (bench.backends compares
+        # them interleaved, with two instances as well)
+        print("-- the same on PostgreSQL", flush=True)
+        side = backends.run_kind("pg", args.clients, args.tickets, args.warmup)
+        for result in side:
+            write_json(f"{result['name']}_postgresql", {**result, **common,
+                                                        "server": server.replace("SQLite (WAL)",
+                                                                                 "PostgreSQL")})
     for result in results:
         write_json(result["name"], {**result, **common})
     correct = all(r["ok_correct"] for r in results)
@@ -310,10 +369,19 @@ def main(argv: list[str] | None = None) -> int:
             "server_cpu_ms_per_request", "server_core_use", "one_core_capacity_per_s")
             if r.get(k) is not None}
         for r in results}}
+    if side:
+        summary["postgresql"] = {r["name"]: {k: r.get(k) for k in (
+            "per_s", "p50_ms", "p99_ms", "ok", "duplicates", "gaps", "called_twice",
+            "left_waiting", "server_cpu_ms_per_request")} for r in side}
+        correct = correct and all(r["ok_correct"] for r in side)
     if not args.only_throughput:
         summary["others"] = run_others()
     path = write_json("summary", summary)
     print(_table(results))
+    if side:
+        print("\nPostgreSQL, same harness (one instance):")
+        print(_table(side))
+        print(_side_by_side(results, side))
     print(f"machine: {machine['cpu_count']} CPU {machine['cpu_model']}, python "
           f"{machine['python']}, sqlite {machine['sqlite']}; results in {path.parent}")
     if not correct:
