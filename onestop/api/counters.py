@@ -155,10 +155,13 @@ def call_next(counter_id: int) -> dict[str, Any]:
 @bp.input(CallTicketIn, arg_name="body")
 @bp.output(TicketOut)
 @bp.doc(summary="Call one ticket directly (missed, parked here, or waiting)",
+        description="A waiting ticket is called out of order only where the unit's setting "
+        "out_of_order_calls allows it (else 409 out_of_order_not_allowed); `reason` is kept on the "
+        "call's event. Two counters calling the same ticket: one gets it, the other 409 invalid_state.",
         responses=[400, 401, 403, 404, 409, 422])
 def call_ticket(counter_id: int, body: CallTicketIn) -> dict[str, Any]:
     return _act(counter_id, lambda u, c: engine.call_ticket(
-        db.session(), c, body.ticket_id, actor=current_actor(), now=now()))
+        db.session(), c, body.ticket_id, actor=current_actor(), now=now(), reason=body.reason))
 
 
 @bp.post("/counters/<int:counter_id>/recall")
@@ -205,7 +208,8 @@ def finish(counter_id: int, body: FinishIn) -> dict[str, Any]:
 def transfer(counter_id: int, body: TransferIn) -> dict[str, Any]:
     return _act(counter_id, lambda u, c: engine.transfer(
         db.session(), u, c, actor=current_actor(), now=now(),
-        service_id=body.service_id, to_counter_id=body.counter_id))
+        service_id=body.service_id, to_counter_id=body.counter_id, note=body.note or None,
+        return_here=body.return_here))
 
 
 @bp.post("/counters/<int:counter_id>/park")

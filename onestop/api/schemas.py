@@ -68,6 +68,9 @@ class TicketIn(Strict):
     priority: Priority = "none"
     # the procedure chosen at the kiosk: a procedure of the unit in that field (else 422)
     procedure_code: str | None = Field(default=None, min_length=1, max_length=40)
+    # staff only (reception desk, clerks): a note for the clerk who calls it, the citizen's phone
+    note: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=20)
 
 
 class CounterBrief(BaseModel):
@@ -115,6 +118,7 @@ class TicketOut(BaseModel):
     booking: TicketBooking | None = None  # a ticket checked in for a booking (source "booking")
     print_error: ErrorBody | None = None  # when this request's print failed (kiosk issue, reprint)
     print_job_id: int | None = None
+    note: str | None = None  # for the clerk who calls it (reception desk, a transfer); staff only
 
 
 class ClerkOut(BaseModel):
@@ -159,6 +163,8 @@ class FinishIn(Strict):
 class TransferIn(Strict):
     service_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     counter_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    note: str | None = Field(default=None, max_length=200)  # for the next clerk
+    return_here: bool = False  # "trả về quầy tôi": back to this counter once finished there
 
 
 class PauseIn(Strict):
@@ -171,6 +177,7 @@ class ParkIn(Strict):
 
 class CallTicketIn(Strict):
     ticket_id: int = Field(ge=1, le=2**31 - 1)
+    reason: str | None = Field(default=None, max_length=200)  # why out of order (kept on the event)
 
 
 class DisplayQuery(Strict):

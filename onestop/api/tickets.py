@@ -21,12 +21,16 @@ from onestop.api.common import always_open, now, resolve_unit
 from onestop.api.counters import MAX_ID
 from onestop.api.schemas import TicketIn, TicketOut
 from onestop.extensions import db, limiter
-from onestop.queueing import engine
+from onestop.phones import normalise_phone
+from onestop.queueing import desk, engine
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.models import Service, Ticket
 from onestop.queueing.state import ticket_dict
 
-ISSUERS = {"admin": "counter", "manager": "counter", "clerk": "counter", "integration": "api"}
+ISSUERS = {"admin": "counter", "manager": "counter", "clerk": "counter", "integration": "api",
+           "reception": "reception"}
+# who may write a note for the clerk and a phone on a ticket (a kiosk or an integration may not)
+NOTE_SOURCES = ("counter", "reception")
 
 
 def _issue_source() -> str:
@@ -37,6 +41,8 @@ def _issue_source() -> str:
             raise DomainError("forbidden", status=403)
         return "kiosk"
     if current_user.is_authenticated:
+        if current_user.role not in ISSUERS:
+            raise DomainError("forbidden", status=403)
         return ISSUERS[current_user.role]
     raise DomainError("unauthorized", status=401)
 
@@ -73,9 +79,13 @@ def issue(body: TicketIn) -> dict[str, Any]:
     service = session.get(Service, body.service_id)
     if service is None or service.unit_id != unit.id:
         raise NotFound("service_not_found")
-    ticket = engine.issue_ticket(session, unit, service, actor=current_actor(), now=now(),
-                                 priority=body.priority, source=source,
-                                 always_open=always_open(), procedure_code=body.procedure_code)
+    if (body.note or body.phone) and source not in NOTE_SOURCES:
+        raise DomainError("forbidden", status=403)
+    phone = normalise_phone(body.phone) if body.phone else None
+    ticket = desk.issue_for_citizen(session, unit, service, actor=current_actor(), now=now(),
+                                    priority=body.priority, source=source, note=body.note or None,
+                                    always_open=always_open(), procedure_code=body.procedure_code,
+                                    **({"phone": phone} if phone else {}))
     out = ticket_dict(session, unit, ticket, now())
     if source == "kiosk":  # printed on the kiosk's printer, after the ticket is committed
         from onestop.api.printing import print_on_issue
@@ -101,6 +111,7 @@ def get_ticket(ticket_id: int) -> dict[str, Any]:
     out = ticket_dict(db.session(), unit, ticket, now())
     if not current_user.is_authenticated:  # public: the dossier behind a ticket is staff's business
         out["dossier"] = None
+        out["note"] = None  # for the clerks: it may say something about the citizen
         if out.get("booking"):  # the slot is the citizen's to see, the code is a key
             out["booking"] = {**out["booking"], "code": None}
     return out

@@ -444,8 +444,8 @@ def _finish_current(session: Session, counter: Counter, actor: Actor,
 
 
 def _announce_call(session: Session, ticket: Ticket, from_state: str, counter: Counter,
-                   actor: Actor, now: dt.datetime, action: str = "call") -> Ticket:
-    _event(session, ticket, action, from_state, actor, now)
+                   actor: Actor, now: dt.datetime, action: str = "call", **details: Any) -> Ticket:
+    _event(session, ticket, action, from_state, actor, now, **details)
     signals.ticket_called.send(session, ticket=ticket, counter=counter, recall=False)
     _queue_changed(session, ticket.unit_id, ticket.service_id)
     return ticket
@@ -489,13 +489,21 @@ def _count_since_priority(unit: Unit, counter: Counter, priority: str) -> None:
 
 
 def call_ticket(session: Session, counter: Counter, ticket_id: int, *, actor: Actor,
-                now: dt.datetime) -> Ticket:
-    """Call one ticket directly: a missed citizen who came back, or one parked here.
+                now: dt.datetime, reason: str | None = None) -> Ticket:
+    """Call one ticket directly: a missed citizen who came back, one parked here, or a
+    waiting one out of order (only where the unit's ``out_of_order_calls`` allows it, else
+    ``out_of_order_not_allowed``; the ``reason`` is kept on the call's event).
 
     Refused for a ticket of an earlier business date (``ticket_from_earlier_day``)."""
     _require_open(counter)
     ticket = _get_ticket(session, ticket_id, counter.unit_id)
     _require_today(session, ticket, now)
+    details: dict[str, Any] = {}
+    if ticket.state == "waiting":
+        unit = session.get(Unit, ticket.unit_id)
+        if unit is None or not unit.setting("out_of_order_calls"):
+            raise DomainError("out_of_order_not_allowed")
+        details = {"out_of_order": True, "reason": reason or ""}
     if ticket.state == "parked" and ticket.counter_id != counter.id:
         raise DomainError("parked_elsewhere")
     if ticket.state not in ("waiting", "missed", "parked"):
@@ -510,7 +518,7 @@ def call_ticket(session: Session, counter: Counter, ticket_id: int, *, actor: Ac
         claimed.queue_at = now
         session.flush()
     action = "unpark" if from_state == "parked" else "call"
-    return _announce_call(session, claimed, from_state, counter, actor, now, action)
+    return _announce_call(session, claimed, from_state, counter, actor, now, action, **details)
 
 
 def _require_today(session: Session, ticket: Ticket, now: dt.datetime) -> None:
@@ -602,6 +610,10 @@ def _finished(session: Session, ticket: Ticket, from_state: str, actor: Actor, n
               outcome: str) -> Ticket:
     _event(session, ticket, "finish", from_state, actor, now, outcome=outcome)
     signals.ticket_changed.send(session, ticket=ticket, action="finish")
+    if ticket.return_counter_id is not None:  # "trả về quầy tôi" (onestop.queueing.desk)
+        from onestop.queueing.desk import send_back
+
+        return send_back(session, ticket, actor, now)
     return ticket
 
 
@@ -662,8 +674,12 @@ def cancel_ticket(session: Session, ticket: Ticket, *, actor: Actor, now: dt.dat
 def transfer(
     session: Session, unit: Unit, counter: Counter, *, actor: Actor, now: dt.datetime,
     service_id: int | None = None, to_counter_id: int | None = None,
+    note: str | None = None, return_here: bool = False,
 ) -> Ticket:
     """Send the current ticket to another field or counter; the citizen keeps the number.
+
+    ``note``: for the clerk who calls it next (shown on the card); ``return_here``: when
+    the target finishes it, it comes back to this counter's queue (``desk.send_back``).
 
     With the unit's ``transfer_keeps_place`` the ticket keeps its place in the new queue:
     the time it last joined a queue (``queue_at``: its issue, or its return after being
@@ -685,8 +701,12 @@ def transfer(
         ticket.target_counter_id = other.id
     if not unit.setting("transfer_keeps_place"):
         ticket.queue_at = now
+    if note:
+        ticket.note = note
+    ticket.return_counter_id = counter.id if return_here else None
     _leave_counter(session, ticket, "waiting", "transfer", actor, now, from_service=from_service,
-                   to_service=service_id, to_counter=to_counter_id)
+                   to_service=service_id, to_counter=to_counter_id,
+                   **({"note": note} if note else {}), **({"return_to": counter.id} if return_here else {}))
     ticket.counter_id = None
     session.flush()
     _queue_changed(session, unit.id, from_service, ticket.service_id)

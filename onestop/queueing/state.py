@@ -130,6 +130,7 @@ def ticket_dict(session: Session, unit: Unit, ticket: Ticket,
         "procedure": procedure_name(session, ticket),
         "dossier": ticket_dossier(session, ticket),
         "booking": ticket_booking(session, ticket),
+        "note": ticket.note,
     }
 
 

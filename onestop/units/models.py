@@ -93,6 +93,13 @@ UNIT_DEFAULTS: dict[str, Any] = {
     "notify_ahead": 3,
     "notify_daily_limit": 20,
     "notify_templates": {},
+    # the desk and the clerk's moves (onestop/queueing/desk.py, issue 22): a clerk may call a
+    # waiting number out of order; a field whose longest wait passes this many minutes raises
+    # "chờ quá lâu" on its counters and the dashboard (0: never; a field may set its own);
+    # the manager's timed message on the hall displays ({"text", "until"}, until in UTC ISO)
+    "out_of_order_calls": False,
+    "alert_wait_minutes": 30,
+    "display_message": {},
 }
 
 

@@ -18,6 +18,7 @@ from tests.api.helpers import (
     user_id,
 )
 from tests.conftest import token_for
+from tests.desk.helpers import set_unit
 
 ALL_ACTIONS: list[tuple[str, dict[str, Any] | None]] = [
     ("close", None), ("resume", None), ("call-next", None), ("recall", None), ("start", None),
@@ -353,6 +354,8 @@ def test_close(app, client, at_counter):
 
 
 def test_call_ticket_directly(app, client, at_counter):
+    # a waiting ticket is called out of order only where the unit allows it (tests/desk/)
+    set_unit(app, out_of_order_calls=True)
     first, second = issue(client, at_counter), issue(client, at_counter)
     body = ok(act(client, at_counter, 1, "call", {"ticket_id": second["id"]}))
     assert body["id"] == second["id"] and body["state"] == "called"
