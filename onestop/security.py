@@ -3,7 +3,7 @@
 - Every response gets a strict Content-Security-Policy (no inline script or style, no
   framing), ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, a
   ``Referrer-Policy`` (``no-referrer`` on URLs that carry a ``?k=`` token, else
-  ``same-origin``) and a ``Permissions-Policy`` (the camera only for the kiosk lookup).
+  ``same-origin``) and a ``Permissions-Policy`` (the camera only for the kiosk lookup and check-in).
 - The API docs page (APIFlask's Swagger UI template, which has one inline ``<script>`` and
   one ``<style>``) gets the same policy plus the SHA-256 hashes of exactly those blocks.
 - Cookies: the session, "remember me" and device cookies are HttpOnly and SameSite=Lax;
@@ -49,7 +49,8 @@ CSP_DIRECTIVES: dict[str, str] = {
     "frame-ancestors": "'none'",
 }
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=()"
-CAMERA_ENDPOINTS = frozenset({"kiosk.lookup"})  # the kiosk scans a receipt's QR with its camera
+# the kiosk scans a receipt's QR (the lookup) or a booking's (the check-in) with its camera
+CAMERA_ENDPOINTS = frozenset({"kiosk.lookup", "kiosk.booking"})
 DOCS_ENDPOINTS = frozenset({"openapi.docs", "openapi.swagger_ui_oauth_redirect"})  # APIFlask's
 _INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
 _LARGE_BODY_ATTR = "_onestop_large_body"

@@ -218,33 +218,6 @@
 
   // --- the ticket, shown as every kiosk ticket ------------------------------------------------
   const ticketBox = views.ticket;
-  const PRINTED = ["printed", "sent"];
-  const PENDING = ["queued_for_agent", "queued", "pending", "printing"];
-  function printKey(state) {
-    if (state === "failed") return "failed";
-    if (PRINTED.includes(state)) return "printed";
-    if (PENDING.includes(state)) return "pending";
-    return "none";
-  }
-  function setPrint(key) {
-    for (const node of ticketBox.querySelectorAll("[data-print]")) node.hidden = node.dataset.print !== key;
-    ticketBox.classList.toggle("is-print-failed", key === "failed" || key === "late");
-  }
-  function followPrint(id) {
-    const started = Date.now();
-    const poll = async () => {
-      if (view !== "ticket") return;
-      let key = "pending";
-      try {
-        const res = await fetch(cfg.ticketUrl.replace(/\/0$/, "/" + id), { credentials: "same-origin", cache: "no-store" });
-        if (res.ok) key = printKey((await res.json()).print_state);
-      } catch (err) { key = "pending"; }
-      if (key !== "pending") { setPrint(key); return; }
-      if (Date.now() - started > 20000) { setPrint("late"); return; }
-      setTimeout(poll, 1500);
-    };
-    setTimeout(poll, 1500);
-  }
   function showTicket(data) {
     quiet();
     $("bk-number").textContent = data.label || "";
@@ -258,8 +231,8 @@
     $("bk-wait").textContent = data.counters_open === 0 ? cfg.tNoCounter // never "soon"
       : data.estimated_wait_minutes ? fill(cfg.tMinutes, { m: data.estimated_wait_minutes }) : cfg.tSoon;
     $("bk-qr").src = cfg.qrUrl.replace("/0.svg", "/" + data.id + ".svg");
-    setPrint(printKey(data.print_state));
-    if (printKey(data.print_state) === "pending") followPrint(data.id);
+    window.kioskTicket.print(ticketBox, data.print_state, cfg.ticketUrl.replace(/\/0$/, "/" + data.id),
+      () => view === "ticket");
     proof = null;
     clearTyped();
     show("ticket");
@@ -268,25 +241,11 @@
     startCountdown();
   }
 
-  // kiosk.js goes home after the idle time; the answer and the ticket say when
-  const idle = Math.max(3, parseInt(root.dataset.idle, 10) || 20);
-  let lastTouch = Date.now();
-  let countdown = null;
-  for (const type of ["pointerdown", "touchstart", "keydown", "wheel", "scroll"]) {
-    document.addEventListener(type, () => { lastTouch = Date.now(); }, { passive: true, capture: true });
-  }
-  function startCountdown() {
-    stopCountdown();
-    lastTouch = Date.now();
-    const tick = () => {
-      const text = fill(cfg.tCountdown, { s: Math.max(0, Math.ceil(idle - (Date.now() - lastTouch) / 1000)) });
-      $("bk-countdown").textContent = text;
-      $("bk-answer-countdown").textContent = text;
-    };
-    tick();
-    countdown = setInterval(tick, 1000);
-  }
-  function stopCountdown() { clearInterval(countdown); countdown = null; }
+  // kiosk.js goes home after the idle time; the answer and the ticket say when (ticketscreen.js)
+  const clock = window.kioskTicket.countdown(root.dataset.idle, [$("bk-countdown"), $("bk-answer-countdown")],
+    cfg.tCountdown);
+  const startCountdown = () => clock.start();
+  function stopCountdown() { clock.stop(); }
 
   document.addEventListener("click", (ev) => {
     if (ev.target.closest('[data-action="again"]')) { quiet(); show("entry"); }

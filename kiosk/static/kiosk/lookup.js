@@ -220,25 +220,10 @@
     startCountdown();
   }
 
-  // kiosk.js goes home after the idle time; the result says when (its clock, same events)
-  const idle = Math.max(3, parseInt(root.dataset.idle, 10) || 20);
-  let lastTouch = Date.now();
-  let countdown = null;
-  for (const type of ["pointerdown", "touchstart", "keydown", "wheel", "scroll"]) {
-    document.addEventListener(type, () => { lastTouch = Date.now(); }, { passive: true, capture: true });
-  }
-  function startCountdown() {
-    stopCountdown();
-    lastTouch = Date.now();
-    const tick = () => {
-      const left = Math.max(0, Math.ceil(idle - (Date.now() - lastTouch) / 1000));
-      $("r-countdown").textContent = fill(cfg.tCountdown, { s: left });
-      $("pk-countdown").textContent = fill(cfg.tCountdown, { s: left });
-    };
-    tick();
-    countdown = setInterval(tick, 1000);
-  }
-  function stopCountdown() { clearInterval(countdown); countdown = null; }
+  // kiosk.js goes home after the idle time; the result and the ticket say when (ticketscreen.js)
+  const clock = window.kioskTicket.countdown(root.dataset.idle, [$("r-countdown"), $("pk-countdown")], cfg.tCountdown);
+  const startCountdown = () => clock.start();
+  function stopCountdown() { clock.stop(); }
 
   // --- back for the result: one tap takes a ticket linked to the dossier ---------------------
   // Offered for a dossier ready (nhận kết quả) or awaiting a supplement (nộp bổ sung), at a
@@ -295,33 +280,6 @@
   }
 
   const ticketBox = views.ticket;
-  const PRINTED = ["printed", "sent"];
-  const PENDING = ["queued_for_agent", "queued", "pending", "printing"];
-  function printKey(state) {
-    if (state === "failed") return "failed";
-    if (PRINTED.includes(state)) return "printed";
-    if (PENDING.includes(state)) return "pending";
-    return "none";
-  }
-  function setPrint(key) {
-    for (const node of ticketBox.querySelectorAll("[data-print]")) node.hidden = node.dataset.print !== key;
-    ticketBox.classList.toggle("is-print-failed", key === "failed" || key === "late");
-  }
-  function followPrint(id) {
-    const started = Date.now();
-    const poll = async () => {
-      if (view !== "ticket") return;
-      let key = "pending";
-      try {
-        const res = await fetch(cfg.ticketUrl.replace(/\/0$/, "/" + id), { credentials: "same-origin", cache: "no-store" });
-        if (res.ok) key = printKey((await res.json()).print_state);
-      } catch (err) { key = "pending"; }
-      if (key !== "pending") { setPrint(key); return; }
-      if (Date.now() - started > 20000) { setPrint("late"); return; }
-      setTimeout(poll, 1500);
-    };
-    setTimeout(poll, 1500);
-  }
   function showTicket(data, asked) {
     $("pk-number").textContent = data.label || "";
     const linked = data.dossier || { code: asked.code, purpose: asked.purpose };
@@ -332,8 +290,8 @@
     const word = $("pk-ahead-word");
     word.textContent = Number(data.waiting_ahead) === 1 ? word.dataset.one : word.dataset.other;
     $("pk-qr").src = cfg.qrUrl.replace("/0.svg", "/" + data.id + ".svg");
-    setPrint(printKey(data.print_state));
-    if (printKey(data.print_state) === "pending") followPrint(data.id);
+    window.kioskTicket.print(ticketBox, data.print_state, cfg.ticketUrl.replace(/\/0$/, "/" + data.id),
+      () => view === "ticket");
     offered = null;
     show("ticket");
     ticketBox.scrollTop = 0;
