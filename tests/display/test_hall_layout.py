@@ -184,3 +184,42 @@ def test_banner_dims_and_recent_calls_say_how_calls_ended(big: Server, browser: 
     assert "Đã chuyển" in recent(transferred)
     assert "Tạm giữ" not in recent(parked)  # the close put it back in its queue
     page.close()
+
+
+@pytest.mark.parametrize("size", VIEWPORTS, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_with_a_media_pane_every_field_and_counter_is_still_on_screen(big: Server, browser: Any,
+                                                                     size: tuple[int, int]) -> None:
+    """A playlist adds the media pane (issue 23) beside the calls: the counters, their numbers
+    and the waiting counts stay whole and big enough to read from 5 m."""
+    from tests.media import samples
+
+    api = Api(big.base)
+    res = requests.post(f"{big.base}/api/v1/media", headers=api.headers, timeout=10,
+                        files={"file": ("lich.png", samples.image("PNG", (1280, 720), "#0f766e"))},
+                        data={"title": "Lịch làm việc"})
+    assert res.status_code == 201, res.text
+    api.post("/playlists", items=[{"media_id": res.json()["id"], "seconds": 30}, {"kind": "qr_cards"}])
+    page = hall_page(browser, big, size)
+    page.wait_for_function("() => document.getElementById('hall').classList.contains('has-media')"
+                           " && document.querySelector('#media-stage img')?.complete")
+    page.wait_for_timeout(300)  # the lists fit themselves to the narrower column
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / f"hall-media-{size[0]}x{size[1]}.png"))
+    bad: list[str] = []
+    for selector in ("#waiting .w-count", "#rows .row .c-num", "#rows .row .c-label", "#recent .r-label",
+                     "#called-label", "#called-counter", "#media-stage img"):
+        bad += page.evaluate(HIDDEN_PARTS.replace(
+            "if (!el.textContent.trim()) continue;",
+            "if (!el.textContent.trim() && el.tagName !== 'IMG') continue;"), selector)
+    assert bad == [], "\n".join(bad)
+    sizes = page.eval_on_selector_all(
+        "#waiting .w-count, #rows .c-label",
+        "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+    # 5 m: a number at least ~2.5 cm tall on a 43" TV (1080 px ~ 53 cm): 50 px at 1080p
+    labels = page.eval_on_selector_all("#rows .c-label",
+                                       "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+    assert min(sizes) >= 0.014 * min(size), sizes
+    assert min(labels) >= 0.035 * min(size), labels
+    box = page.eval_on_selector("#media-stage", "e => e.getBoundingClientRect().width")
+    assert box >= 0.25 * min(size)  # a pane worth looking at
+    page.close()

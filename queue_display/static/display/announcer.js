@@ -29,9 +29,11 @@
     const call = this.queue.shift();
     if (!call) {
       this.busy = false;
+      speaking(false);
       return;
     }
     this.busy = true;
+    speaking(true);
     const started = Date.now();
     const info = await this.describe(call);
     const record = { text: info.text, label: call.ticket.label, counter: call.counter.number,
@@ -121,6 +123,11 @@
       });
     }
   };
+
+  // the hall's media pane (media.js) pauses its videos while a call is being announced
+  function speaking(now) {
+    document.dispatchEvent(new CustomEvent("onestop:speaking", { detail: now }));
+  }
 
   function vietnameseVoice() {
     if (!("speechSynthesis" in window)) return null;
