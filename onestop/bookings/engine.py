@@ -410,7 +410,7 @@ def origin_hash(address: str) -> str:
 
 
 def remote_ticket(session: Session, unit: Unit, service: Service, *, phone: str | None = None,
-                  now: dt.datetime, address: str) -> Ticket:
+                  now: dt.datetime, address: str, always_open: bool = False) -> Ticket:
     """A ticket taken from a phone (``source="remote"``), with the kiosk's rules (schedule,
     cap and their refusals) and limits of its own, all per business day:
 
@@ -419,6 +419,7 @@ def remote_ticket(session: Session, unit: Unit, service: Service, *, phone: str 
     over every field), ``remote_share_reached`` (with a daily cap, the field's remote
     tickets take at most ``remote_share`` of it); 422 ``invalid_phone``. The phone, when
     given, is kept on the ticket (``tickets.phone``) for the citizen's messages.
+    ``always_open``: as at the kiosk (the demo's setting ``ALWAYS_OPEN``).
     """
     if service.unit_id != unit.id or not service.active:
         raise NotFound("service_not_found")
@@ -443,4 +444,4 @@ def remote_ticket(session: Session, unit: Unit, service: Service, *, phone: str 
         if count(Ticket.issued_service_id == service.id) >= share:
             raise DomainError("remote_share_reached", share=share)
     return issue_ticket(session, unit, service, actor=SYSTEM, now=now, source="remote",
-                        phone=number, origin=origin)
+                        always_open=always_open, phone=number, origin=origin)

@@ -259,6 +259,79 @@ def test_0010_adds_provincial_codes_and_the_push_outbox(backend, tmp_path, reque
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0012_adds_bookings_and_the_new_ticket_sources_keeping_tickets(backend, tmp_path, request):
+    """Tickets from before 0012 (with the events that refer to them) survive it, the source
+    CHECK takes booking, remote and reception and still refuses anything else (replaced in
+    place on SQLite: no foreign key broken); bookings refuse a foreign state and a second
+    code; downgrade turns the new sources into api and goes back to 0011."""
+    from alembic import command
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from onestop.migrate import alembic_config
+
+    url = (f"sqlite:///{tmp_path / 'b.sqlite3'}" if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    upgrade(url, "0011")
+    engine = make_engine(url)
+    ticket_sql = ("INSERT INTO tickets (unit_id, service_id, issued_service_id, business_date, number,"
+                  " label, priority, source, state, issued_at, queue_at, recall_count, print_state)"
+                  " VALUES (:u, :s, :s, '2026-11-23', :n, 'A', 'none', :source, 'waiting',"
+                  " '2026-11-23 02:00:00', '2026-11-23 02:00:00', 0, 'none')")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO units (code, name, address, timezone, settings, catalog_version)"
+                          " VALUES ('M12', 'Unit', '', 'Asia/Ho_Chi_Minh', '{}', 1)"))
+        unit = conn.scalar(text("SELECT id FROM units WHERE code = 'M12'"))
+        conn.execute(text("INSERT INTO services (unit_id, code, name, name_en, prefix, weekdays,"
+                          " windows, cutoff_minutes, zone, active, sort_order)"
+                          " VALUES (:u, 'S', 'Field', '', 'A', '[]', '[]', 0, '', true, 0)"), {"u": unit})
+        service = conn.scalar(text("SELECT id FROM services WHERE unit_id = :u"), {"u": unit})
+        for n, source in ((1, "kiosk"), (2, "counter")):
+            conn.execute(text(ticket_sql), {"u": unit, "s": service, "n": n, "source": source})
+        conn.execute(text("INSERT INTO ticket_events (ticket_id, at, action, to_state, details)"
+                          " SELECT id, issued_at, 'issue', 'waiting', '{}' FROM tickets"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text(ticket_sql), {"u": unit, "s": service, "n": 3, "source": "booking"})
+    engine.dispose()
+    upgrade(url, "0012")
+    engine = make_engine(url)
+    inspector = inspect(engine)
+    assert {"phone", "origin"} <= {c["name"] for c in inspector.get_columns("tickets")}
+    assert {"ix_bookings_slot", "ix_bookings_phone"} <= {i["name"] for i in inspector.get_indexes("bookings")}
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT number, source, phone FROM tickets ORDER BY number")).all() \
+            == [(1, "kiosk", None), (2, "counter", None)]
+        assert conn.scalar(text("SELECT count(*) FROM ticket_events")) == 2
+        assert conn.scalar(text("SELECT booking FROM services")) is None
+        for n, source in ((3, "booking"), (4, "remote"), (5, "reception")):
+            conn.execute(text(ticket_sql), {"u": unit, "s": service, "n": n, "source": source})
+        if backend == "sqlite":
+            assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+            assert conn.scalar(text("PRAGMA integrity_check")) == "ok"
+    booking_sql = ("INSERT INTO bookings (unit_id, service_id, code, start, \"end\", phone, state,"
+                   " channel, created_at) VALUES (:u, :s, :code, '2026-11-23 02:30:00',"
+                   " '2026-11-23 02:45:00', '+84912345678', :state, 'web', '2026-11-20 02:00:00')")
+    with engine.begin() as conn:
+        conn.execute(text(booking_sql), {"u": unit, "s": service, "code": "ABCDEF", "state": "booked"})
+    for sql, values in ((ticket_sql, {"n": 6, "source": "fax"}),
+                        (booking_sql, {"code": "ABCDEG", "state": "lost"}),
+                        (booking_sql, {"code": "ABCDEF", "state": "booked"})):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text(sql), {"u": unit, "s": service, **values})
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0011")
+    engine = make_engine(url)
+    assert "bookings" not in inspect(engine).get_table_names()
+    assert "booking" not in {c["name"] for c in inspect(engine).get_columns("services")}
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT number, source FROM tickets ORDER BY number")).all() == [
+            (1, "kiosk"), (2, "counter"), (3, "api"), (4, "api"), (5, "api")]
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text(ticket_sql), {"u": unit, "s": service, "n": 7, "source": "remote"})
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_0013_adds_notes_reception_roles_and_desk_printers(backend, tmp_path, request):
     """Before 0013 a reception account is refused; after it the account, a desk printer, a
     ticket note and a supervisor's units are stored; downgrade goes back to 0012, turning the

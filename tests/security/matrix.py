@@ -57,6 +57,7 @@ from onestop.ratings import scales
 from onestop.tokens import ticket_token
 from onestop.units.models import Unit, UnitDay
 from tests.media.samples import image
+from tests.notifications.matrix_world import add_notify, notify_cases
 
 MEDIA_PNG = image()
 DEVICES = ("kiosk", "display", "counter-display", "tablet", "agent")
@@ -510,9 +511,36 @@ def _desk_cases() -> list[Case]:
     ]
 
 
+def _booking_cases() -> list[Case]:
+    """Bookings and numbers from a phone (issue 20; the rules: tests/bookings/)."""
+    code = f"{API}/bookings/<code>"
+    staff_only = but(everyone("404"), clerk="ok", manager="ok", admin="ok", integration="403")
+    kiosk_or_staff = but(users(*STAFF), kiosk="ok", display="403", counter_display="403",
+                         tablet="403", agent="403")
+    return [
+        Case(f"GET {API}/bookings/slots", f"{API}/bookings/slots", everyone(),
+             query={"service_id": "{svc}", "date": "{bk_day}"}),
+        Case(f"POST {API}/bookings", f"{API}/bookings", everyone(),
+             json={"service_id": "{svc}", "start": "{bk_start}", "phone": "0912000109"},
+             note="public: a citizen's phone, the portal's integration token, staff for a citizen"),
+        Case(f"GET {code}", f"{API}/bookings/{{bk}}", everyone(), query={"k": "{bk_k}"}),
+        Case(f"GET {code}", f"{API}/bookings/{{bk_staff}}", staff_only,
+             note="no key: staff of the unit only; anyone else cannot tell the booking exists"),
+        Case(f"POST {code}/cancel", f"{API}/bookings/{{bk}}/cancel", everyone(), json={"k": "{bk_k}"},
+             order=1),
+        Case(f"POST {code}/cancel", f"{API}/bookings/{{bk_staff}}/cancel", staff_only, json={},
+             order=1),
+        Case(f"POST {code}/check-in", f"{API}/bookings/{{bk_today}}/check-in", kiosk_or_staff, json={},
+             note="a paired kiosk (or staff): the booking of now gets its ticket"),
+        Case(f"POST {API}/remote-tickets", f"{API}/remote-tickets", everyone(),
+             json={"service_id": "{svc}"}, note="public: the demo unit allows numbers from a phone"),
+    ]
+
+
 MATRIX: list[Case] = [*_counter_cases(), *_dossier_cases(), *_ticket_cases(), *_other_api_cases(),
                       *_page_cases(), *_socket_cases(), *_new_api_cases(), *_backoffice_cases(),
-                      *_tablet_page_cases(), *_desk_cases()]
+                      *_tablet_page_cases(), *_desk_cases(), *_booking_cases(),
+                      *notify_cases(Case, everyone, users, pages, but)]
 
 # Endpoints the walk does not need: files served as they are.
 STATIC_ENDPOINTS = ("static",)
@@ -607,6 +635,8 @@ def build_world(app: Any) -> dict[str, Any]:
         world.update(t_leave=leaving[0].id, t_leave_k=ticket_token(secret, leaving[0].id),
                      t_leave_staff=leaving[1].id)
     world.update(add_media(app))
+    world.update(add_bookings(app))
+    world.update(add_notify(app))
     # the database as `onestop db upgrade` leaves it: /readyz answers ready
     command.stamp(alembic_config(str(app.config["DATABASE_URL"])), "head")
     return world
@@ -625,6 +655,39 @@ def add_media(app: Any) -> dict[str, Any]:
         media.set_playlist(session, unit, "", [media.Line(media_id=items[1].id)])
         session.commit()
         return {"media": items[0].id, "media_name": items[0].file_name, "media_spare": items[1].id}
+
+
+def add_bookings(app: Any) -> dict[str, Any]:
+    """Bookings of the ticket field (issue 20): the first slot still free from now on (the
+    walk books it), two bookings there (one cancelled with its key, one by staff) and one
+    of this very moment to check in (made directly: no slot starts exactly now)."""
+    from onestop.bookings import engine as bookings
+    from onestop.bookings.models import Booking
+
+    with app.app_context():
+        session = db.session()
+        now = utcnow()
+        unit = session.scalars(select(Unit).order_by(Unit.id)).one()
+        svc = session.scalars(select(Service).where(Service.unit_id == unit.id,
+                                                    Service.code == "TPHT")).one()
+        svc.booking = {**(svc.booking or {}), "per_slot": 10}
+        day, found = unit.business_date(now), None
+        for _ in range(30):
+            found = next((s for s in bookings.slots(session, unit, svc, day, now) if s.free), None)
+            if found:
+                break
+            day += dt.timedelta(days=1)
+        assert found is not None, "no bookable slot in 30 days"
+        made = [bookings.book(session, unit, svc, start=found.start, phone=phone, actor=Actor(), now=now)
+                for phone in ("0912000101", "0912000102")]
+        today = Booking(unit_id=unit.id, service_id=svc.id, code=bookings.new_code(session), start=now,
+                        end=now + dt.timedelta(minutes=15), phone="+84912000103", state="booked",
+                        channel="web", created_at=now)
+        session.add(today)
+        session.commit()
+        return {"bk_day": day.isoformat(), "bk_start": unit.local(found.start).isoformat(),
+                "bk": made[0].code, "bk_k": bookings.manage_key(str(app.config["SECRET_KEY"]), made[0]),
+                "bk_staff": made[1].code, "bk_today": today.code}
 
 
 def add_webhook(app: Any, client: Any, admin_token: str, world: dict[str, Any]) -> None:
