@@ -617,10 +617,8 @@ def demo(host: str, port: int, data_dir: str | None, always_open: bool, history_
     _print_demo(base, unit_name, always_open, devices, public)
     if bookings:  # check in at the kiosk: "Tôi đã đặt lịch hẹn", the code and the phone's digits
         click.echo("Lịch hẹn hôm nay / today's bookings (Tư pháp – Hộ tịch), "
-                   "mã / code + 4 số cuối / last 4:
-"
-                   + "
-".join(f"  {b.time}  {b.code}  {b.last4}" for b in bookings))
+                   "mã / code + 4 số cuối / last 4:\n"
+                   + "\n".join(f"  {b.time}  {b.code}  {b.last4}" for b in bookings))
         sys.stdout.flush()
     if history.tickets:
         click.echo(f"Lịch sử demo / demo history: {history.days} ngày làm việc / working days, "
@@ -719,17 +717,21 @@ def _voice_settings(unit_code: str | None) -> Any:
 @click.option("--voice", type=click.Choice(["auto", "clips", "espeak", "chime"]), default="auto",
               show_default=True, help="server voice to try first (falls back as the displays do)")
 @click.option("--unit", "unit_code", default=None, help="unit code (default: the first unit)")
+@click.option("--lang", "lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="the language of the sentence (a unit's announcement_languages)")
 def voice_say(number: str, counter_number: int, out: Path | None, voice: str,
-              unit_code: str | None) -> None:
+              unit_code: str | None, lang: str) -> None:
     """Print the sentence a call is announced with, and write its audio with --out."""
-    from hardware.voice import Announcer, audio, chain, folders, spoken_sentence
+    from hardware.voice import Announcer, audio, chain, folders
+    from hardware.voice import languages as langs
 
-    settings = _voice_settings(unit_code)
-    text = spoken_sentence(number.strip(), counter_number, settings)
+    settings = langs.settings_for(_voice_settings(unit_code), lang)
+    text = langs.sentence(lang, number.strip(), counter_number, settings)
     click.echo(text)
     if out is None:
         return
     clips, cache = folders(load_settings())
+    clips = langs.clips_for(clips, lang)
     used, data = Announcer(settings, clips, cache).announcement(text, chain(voice))
     out.write_bytes(data)
     seconds = audio.wav_duration(data)
@@ -801,6 +803,14 @@ def print_test(printer_uri: str, paper: str) -> None:
     if not result.ok:
         sys.exit(1)
 
+
+def _add_groups() -> None:
+    from onestop.notify.cli import group as notify_group
+
+    main.add_command(notify_group)
+
+
+_add_groups()
 
 if __name__ == "__main__":
     main()

@@ -8,12 +8,14 @@ the announcement audio.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from hardware.voice import Announcer, VoiceSettings, chain
+from hardware.voice.languages import languages, settings_for
 from onestop import offload
 from onestop.accounts.auth import current_device
 from onestop.accounts.models import Device
@@ -98,7 +100,18 @@ def config() -> dict[str, Any]:
         "repeat": settings.repeat, "chime": settings.chime,
         "server_voices": voice.announcer(unit).available(),
         "chime_url": url_for("queue_display.chime_wav"),
+        "announcement_languages": languages(unit.setting("announcement_languages")),
     }
+
+
+def _lang(unit: Unit) -> tuple[str, VoiceSettings]:
+    """``?lang=``: one of the unit's announcement languages (else its first), and the voice
+    settings for it (the chime comes once, before the first language)."""
+    allowed = languages(unit.setting("announcement_languages"))
+    asked = request.args.get("lang", "")
+    lang = asked if asked in allowed else allowed[0]
+    settings = settings_for(_repeat(VoiceSettings.from_settings(unit.setting)), lang)
+    return lang, settings if lang == allowed[0] else dataclasses.replace(settings, chime=False)
 
 
 def _call(unit: Unit) -> tuple[Ticket, Counter]:
@@ -129,16 +142,17 @@ def announcement() -> dict[str, Any]:
     """The sentence for one call (``?ticket=&counter=&voice=``) and where its audio is."""
     unit = resolve_unit()
     ticket, counter = _call(unit)
-    settings = _repeat(VoiceSettings.from_settings(unit.setting))
+    lang, settings = _lang(unit)
     chosen = _voice(unit, current_device())
     order = chain(chosen)
-    text = voice.spoken(ticket, counter, settings)
-    server_voice = voice.server_voice(voice.announcer(unit, settings), text, order)
+    text = voice.spoken(ticket, counter, settings, lang)
+    server_voice = voice.server_voice(voice.announcer(unit, settings, lang), text, order)
     audio_url = url_for("queue_display.voice_wav", ticket=ticket.id, counter=counter.id,
-                        voice=server_voice, repeat=settings.repeat,
+                        voice=server_voice, repeat=settings.repeat, lang=lang,
                         unit=request.args.get("unit")) if server_voice else None
     return {
-        "text": text, "display_text": voice.shown(ticket, counter, settings),
+        "lang": lang,
+        "text": text, "display_text": voice.shown(ticket, counter, settings, lang),
         "label": ticket.label, "counter": counter.number, "repeat": settings.repeat,
         "chime": settings.chime, "voice": chosen, "chain": list(order),
         "server_voice": server_voice, "audio_url": audio_url,
@@ -153,10 +167,10 @@ def voice_wav() -> Response:
     (``?voice=clips|espeak``, falling back from clips to espeak); 503 when none can say it."""
     unit = resolve_unit()
     ticket, counter = _call(unit)
-    settings = _repeat(VoiceSettings.from_settings(unit.setting))
+    lang, settings = _lang(unit)
     asked = request.args.get("voice", "auto")
     order = tuple(v for v in chain(asked if asked in VOICES else "auto") if v in ("clips", "espeak"))
-    ann, text = voice.announcer(unit, settings), voice.spoken(ticket, counter, settings)
+    ann, text = voice.announcer(unit, settings, lang), voice.spoken(ticket, counter, settings, lang)
     db.release()  # espeak-ng may take a second: not while holding the database
     # drawn in a worker process (espeak-ng and the mixing are CPU work the event loop must
     # not do), once for every display asking for the same call at once, kept for a minute

@@ -20,9 +20,8 @@ from hardware.voice import (
     VoiceSettings,
     VoiceUnavailable,
     clip_pack,
-    display_sentence,
     folders,
-    spoken_sentence,
+    languages,
 )
 from onestop.queueing.models import Counter, Ticket
 from onestop.units.models import Unit
@@ -38,20 +37,22 @@ def cache_dir() -> Path:
     return folders(current_app.config)[1]
 
 
-def announcer(unit: Unit, settings: VoiceSettings | None = None) -> Announcer:
-    return Announcer(settings or VoiceSettings.from_settings(unit.setting), clips_dir(), cache_dir())
+def announcer(unit: Unit, settings: VoiceSettings | None = None, lang: str = "vi") -> Announcer:
+    return Announcer(settings or VoiceSettings.from_settings(unit.setting),
+                     languages.clips_for(clips_dir(), lang), cache_dir())
 
 
 def with_repeat(settings: VoiceSettings, repeat: int) -> VoiceSettings:
     return dataclasses.replace(settings, repeat=repeat)
 
 
-def spoken(ticket: Ticket, counter: Counter, settings: VoiceSettings) -> str:
-    return spoken_sentence(ticket.label, counter.number, settings, ticket.service.name)
+def spoken(ticket: Ticket, counter: Counter, settings: VoiceSettings, lang: str = "vi") -> str:
+    return languages.sentence(lang, ticket.label, counter.number, settings, ticket.service.name)
 
 
-def shown(ticket: Ticket, counter: Counter, settings: VoiceSettings) -> str:
-    return display_sentence(ticket.label, counter.number, settings, ticket.service.name)
+def shown(ticket: Ticket, counter: Counter, settings: VoiceSettings, lang: str = "vi") -> str:
+    return languages.sentence(lang, ticket.label, counter.number, settings, ticket.service.name,
+                              spoken=False)
 
 
 def server_voice(ann: Announcer, text: str, order: tuple[str, ...]) -> str | None:

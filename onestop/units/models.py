@@ -100,6 +100,9 @@ UNIT_DEFAULTS: dict[str, Any] = {
     "out_of_order_calls": False,
     "alert_wait_minutes": 30,
     "display_message": {},
+    # announcements in more than one language (hardware/voice/languages.py, issue 23): the
+    # languages each call is said in, in order ("vi", "en")
+    "announcement_languages": ["vi"],
 }
 
 

@@ -115,3 +115,24 @@ def test_a_video_is_muted_and_paused_while_a_call_is_announced(server: Server, b
     page.wait_for_function(playing, timeout=10000)  # and it goes on afterwards
     assert outside == []
     page.close()
+
+
+def test_a_call_is_announced_in_each_language_in_order(server: Server, browser: Any) -> None:
+    import sqlite3
+
+    with sqlite3.connect(server.data_dir / "onestop.sqlite3") as con:
+        con.execute("UPDATE units SET settings = json_set(settings, '$.announcement_languages',"
+                    " json('[\"vi\", \"en\"]'))")
+    outside: list[str] = []
+    page = open_page(browser, f"{server.base}/display/?voice=chime", server.base, outside, (1920, 1080))
+    api = Api(server.base)
+    api.post("/counters/2/open")
+    ticket = api.issue(1)
+    api.post("/counters/2/call-next")
+    page.wait_for_function("() => (window.__announcements || []).some(a => a.langs.length === 2)",
+                           timeout=15000)
+    said = [a for a in page.evaluate("window.__announcements") if a["label"] == ticket["label"]][0]
+    assert [entry["lang"] for entry in said["langs"]] == ["vi", "en"]
+    assert said["langs"][0]["text"].startswith("Xin mời công dân có số thứ tự")
+    assert said["langs"][1]["text"] == f"Number {ticket['label']}, please come to counter 2."
+    page.close()

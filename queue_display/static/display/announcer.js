@@ -35,27 +35,38 @@
     this.busy = true;
     speaking(true);
     const started = Date.now();
-    const info = await this.describe(call);
+    // each of the unit's languages in turn (Vietnamese first by default), the banner
+    // showing the first; the record's text and voice are the first language's
+    const langs = (this.opts.config().announcement_languages || ["vi"]).slice(0, 4);
+    const info = await this.describe(call, langs[0]);
     const record = { text: info.text, label: call.ticket.label, counter: call.counter.number,
-      recall: !!call.recall, voice: null, at: started };
+      recall: !!call.recall, voice: null, at: started, langs: [] };
     window.__announcements.push(record);
     try {
       this.opts.onStart(call, info);
     } catch (err) { /* drawing must never stop the sound queue */ }
-    try {
-      record.voice = await this.play(info);
-    } catch (err) {
-      record.voice = "none";
+    for (let i = 0; i < langs.length; i += 1) {
+      const said = i === 0 ? info : await this.describe(call, langs[i]);
+      const entry = { lang: langs[i], text: said.text, voice: null };
+      let used;
+      try {
+        used = await this.play(i === 0 ? said : Object.assign({}, said, { chime: false }), langs[i]);
+      } catch (err) {
+        used = "none";
+      }
+      entry.voice = used;
+      record.langs.push(entry);
+      if (i === 0) record.voice = used;
     }
     setTimeout(() => this.next(), Math.max(0, MIN_MS - (Date.now() - started)));
   };
 
   // What to say: asked from the server (it reads numbers the Vietnamese way and knows
   // its voices); if the server cannot be reached, a plain sentence for the browser voice.
-  Announcer.prototype.describe = async function (call) {
+  Announcer.prototype.describe = async function (call, lang) {
     const config = this.opts.config();
     const query = { ticket: call.ticket.id, counter: call.counter.id, voice: config.voice,
-      unit: this.opts.unit, repeat: this.queue.length ? 1 : undefined };
+      unit: this.opts.unit, repeat: this.queue.length ? 1 : undefined, lang };
     try {
       return await D.getJSON(this.opts.announcementUrl, query);
     } catch (err) {
@@ -66,18 +77,18 @@
     }
   };
 
-  Announcer.prototype.play = async function (info) {
+  Announcer.prototype.play = async function (info, lang) {
     for (const voice of info.chain || ["chime"]) {
       if (SERVER.includes(voice)) {
         if (voice === info.server_voice && info.audio_url && await this.playUrl(info.audio_url)) return voice;
       } else if (voice === "browser") {
-        const vi = vietnameseVoice();
+        const vi = browserVoice(lang || "vi");
         if (!vi) continue;
         if (info.chime) await this.playUrl(info.chime_url);
         await this.speak(info.text, vi, info.repeat || 1);
         return voice;
       } else if (voice === "chime") {
-        await this.playUrl(info.chime_url);
+        if (info.chime !== false || !lang || lang === "vi") await this.playUrl(info.chime_url);
         return voice;
       }
     }
@@ -129,10 +140,10 @@
     document.dispatchEvent(new CustomEvent("onestop:speaking", { detail: now }));
   }
 
-  function vietnameseVoice() {
+  function browserVoice(lang) {
     if (!("speechSynthesis" in window)) return null;
     const voices = window.speechSynthesis.getVoices() || [];
-    return voices.find((v) => (v.lang || "").toLowerCase().startsWith("vi")) || null;
+    return voices.find((v) => (v.lang || "").toLowerCase().startsWith(lang)) || null;
   }
   // voices load asynchronously in Chromium: ask early so they are there at the first call
   if ("speechSynthesis" in window) window.speechSynthesis.getVoices();
