@@ -244,4 +244,4 @@ def _fmt(when: dt.datetime | None) -> str:
 
 
 # the dossier desk's and the rating tablet's routes on this blueprint
-from counter import dossiers, tablet  # noqa: E402,F401
+from counter import dossiers, reception, tablet  # noqa: E402,F401

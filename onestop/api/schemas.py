@@ -71,6 +71,7 @@ class TicketIn(Strict):
     # staff only (reception desk, clerks): a note for the clerk who calls it, the citizen's phone
     note: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=20)
+    priority_reason: str | None = Field(default=None, max_length=200)  # kept on an event
 
 
 class CounterBrief(BaseModel):

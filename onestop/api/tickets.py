@@ -79,11 +79,12 @@ def issue(body: TicketIn) -> dict[str, Any]:
     service = session.get(Service, body.service_id)
     if service is None or service.unit_id != unit.id:
         raise NotFound("service_not_found")
-    if (body.note or body.phone) and source not in NOTE_SOURCES:
+    if (body.note or body.phone or body.priority_reason) and source not in NOTE_SOURCES:
         raise DomainError("forbidden", status=403)
     phone = normalise_phone(body.phone) if body.phone else None
     ticket = desk.issue_for_citizen(session, unit, service, actor=current_actor(), now=now(),
                                     priority=body.priority, source=source, note=body.note or None,
+                                    priority_reason=body.priority_reason or None,
                                     always_open=always_open(), procedure_code=body.procedure_code,
                                     **({"phone": phone} if phone else {}))
     out = ticket_dict(session, unit, ticket, now())

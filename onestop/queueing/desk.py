@@ -144,13 +144,17 @@ def move_waiting(session: Session, unit: Unit, service_id: int, *, actor: Actor,
 
 def issue_for_citizen(session: Session, unit: Unit, service: Service, *, actor: Actor,
                       now: dt.datetime, source: str, note: str | None = None,
-                      **issue: Any) -> Ticket:
+                      priority_reason: str | None = None, **issue: Any) -> Ticket:
     """A ticket issued by staff (the reception desk, a clerk) on a citizen's behalf, with a
-    ``note`` the clerk who calls it will see; ``issue`` goes to ``engine.issue_ticket``."""
+    ``note`` the clerk who calls it will see and the reason of its priority class (kept on a
+    ``priority`` event); ``issue`` goes to ``engine.issue_ticket``."""
     ticket = issue_ticket(session, unit, service, actor=actor, now=now, source=source, **issue)
     if note:
         ticket.note = note
         session.flush()
+    if priority_reason and ticket.priority != "none":
+        _event(session, ticket, "priority", "waiting", actor, now, priority=ticket.priority,
+               reason=priority_reason)
     return ticket
 
 
