@@ -78,6 +78,7 @@ def _register(app: APIFlask) -> None:
     from onestop.api import errors
     from onestop.backoffice import booking_desk
     from onestop.backoffice import bp as backoffice_bp
+    from onestop.backoffice import notify as admin_notify
     from onestop.backoffice import printers as admin_printers
     from onestop.backoffice import province as admin_province
     from onestop.integrations import worker as province
@@ -102,6 +103,7 @@ def _register(app: APIFlask) -> None:
     app.register_blueprint(counter_bp)
     app.register_blueprint(admin_printers.bp)
     app.register_blueprint(admin_province.bp)
+    app.register_blueprint(admin_notify.bp)
     app.register_blueprint(booking_desk.bp)
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(manager_bp)

@@ -46,8 +46,10 @@ def booking_data(unit: Unit, booking: Any) -> dict[str, Any]:
 
 
 def on_booking_changed(session: Session, booking: Any, action: str, **_: Any) -> None:
+    from onestop.notify.subscriber import enabled
+
     unit = session.get(Unit, booking.unit_id)
-    if unit is None:
+    if unit is None or not enabled():
         return
     now = utcnow()
     if action == "booked":

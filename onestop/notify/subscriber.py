@@ -3,6 +3,8 @@
 =========================  =================================================================
 signal                     messages
 =========================  =================================================================
+ticket_issued              a ticket with a phone (taken from a phone, a booking checked
+                           in) subscribes it
 ticket_called              ``ticket.called`` to the called ticket's addresses (not on a
                            recall); ``ticket.near`` to tickets of the field that now have
                            ``notify_ahead`` or fewer people ahead (once per ticket)
@@ -45,6 +47,13 @@ from onestop.tokens import ticket_url
 from onestop.units.models import Unit
 
 MOVES = ("cancel", "requeue", "transfer", "return", "move")
+ENABLED = "notify_enabled"  # app.extensions key, set by worker.init_app
+
+
+def enabled() -> bool:
+    """Messages are queued only in an app with a channel configured (no outbox to fill, no
+    address to keep, when nothing can be sent)."""
+    return has_app_context() and bool(current_app.extensions.get(ENABLED))
 
 
 def _settings() -> tuple[str, str] | None:
@@ -104,13 +113,28 @@ def _line_moved(session: Session, ticket: Any, now: dt.datetime, called: Ticket 
             check_near(session, unit, waiting, now)
 
 
+def on_issued(session: Session, ticket: Ticket) -> None:
+    """A number taken from a phone, or a booking checked in, with a phone: it subscribes."""
+    phone = getattr(ticket, "phone", None)
+    if not phone or not enabled():
+        return
+    unit = session.get(Unit, ticket.unit_id)
+    if unit is None:
+        return
+    try:
+        engine.subscribe(session, unit, "ticket", ticket.id, phone, business_date=ticket.business_date,
+                         now=utcnow())
+    except DomainError:
+        return
+
+
 def on_called(session: Session, ticket: Ticket, counter: Counter, recall: bool) -> None:
-    if not recall:
+    if not recall and enabled():
         _line_moved(session, ticket, utcnow(), called=ticket, counter=counter)
 
 
 def on_changed(session: Session, ticket: Any, action: str) -> None:
-    if action not in MOVES or not isinstance(ticket, Ticket):
+    if action not in MOVES or not isinstance(ticket, Ticket) or not enabled():
         return
     now = utcnow()
     if action == "transfer":
@@ -122,7 +146,7 @@ def on_changed(session: Session, ticket: Any, action: str) -> None:
 
 def on_dossier_received(session: Session, dossier: Dossier) -> None:
     unit = session.get(Unit, dossier.unit_id)
-    if unit is None:
+    if unit is None or not enabled():
         return
     now = utcnow()
     for raw in (dossier.applicant_phone, dossier.applicant_email):
@@ -136,6 +160,8 @@ def on_dossier_received(session: Session, dossier: Dossier) -> None:
 
 
 def _dossier_event(session: Session, dossier: Dossier, event: str) -> None:
+    if not enabled():
+        return
     now = utcnow()
     data = {"code": dossier.code, "link": dossier_link(dossier.code)}
     engine.queue_all(session, "dossier", dossier.id, event, data,
@@ -156,7 +182,8 @@ def on_day_closed(session: Session, unit_id: int, business_date: dt.date, expire
 
 
 RECEIVERS: list[tuple[NamedSignal, Any]] = [
-    (signals.ticket_called, on_called), (signals.ticket_changed, on_changed),
+    (signals.ticket_issued, on_issued), (signals.ticket_called, on_called),
+    (signals.ticket_changed, on_changed),
     (signals.dossier_received, on_dossier_received), (signals.dossier_ready, on_dossier_ready),
     (signals.dossier_supplement_requested, on_dossier_supplement), (signals.day_closed, on_day_closed),
 ]

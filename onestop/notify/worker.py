@@ -36,6 +36,7 @@ def start(app: Flask) -> bool:
 
 def init_app(app: Flask) -> None:
     """Queue messages from the engine's signals; run the loop in a serving process."""
+    app.extensions[subscriber.ENABLED] = NotifyConfig.of(app.config).enabled
     subscriber.connect()
     web.init_app(app)
     start(app)

@@ -37,8 +37,9 @@ from onestop.webhooks import engine as webhooks
 from tests.api.helpers import in_db
 from tests.backoffice.conftest import csrf_from, login, signed_in
 from tests.conftest import demo_app
+from tests.notifications.matrix_world import wall_dead_message, wall_templates
 
-BLUEPRINTS = ("backoffice", "admin_printers", "booking_desk")
+BLUEPRINTS = ("backoffice", "admin_printers", "booking_desk", "admin_notify")
 PASSWORD = "Mat-khau-dai-2026!"
 # everything of A's that a page could show; none may appear on any page B's admin opens
 A_MARKS = ("Trung tâm Bí mật A", "000.00.77.A77", "Lĩnh vực riêng của A", "a.clerk", "Cán bộ đơn vị A",
@@ -339,6 +340,11 @@ CASES = [
          body=_fixed(start="{slot_start}", phone="0912345670", name="Công dân {tag}")),
     Case("/admin/booking-settings", "POST", "/admin/booking-settings",
          body=_b_form("/admin/booking-settings", remote_per_address_per_day="{tag_seconds}")),
+    # messages to citizens (onestop/backoffice/notify.py): the admin's own unit, whatever ?unit= says
+    Case("/admin/notifications", "GET", "/admin/notifications"),
+    Case("/admin/notifications/templates", "GET", "/admin/notifications/templates"),
+    Case("/admin/notifications/templates", "POST", "/admin/notifications/templates", body=wall_templates),
+    Case("/admin/notifications/retry", "POST", "/admin/notifications/retry", body=wall_dead_message),
     # new things and settings: aimed at A with ?unit= (and unit_id= where the form has one)
     Case("/admin/calendar", "POST", "/admin/calendar",
          body=_fixed(date="2030-03-0{tag_day}", kind="off", note="Ngày {tag_day}")),

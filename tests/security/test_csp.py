@@ -31,7 +31,8 @@ DEVICES = [("kiosk", "/kiosk/"), ("kiosk", "/kiosk/field/1"), ("kiosk", "/kiosk/
            ("tablet", "/counter/tablet")]
 STAFF = [("clerk1", "/counter/"), ("clerk1", "/counter/book"), ("admin", "/admin/printers"),
          ("clerk1", "/counter/dossiers"), ("clerk1", "/counter/dossiers/{dossier_code}"),
-         ("admin", "/admin/province"),
+         ("admin", "/admin/province"), ("admin", "/admin/notifications"),
+         ("admin", "/admin/notifications/templates"),
          ("clerk1", "/admin/bookings"), ("clerk1", "/admin/bookings/new"),
          ("admin", "/admin/booking-settings"), ("admin", "/admin/services/1/booking"),
          ("manager", "/manager/"), ("manager", "/manager/reports"), ("manager", "/manager/staffing"),

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from onestop.extensions import db, socketio
 from onestop.queueing.models import Counter, Ticket, TicketEvent
 from tests.conftest import bearer, demo_app, token_for
+from tests.notifications.matrix_world import CONFIG as NOTIFY_CONFIG
 from tests.security.matrix import (
     DEVICES,
     INTEGRATION_PASSWORD,
@@ -39,7 +40,7 @@ from tests.security.matrix import (
     is_static,
 )
 
-CONFIG = {"WEBHOOK_WORKER": False, "WEBHOOK_ALLOW_LOOPBACK": True}
+CONFIG = {"WEBHOOK_WORKER": False, "WEBHOOK_ALLOW_LOOPBACK": True, **NOTIFY_CONFIG}
 LAN = {"REMOTE_ADDR": "192.0.2.10"}  # TEST-NET-1: an address string only, nothing is sent
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 CSRF_FIELD = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
