@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, current_app, redirect, render_template, request, url_for
@@ -44,9 +45,10 @@ from onestop.bookings.models import Booking
 from onestop.bookings.settings import booking_settings
 from onestop.dossiers.models import Procedure
 from onestop.extensions import db, limiter
+from onestop.queueing.engine import CANCELLABLE
 from onestop.queueing.errors import DomainError, NotFound
-from onestop.queueing.models import Service
-from onestop.queueing.state import display_state, service_list
+from onestop.queueing.models import Service, Ticket
+from onestop.queueing.state import service_list, waiting_by_service
 from onestop.textsort import vi_key
 from onestop.tokens import ticket_token, ticket_url
 from onestop.units.models import Unit
@@ -99,6 +101,11 @@ def _unit_args() -> dict[str, Any]:
     """The ``?unit=`` a page was opened with (the poster's QR of one unit), kept on every link."""
     code = request.args.get("unit", "")[:40]
     return {"unit": code} if code else {}
+
+
+def _page(template: str, unit: Unit, **context: Any) -> str:
+    """A phone page: the unit's header, the language link, ``?unit=`` kept on every link."""
+    return render_template(template, unit=unit, unit_args=_unit_args(), lang=lang(), **context)
 
 
 # --- booking: field -> procedure -> day -> slot -> phone and name ----------------------------
@@ -204,8 +211,7 @@ def book_fields() -> str:
     unit = common.resolve_unit()
     fields = [{"id": s.id, "name": service_name(s), "prefix": s.prefix or s.code[:1]}
               for s in _bookable_services(unit)]
-    return render_template("kiosk/phone/book_fields.html", unit=unit, fields=fields,
-                           unit_args=_unit_args(), lang=lang())
+    return _page("kiosk/phone/book_fields.html", unit, fields=fields)
 
 
 @bp.get("/book/<int:service_id>/")
@@ -216,48 +222,61 @@ def book_procedure(service_id: int) -> Any:
     procedures = _procedures(unit, service)
     if not procedures:  # nothing to choose: straight to the day
         return redirect(url_for("kiosk.book_day", service_id=service.id, **_unit_args()))
-    return render_template("kiosk/phone/book_procedure.html", unit=unit, service=service,
-                           field_name=service_name(service), procedures=procedures,
-                           unit_args=_unit_args(), lang=lang())
+    return _page("kiosk/phone/book_procedure.html", unit, service=service,
+                 field_name=service_name(service), procedures=procedures)
+
+
+@dataclass
+class Step:
+    """Where a citizen is in the booking: the field, the procedure chosen (``p``), the day
+    (``d``) once chosen, and what every step's page shows of them."""
+
+    unit: Unit
+    service: Service
+    proc: Procedure | None
+    day: dt.date | None = None
+
+    @classmethod
+    def read(cls, service_id: int, with_day: bool = False) -> Step:
+        unit = common.resolve_unit()
+        service = _service(unit, service_id)
+        day = _day(request.values.get("d")) if with_day else None
+        return cls(unit, service, _procedure(unit, service, request.values.get("p")), day)
+
+    def render(self, template: str, **context: Any) -> str:
+        extra = {"day": self.day, "day_text": weekday_date(self.day)} if self.day else {}
+        return _page(template, self.unit, service=self.service, proc=self.proc,
+                     field_name=service_name(self.service), args=_step_args(self.proc),
+                     **extra, **context)
 
 
 @bp.get("/book/<int:service_id>/day")
 @phone_page
 def book_day(service_id: int) -> str:
-    unit = common.resolve_unit()
-    service = _service(unit, service_id)
-    proc = _procedure(unit, service, request.args.get("p"))
-    return render_template("kiosk/phone/book_day.html", unit=unit, service=service, proc=proc,
-                           field_name=service_name(service), days=bookable_days(unit, service),
-                           has_procedures=bool(_procedures(unit, service)),
-                           args=_step_args(proc), unit_args=_unit_args(), lang=lang())
+    step = Step.read(service_id)
+    return step.render("kiosk/phone/book_day.html", days=bookable_days(step.unit, step.service),
+                       has_procedures=bool(_procedures(step.unit, step.service)))
 
 
 @bp.get("/book/<int:service_id>/slot")
 @phone_page
 def book_slot(service_id: int) -> str:
-    unit = common.resolve_unit()
-    service = _service(unit, service_id)
-    proc = _procedure(unit, service, request.args.get("p"))
-    day = _day(request.args.get("d"))
-    return render_template("kiosk/phone/book_slot.html", unit=unit, service=service, proc=proc,
-                           field_name=service_name(service), day=day, day_text=weekday_date(day),
-                           slots=_slot_rows(unit, _slots(unit, service, day)),
-                           args=_step_args(proc), unit_args=_unit_args(), lang=lang())
+    step = Step.read(service_id, with_day=True)
+    assert step.day is not None
+    return step.render("kiosk/phone/book_slot.html",
+                       slots=_slot_rows(step.unit, _slots(step.unit, step.service, step.day)))
 
 
 def _book_limit() -> str:
     return str(current_app.config.get("BOOKING_RATE_LIMIT") or "10 per minute")
 
 
-def _contact(unit: Unit, service: Service, proc: Procedure | None, day: dt.date, hm: str,
-             form: dict[str, str], error: DomainError | None = None) -> tuple[str, int]:
+def _contact(step: Step, hm: str, form: dict[str, str],
+             error: DomainError | None = None) -> tuple[str, int]:
     status = 200 if error is None else (error.status if error.status != 404 else 409)
-    return render_template(
-        "kiosk/phone/book_contact.html", unit=unit, service=service, proc=proc,
-        field_name=service_name(service), day=day, day_text=weekday_date(day), hm=hm, form=form,
-        error=error.code if error else None, message=_message(error) if error else "",
-        args=_step_args(proc), unit_args=_unit_args(), lang=lang()), status
+    return step.render("kiosk/phone/book_contact.html", hm=hm, form=form,
+                       error=error.code if error else None,
+                       message=_message(error) if error else ""), status
 
 
 @bp.route("/book/<int:service_id>/contact", methods=["GET", "POST"])
@@ -265,15 +284,14 @@ def _contact(unit: Unit, service: Service, proc: Procedure | None, day: dt.date,
 @phone_page
 def book_contact(service_id: int) -> Any:
     """Phone and name; the POST books through the engine and lands on the confirmation."""
-    unit = common.resolve_unit()
-    service = _service(unit, service_id)
-    proc = _procedure(unit, service, request.values.get("p"))
-    day = _day(request.values.get("d"))
+    step = Step.read(service_id, with_day=True)
+    unit, service, proc = step.unit, step.service, step.proc
+    assert step.day is not None
     hm = str(request.values.get("s", ""))[:5]
-    start = _start(unit, day, hm)
+    start = _start(unit, step.day, hm)
     form = {"phone": request.form.get("phone", "")[:32], "name": request.form.get("name", "")[:MAX_TEXT]}
     if request.method == "GET":
-        return _contact(unit, service, proc, day, hm, form)
+        return _contact(step, hm, form)
     session = db.session()
     try:
         booking = bookings.book(session, unit, service, start=start, phone=form["phone"],
@@ -283,7 +301,7 @@ def book_contact(service_id: int) -> Any:
         session.commit()
     except DomainError as error:
         session.rollback()
-        return _contact(unit, service, proc, day, hm, form, error)
+        return _contact(step, hm, form, error)
     key = bookings.manage_key(current_app.config["SECRET_KEY"], booking)
     return redirect(url_for("kiosk.manage_booking", code=booking.code, k=key, new=1, **_unit_args()),
                     code=303)
@@ -310,21 +328,19 @@ def _documents(proc: Procedure | None) -> list[str]:
 
 
 def _live(unit: Unit, booking: Booking) -> dict[str, Any] | None:
-    """On the booking's day, the field's queue now: people waiting and the latest call."""
+    """On the booking's day, the field's queue now: people waiting and its latest call."""
     now = common.now()
-    if unit.local(booking.start).date() != unit.local(now).date() \
-            or booking.state not in ("booked", "checked_in"):
+    day = unit.business_date(now)
+    if unit.local(booking.start).date() != day or booking.state not in ("booked", "checked_in"):
         return None
-    state = display_state(db.session(), unit, now)
-    waiting = next((w["waiting"] for w in state["waiting"] if w["service_id"] == booking.service_id), 0)
-    name = booking_service(booking).name
-    call = next((c for c in state["recent_calls"] if c["ticket"]["service"] == name), None)
-    row = next((r for r in service_list(db.session(), unit, now, common.always_open())
-                if r["id"] == booking.service_id), None)
-    return {"waiting": number(int(waiting)), "called": call["ticket"]["label"] if call else "",
-            "counter": number(call["counter"]["number"]) if call and call["counter"] else "",
-            "minutes": row["estimated_wait_minutes"] if row else None,
-            "counters_open": row["counters_open"] if row else 0}
+    session = db.session()
+    waiting = waiting_by_service(session, unit, day).get(booking.service_id, 0)
+    call = session.scalars(select(Ticket).where(
+        Ticket.unit_id == unit.id, Ticket.business_date == day, Ticket.service_id == booking.service_id,
+        Ticket.called_at.is_not(None)).order_by(Ticket.called_at.desc()).limit(1)).first()
+    counter = call.counter if call is not None and call.state in ("called", "serving") else None
+    return {"waiting": number(waiting), "called": call.label if call is not None else "",
+            "counter": number(counter.number) if counter is not None else ""}
 
 
 def booking_service(booking: Booking) -> Service:
@@ -338,6 +354,7 @@ def _manage_context(unit: Unit, booking: Booking, key: str) -> dict[str, Any]:
     proc = _procedure_by_code(unit, booking.procedure_code)
     start, end = unit.local(booking.start), unit.local(booking.end)
     ticket = booking.ticket_id
+    held = db.session.get(Ticket, ticket) if ticket else None
     secret = current_app.config["SECRET_KEY"]
     return {
         "unit": unit, "booking": booking, "key": key, "field_name": service_name(service),
@@ -345,6 +362,7 @@ def _manage_context(unit: Unit, booking: Booking, key: str) -> dict[str, Any]:
         "time_text": f"{start:%H:%M}–{end:%H:%M}", "live": _live(unit, booking),
         "ticket_url": ticket_url("", secret, ticket) if ticket else None,
         "ticket_id": ticket, "ticket_key": ticket_token(secret, ticket) if ticket else None,
+        "can_leave": held is not None and held.state in CANCELLABLE,
         "unit_args": _unit_args(), "lang": lang(), "new": request.args.get("new") == "1",
         "qr_url": url_for("kiosk.booking_qr", code=booking.code, k=key),
         "ics_url": url_for("kiosk.booking_ics", code=booking.code, k=key),
@@ -443,10 +461,8 @@ def _remote_limit() -> str:
 def remote_fields() -> Any:
     unit = common.resolve_unit()
     if not unit.setting("remote_tickets"):
-        return render_template("kiosk/phone/remote_off.html", unit=unit, unit_args=_unit_args(),
-                               lang=lang())
-    return render_template("kiosk/phone/remote_fields.html", unit=unit, fields=_remote_fields(unit),
-                           unit_args=_unit_args(), lang=lang())
+        return _page("kiosk/phone/remote_off.html", unit)
+    return _page("kiosk/phone/remote_fields.html", unit, fields=_remote_fields(unit))
 
 
 @bp.route("/q/<int:service_id>", methods=["GET", "POST"])
@@ -455,16 +471,15 @@ def remote_fields() -> Any:
 def remote_take(service_id: int) -> Any:
     unit = common.resolve_unit()
     if not unit.setting("remote_tickets"):
-        return render_template("kiosk/phone/remote_off.html", unit=unit, unit_args=_unit_args(),
-                               lang=lang())
+        return _page("kiosk/phone/remote_off.html", unit)
     service = db.session.get(Service, service_id) if service_id <= MAX_ID else None
     if service is None or service.unit_id != unit.id or not service.active:
         raise NotFound("service_not_found")
     phone = request.form.get("phone", "")[:32]
-    context = {"unit": unit, "service": service, "field_name": service_name(service), "phone": phone,
-               "unit_args": _unit_args(), "lang": lang(), "message": ""}
+    context: dict[str, Any] = {"service": service, "field_name": service_name(service), "phone": phone,
+                               "message": ""}
     if request.method == "GET":
-        return render_template("kiosk/phone/remote_take.html", **context)
+        return _page("kiosk/phone/remote_take.html", unit, **context)
     session = db.session()
     try:
         ticket = bookings.remote_ticket(session, unit, service, phone=phone.strip() or None,
@@ -473,6 +488,6 @@ def remote_take(service_id: int) -> Any:
     except DomainError as error:
         session.rollback()
         context.update(message=_message(error), error=error.code)
-        return render_template("kiosk/phone/remote_take.html", **context), error.status
+        return _page("kiosk/phone/remote_take.html", unit, **context), error.status
     return redirect(ticket_url("", current_app.config["SECRET_KEY"], ticket.id), code=303)
 

@@ -3,6 +3,7 @@ plain Vietnamese on the same screen with what was typed, wrong keys get the 404 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -104,3 +105,50 @@ def test_numbers_from_the_phone_off_then_on(app):
     assert res.status_code == 303 and re.match(r"^/t/\d+\?k=", res.headers["Location"])
     ticket_page = text(client.get(res.headers["Location"]))
     assert "Số thứ tự của Quý công dân" in ticket_page and "Tôi không chờ nữa" in ticket_page
+
+
+def test_on_the_day_the_manage_page_shows_the_queue_then_the_ticket(app, phone):
+    from onestop.bookings import engine as bookings
+    from onestop.db import utcnow
+    from onestop.queueing.engine import SYSTEM, issue_ticket
+    from onestop.queueing.models import Service
+    from onestop.tokens import ticket_token
+    from onestop.units.models import Unit
+
+    secret = app.config["SECRET_KEY"]
+    with app.app_context():
+        session = db.session()
+        unit = session.query(Unit).order_by(Unit.id).first()
+        service = session.get(Service, FIELD)
+        now = utcnow()
+        for _ in range(2):  # two people already waiting in the field
+            issue_ticket(session, unit, service, actor=SYSTEM, now=now, always_open=True)
+        booking = Booking(unit_id=unit.id, service_id=FIELD, code=bookings.new_code(session),
+                          start=now - dt.timedelta(minutes=5), end=now + dt.timedelta(minutes=10),
+                          phone="+84912345678", state="booked", channel="web", created_at=now)
+        session.add(booking)
+        session.commit()
+        code, key = booking.code, manage_key(secret, booking)
+    page = text(phone.get(f"/b/{code}?k={key}"))
+    assert 'id="ph-live"' in page and 'id="ph-waiting">2<' in page  # the field's queue today
+    assert "manage.js" in page and "Tôi không chờ nữa" not in page
+    with app.app_context():
+        session = db.session()
+        booking = session.query(Booking).filter_by(code=code).one()
+        ticket = bookings.check_in(session, session.get(Unit, booking.unit_id), booking,
+                                   actor=SYSTEM, now=utcnow())
+        session.commit()
+        ticket_id = ticket.id
+    page = text(phone.get(f"/b/{code}?k={key}"))
+    assert "Đã lấy số tại Trung tâm" in page
+    assert f'href="/t/{ticket_id}?k={ticket_token(secret, ticket_id)}"' in page
+    assert "Tôi không chờ nữa" in page and "leave.js" in page and 'id="ph-cancel"' not in page
+    res = phone.post(f"/api/v1/tickets/{ticket_id}/cancel", json={"k": ticket_token(secret, ticket_id)},
+                     headers={"X-CSRFToken": csrf_of(page)})
+    assert res.status_code == 200, res.get_json()
+    assert "Tôi không chờ nữa" not in text(phone.get(f"/b/{code}?k={key}"))
+
+
+def test_english(app, phone):
+    html = text(phone.get("/book/?lang=en"))
+    assert "Which field do you need?" in html and 'href="/book/?lang=vi"' in html
