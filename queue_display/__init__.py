@@ -22,6 +22,7 @@ from onestop.accounts.models import Device
 from onestop.api.common import resolve_unit
 from onestop.db import utcnow
 from onestop.extensions import db, limiter
+from onestop.queueing.desk import current_message
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.models import Counter, Ticket
 from onestop.queueing.state import iso
@@ -92,6 +93,8 @@ def config() -> dict[str, Any]:
         "unit": {"id": unit.id, "code": unit.code, "name": unit.name, "timezone": unit.timezone},
         "now": iso(utcnow()),
         "notice": str(unit.setting("display_notice") or "")[:1000],
+        # the manager's timed message ({text, until} or None), shown instead of the notice
+        "message": current_message(unit, utcnow()),
         "recent_calls": _int_setting(unit, "display_recent_calls", 0, 12),
         "highlight_seconds": _int_setting(unit, "display_highlight_seconds", 2, 60),
         "zones": _zones(device),

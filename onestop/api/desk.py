@@ -15,10 +15,11 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from onestop import signals
 from onestop.accounts.auth import current_actor, require_user
-from onestop.accounts.models import Device
+from onestop.accounts.models import Device, User
 from onestop.api import bp
 from onestop.api.common import now, resolve_unit
 from onestop.api.counters import MAX_ID, CloseIn
@@ -28,7 +29,7 @@ from onestop.extensions import db
 from onestop.queueing import desk, engine
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.models import Counter, Ticket
-from onestop.queueing.state import iso, ticket_dict
+from onestop.queueing.state import iso, services, ticket_dict
 from onestop.units.models import Unit
 
 STAFF = ("admin", "manager", "clerk", "reception")
@@ -261,3 +262,40 @@ def manager_message(body: MessageIn) -> dict[str, Any]:
                    unit_id=unit.id, at=at)
     signals.display_message_changed.send(db.session(), unit_id=unit.id, message=message)
     return {"text": message.get("text", ""), "until": message.get("until")}
+
+
+@bp.get("/dashboard/desk")
+@bp.doc(summary="What the manager acts on: each counter with its current ticket and how long it has "
+        "been served, the fields waiting too long, the hall message, whether a kiosk's printer is in "
+        "alarm (then the dashboard offers the reception desk)", responses=[401, 403])
+@require_user(*MANAGERS)
+def manager_desk() -> dict[str, Any]:
+    from onestop.api.dashboard import printer_alarms
+
+    unit, at, session = resolve_unit(), now(), db.session()
+    counters = list(session.scalars(select(Counter).where(Counter.unit_id == unit.id)
+                                    .order_by(Counter.number)))
+    current = {t.counter_id: t for t in session.scalars(select(Ticket).where(
+        Ticket.counter_id.in_([c.id for c in counters]), Ticket.state.in_(("called", "serving"))))}
+    clerks = {u.id: u for u in session.scalars(select(User).where(
+        User.id.in_([c.clerk_id for c in counters if c.clerk_id])))}
+    alarms = printer_alarms(unit)["printers"]
+    return {
+        "at": iso(at),
+        "counters": [_desk_counter(c, current.get(c.id), clerks.get(c.clerk_id or 0), at) for c in counters],
+        "services": [{"id": s.id, "name": s.name} for s in services(session, unit)],
+        "alerts": [a.as_dict() for a in desk.wait_alerts(session, unit, at)],
+        "message": desk.current_message(unit, at),
+        "kiosk_printer_alarm": any(a["kind"] == "kiosk" for a in alarms),
+    }
+
+
+def _desk_counter(counter: Counter, ticket: Ticket | None, clerk: User | None,
+                  at: dt.datetime) -> dict[str, Any]:
+    since = (ticket.serving_at or ticket.called_at) if ticket else None
+    return {"id": counter.id, "number": counter.number, "name": counter.name, "state": counter.state,
+            "pause_reason": counter.pause_reason,
+            "clerk": (clerk.full_name or clerk.username) if clerk else None,
+            "current": {"id": ticket.id, "label": ticket.label, "state": ticket.state,
+                        "service": ticket.service.name, "since": iso(since),
+                        "seconds": int((at - since).total_seconds()) if since else 0} if ticket else None}

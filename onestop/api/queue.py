@@ -116,7 +116,8 @@ def _current(session: Session, counter: Counter) -> dict[str, Any] | None:
     from onestop.api.dossiers import receipt_url
 
     dossiers = session.scalars(select(Dossier).where(Dossier.ticket_id == ticket.id).order_by(Dossier.id))
-    return {**_brief(ticket), "dossiers": [
+    # the note for the clerk (reception desk, a transfer) shows on the card
+    return {**_brief(ticket, ticket.note or ""), "dossiers": [
         {"code": d.code, "appointment_at": iso(d.appointment_at), "receipt_url": receipt_url(d.code)}
         for d in dossiers], "procedure_code": ticket.procedure_code,
         "procedure": procedure_name(session, ticket), "dossier": _pickup_dossier(session, ticket),

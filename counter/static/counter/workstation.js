@@ -634,6 +634,12 @@
     if (!value) return;
     const [kind, id] = value.split(":");
     const body = kind === "s" ? { service_id: Number(id) } : { counter_id: Number(id) };
+    // a note for the next clerk, and "trả về quầy tôi" (counter/static/counter/desk_moves.js)
+    const note = $("transfer-note").value.trim();
+    if (note) body.note = note;
+    if ($("transfer-return").checked) body.return_here = true;
+    $("transfer-note").value = "";
+    $("transfer-return").checked = false;
     run(() => post("transfer", body, T.transferred_ok));
   });
 

@@ -214,7 +214,7 @@
       config = await D.getJSON(ds.configUrl, { unit, zone: D.params.get("zone"), voice: D.params.get("voice") });
       clock.sync(config.now, config.unit.timezone);
       $("unit-name").textContent = config.unit.name;
-      renderNotice(config.notice);
+      showMessage(config.message);
       renderRecent();
       root.dataset.voice = config.voice;
     } catch (err) { /* keep the last configuration; the next connect retries */ }
@@ -261,5 +261,18 @@
     renderCounters();
   });
   socket.on("queue.changed", (ev) => applyWaiting(ev.waiting));
+  // the manager's timed message (onestop/api/desk.py) takes the notice line until its end
+  let messageTimer = null;
+  function showMessage(message) {
+    clearTimeout(messageTimer);
+    const left = message && message.text ? Date.parse(message.until) - Date.now() : 0;
+    if (left > 0) {
+      renderNotice(message.text);
+      messageTimer = setTimeout(() => renderNotice(config.notice), Math.min(left, 2 ** 31 - 1));
+    } else {
+      renderNotice(config.notice);
+    }
+  }
+  socket.on("display.message", (ev) => showMessage(ev.message));
   setInterval(() => { if (socket.connected) { loadConfig(); resync(); } }, RESYNC_MS);
 })();
