@@ -268,7 +268,14 @@ def book_slot(service_id: int) -> str:
 
 
 def _book_limit() -> str:
-    return str(current_app.config.get("BOOKING_RATE_LIMIT") or "10 per minute")
+    return str(current_app.config["BOOKING_RATE_LIMIT"])
+
+
+def _form_phone_key() -> str:
+    """A form's phone number by its last nine digits (0912…, +84912… are one), like the
+    API's per-phone limit; without one, the address."""
+    digits = "".join(ch for ch in request.form.get("phone", "")[:32] if ch.isdigit())[-9:]
+    return f"phone:{digits}" if digits else f"ip:{get_remote_address()}"
 
 
 def _contact(step: Step, hm: str, form: dict[str, str],
@@ -280,7 +287,8 @@ def _contact(step: Step, hm: str, form: dict[str, str],
 
 
 @bp.route("/book/<int:service_id>/contact", methods=["GET", "POST"])
-@limiter.limit(_book_limit, methods=["POST"])
+@limiter.limit(_book_limit, methods=["POST"])  # per address
+@limiter.limit(_book_limit, methods=["POST"], key_func=_form_phone_key)
 @phone_page
 def book_contact(service_id: int) -> Any:
     """Phone and name; the POST books through the engine and lands on the confirmation."""
@@ -453,7 +461,7 @@ def _remote_fields(unit: Unit) -> list[dict[str, Any]]:
 
 
 def _remote_limit() -> str:
-    return str(current_app.config.get("REMOTE_TICKET_RATE_LIMIT") or "10 per minute")
+    return str(current_app.config["REMOTE_TICKET_RATE_LIMIT"])
 
 
 @bp.get("/q/")
@@ -466,7 +474,8 @@ def remote_fields() -> Any:
 
 
 @bp.route("/q/<int:service_id>", methods=["GET", "POST"])
-@limiter.limit(_remote_limit, methods=["POST"])
+@limiter.limit(_remote_limit, methods=["POST"])  # per address
+@limiter.limit(_remote_limit, methods=["POST"], key_func=_form_phone_key)
 @phone_page
 def remote_take(service_id: int) -> Any:
     unit = common.resolve_unit()

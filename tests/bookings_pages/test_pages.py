@@ -152,3 +152,26 @@ def test_on_the_day_the_manage_page_shows_the_queue_then_the_ticket(app, phone):
 def test_english(app, phone):
     html = text(phone.get("/book/?lang=en"))
     assert "Which field do you need?" in html and 'href="/book/?lang=vi"' in html
+
+
+def test_the_forms_are_limited_per_address_and_per_phone(tmp_path):
+    from tests.conftest import demo_app
+
+    with demo_app(tmp_path, RATELIMIT_ENABLED=True, BOOKING_RATE_LIMIT="2 per minute") as app:
+        with app.app_context():
+            open_field(db.session())
+        phone = app.test_client()
+        contact, html = walk_to_contact(phone)
+        form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+        url = contact.split("?")[0]
+
+        def post(number: str, address: str) -> int:
+            res = phone.post(url, data={**form, "phone": number}, environ_base={"REMOTE_ADDR": address})
+            return int(res.status_code)
+
+        # the same phone (however written) from three addresses: booked, already booked, refused
+        assert post("0912 000 001", "10.0.0.1") == 303
+        assert post("+84912000001", "10.0.0.2") == 409
+        assert post("84 912 000 001", "10.0.0.3") == 429
+        # one address, other phones (bad ones: nothing books): refused on its third try too
+        assert [post(f"09130000{i}x", "10.0.0.9") for i in range(3)] == [422, 422, 429]
