@@ -105,7 +105,7 @@
     $("result-ahead").textContent = fmt(T.ahead, { n: ticket.waiting_ahead });
     $("result-print").textContent = "";
     $("result-qr").hidden = true;
-    $("result").scrollIntoView({ block: "nearest" });
+    $("next").focus();
   }
 
   async function showQr(ticket) {
