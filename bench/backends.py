@@ -104,6 +104,44 @@ def database(kind: str, data_dir: Path, pg_url: str = PG_URL) -> Iterator[str]:
         yield url
 
 
+class LockSampler:
+    """Samples, every 20 ms, what the server's PostgreSQL sessions (tagged by their
+    ``application_name``) are doing: running, or waiting on a lock (``pg_stat_activity``).
+    The share of samples in ``Lock`` waits is how much of the work queued on row locks."""
+
+    def __init__(self, base_url: str, app_name: str) -> None:
+        import threading
+
+        self.base_url, self.app_name = base_url, app_name
+        self.samples: dict[str, int] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.base_url, autocommit=True) as conn:
+            while not self.stop.wait(0.02):
+                for wait, n in conn.execute(
+                        "SELECT coalesce(wait_event_type, 'CPU'), count(*) FROM pg_stat_activity"
+                        " WHERE application_name = %s AND state = 'active' GROUP BY 1",
+                        (self.app_name,)):
+                    self.samples[wait] = self.samples.get(wait, 0) + n
+
+    def __enter__(self) -> LockSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.thread.join(5)
+
+    def summary(self) -> dict[str, Any]:
+        total = sum(self.samples.values())
+        return {"active_samples": dict(self.samples),
+                "lock_wait_share": round(self.samples.get("Lock", 0) / total, 3) if total else None}
+
+
 def run_kind(kind: str, clients: int, tickets: int, warmup: int, pg_url: str = PG_URL,
              profile: bool = False) -> list[dict[str, Any]]:
     """Issue then call-next on a fresh database of ``kind``: the two results."""
@@ -115,7 +153,9 @@ def run_kind(kind: str, clients: int, tickets: int, warmup: int, pg_url: str = P
     try:
         with database(kind, data_dir, pg_url) as url:
             centre = prepare_centre(data_dir, url)
-            extra = {"DATABASE_URL": url}
+            app_name = f"onestop_bench_{uuid.uuid4().hex[:8]}"
+            extra = {"DATABASE_URL": url if kind == "sqlite" else
+                     f"{url}&application_name={app_name}"}
             if instances > 1:
                 extra.update(MESSAGE_QUEUE_URL=REDIS_URL,
                              MESSAGE_QUEUE_CHANNEL=f"onestop-bench-{uuid.uuid4().hex[:8]}")
@@ -125,12 +165,14 @@ def run_kind(kind: str, clients: int, tickets: int, warmup: int, pg_url: str = P
                 for server in servers:
                     server.wait_healthy(60)
                 floor = _floor()
-                issue = bench_issue(servers, url, centre["kiosk_token"], centre["services"],
-                                    clients, tickets, warmup, profile)
-                issue["floor_s"] = floor
+                with _sampler(kind, pg_url, app_name) as locks:
+                    issue = bench_issue(servers, url, centre["kiosk_token"], centre["services"],
+                                        clients, tickets, warmup, profile)
+                issue.update(floor_s=floor, pg_activity=locks.summary() if locks else None)
                 floor = _floor()
-                call = bench_call(servers, url, centre["counters"], clients, profile)
-                call["floor_s"] = floor
+                with _sampler(kind, pg_url, app_name) as locks:
+                    call = bench_call(servers, url, centre["counters"], clients, profile)
+                call.update(floor_s=floor, pg_activity=locks.summary() if locks else None)
             finally:
                 for server in servers:
                     server.stop()
@@ -139,6 +181,10 @@ def run_kind(kind: str, clients: int, tickets: int, warmup: int, pg_url: str = P
     for result in (issue, call):
         result.update(kind=kind, instances=instances)
     return [issue, call]
+
+
+def _sampler(kind: str, pg_url: str, app_name: str) -> contextlib.AbstractContextManager[Any]:
+    return contextlib.nullcontext() if kind == "sqlite" else LockSampler(pg_url, app_name)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -174,7 +220,7 @@ def compare(rounds: list[dict[str, dict[str, dict[str, Any]]]]) -> dict[str, Any
 
 def table(rounds: list[dict[str, dict[str, dict[str, Any]]]]) -> str:
     head = (f"{'round':<6}{'kind':<8}{'bench':<16}{'per s':>8}{'p50 ms':>8}{'mean ms':>9}"
-            f"{'p99 ms':>8}{'cpu ms':>8}{'floor':>7}{'dup':>5}{'2x':>4}")
+            f"{'p99 ms':>8}{'cpu ms':>8}{'floor':>7}{'dup':>5}{'2x':>4}{'lock':>6}")
     lines = [head, "-" * len(head)]
     floors = [res["floor_s"] for r in rounds for k in r.values() for res in k.values()]
     low = min(floors) if floors else 1.0
@@ -186,9 +232,11 @@ def table(rounds: list[dict[str, dict[str, dict[str, Any]]]]) -> str:
                     f"{res.get('mean_ms', 0):>9.1f}{res.get('p99_ms', 0):>8.1f}"
                     f"{res.get('server_cpu_ms_per_request', 0):>8.2f}"
                     f"{res['floor_s'] / low:>7.2f}{res.get('duplicates', 0):>5}"
-                    f"{res.get('called_twice', 0):>4}")
+                    f"{res.get('called_twice', 0):>4}"
+                    f"{(res.get('pg_activity') or {}).get('lock_wait_share') or 0:>6.2f}")
     lines.append("floor = the idle-floor time before the run / the session's smallest "
-                 "(1.00: the bench had a core to itself); cpu ms = server CPU per request")
+                 "(1.00: the bench had a core to itself); cpu ms = server CPU per request; lock = share "
+                 "of the server's active PostgreSQL sessions seen waiting on a lock")
     return "\n".join(lines)
 
 
