@@ -537,9 +537,36 @@ def _booking_cases() -> list[Case]:
     ]
 
 
+def _phone_page_cases() -> list[Case]:
+    """The citizen's phone pages (kiosk/booking_pages.py): public; a booking's pages need its
+    key; the forms reach the engine for everyone (their refusals here are by construction)."""
+    book = "/book/<int:service_id>"
+    far = {"d": "2030-01-07", "s": "09:00"}
+    return [
+        Case("GET /book/", "/book/", everyone()),
+        Case(f"GET {book}/", "/book/{svc}/", everyone()),
+        Case(f"GET {book}/day", "/book/{svc}/day", everyone()),
+        Case(f"GET {book}/slot", "/book/{svc}/slot", everyone(), query={"d": "{bk_day}"}),
+        Case(f"GET {book}/contact", "/book/{svc}/contact", everyone(), query={"d": "{bk_day}", "s": "09:00"}),
+        Case(f"POST {book}/contact", "/book/{svc}/contact", everyone("domain"), form=True,
+             json={**far, "phone": "0912000110"}, note="409 not_bookable: a day too far ahead"),
+        Case("GET /b/<code>", "/b/{bk}", everyone(), query={"k": "{bk_k}"}),
+        Case("GET /b/<code>", "/b/{bk}", everyone("404"), query={"k": "AAAAAAAAAAAA"}),
+        Case("GET /b/<code>/cancel", "/b/{bk}/cancel", everyone(), query={"k": "{bk_k}"}),
+        Case("POST /b/<code>/cancel", "/b/{bk}/cancel", everyone("404"), form=True,
+             json={"k": "AAAAAAAAAAAA"}, note="a wrong key (the key's way through: tests/bookings_pages)"),
+        Case("GET /b/<code>/qr.svg", "/b/{bk}/qr.svg", everyone(), query={"k": "{bk_k}"}),
+        Case("GET /b/<code>/calendar.ics", "/b/{bk}/calendar.ics", everyone(), query={"k": "{bk_k}"}),
+        Case("GET /q/", "/q/", everyone()),
+        Case("GET /q/<int:service_id>", "/q/{svc}", everyone()),
+        Case("POST /q/<int:service_id>", "/q/{svc}", everyone("domain"), form=True, json={"phone": "abc"},
+             note="422 invalid_phone (the number's way through: tests/bookings_pages)"),
+    ]
+
+
 MATRIX: list[Case] = [*_counter_cases(), *_dossier_cases(), *_ticket_cases(), *_other_api_cases(),
                       *_page_cases(), *_socket_cases(), *_new_api_cases(), *_backoffice_cases(),
-                      *_tablet_page_cases(), *_desk_cases(), *_booking_cases(),
+                      *_tablet_page_cases(), *_desk_cases(), *_booking_cases(), *_phone_page_cases(),
                       *notify_cases(Case, everyone, users, pages, but)]
 
 # Endpoints the walk does not need: files served as they are.
