@@ -506,8 +506,12 @@ def _desk_cases() -> list[Case]:
              json={"parked": "requeue"}),
         Case(f"POST {API}/dashboard/move", f"{API}/dashboard/move", managers,
              json={"service_id": "{svc_other}", "to_service_id": "{svc}"}),
+        Case(f"GET {API}/dashboard/desk", f"{API}/dashboard/desk", managers),
         Case(f"POST {API}/dashboard/message", f"{API}/dashboard/message", managers,
              json={"text": "Hệ thống tạm dừng 10 phút", "minutes": 10}),
+        Case("GET /counter/reception", "/counter/reception", pages(*STAFF),
+             note="the reception desk: the reception role too (tests/desk/)"),
+        Case("GET /counter/reception/link/<int:ticket_id>", "/counter/reception/link/{t}", pages(*STAFF)),
     ]
 
 

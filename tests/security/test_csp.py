@@ -30,6 +30,7 @@ DEVICES = [("kiosk", "/kiosk/"), ("kiosk", "/kiosk/field/1"), ("kiosk", "/kiosk/
            ("kiosk", "/kiosk/booking"), ("display", "/display/"), ("counter-display", "/display/counter/"),
            ("tablet", "/counter/tablet")]
 STAFF = [("clerk1", "/counter/"), ("clerk1", "/counter/book"), ("admin", "/admin/printers"),
+         ("clerk1", "/counter/reception"),
          ("clerk1", "/counter/dossiers"), ("clerk1", "/counter/dossiers/{dossier_code}"),
          ("admin", "/admin/province"), ("admin", "/admin/notifications"),
          ("admin", "/admin/notifications/templates"),
@@ -50,6 +51,7 @@ NOT_PAGES = {"/healthz", "/readyz", "/metrics", "/display/config.json", "/displa
              "/display/chime.wav", "/display/voice.wav", "/counter/tablet/state.json",
              "/kiosk/qr/<int:ticket_id>.svg", "/admin/procedures/export.<fmt>", "/docs/oauth2-redirect",
              "/admin/bookings/poster.pdf", "/b/<code>/qr.svg", "/b/<code>/calendar.ics",
+             "/counter/reception/link/<int:ticket_id>",  # JSON: the ticket page's link and QR
              # only an admin of no unit opens it (the demo admin is bound: 403); the same
              # template as /admin/units/1, which is walked
              "/admin/units/new"}
