@@ -23,7 +23,6 @@ import argparse
 import datetime as dt
 import http.client
 import json
-import multiprocessing
 import random
 import shutil
 import sys
@@ -44,12 +43,12 @@ from bench.common import (
     sqlite_url,
     write_json,
 )
+from bench.run_all import _race
 
 PER_SLOT = 5
 SLOTS = 20
 PLACES = PER_SLOT * SLOTS
 BARRIER_TIMEOUT = 120.0
-RESULT_TIMEOUT = 900.0
 
 
 def _open_field(url: str) -> dict[str, Any]:
@@ -124,27 +123,6 @@ def book_worker(port: int, service_id: int, starts: list[str], attempts: int, se
                  "crash": crash})
 
 
-def _race(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(len(rows))
-    results = ctx.Queue()
-    procs = [ctx.Process(target=book_worker, args=(*row, barrier, results, i), daemon=True)
-             for i, row in enumerate(rows)]
-    for proc in procs:
-        proc.start()
-    try:
-        out = [results.get(timeout=RESULT_TIMEOUT) for _ in procs]
-    finally:
-        for proc in procs:
-            proc.join(timeout=10)
-            if proc.is_alive():
-                proc.kill()
-    crashes = [row["crash"] for row in out if row["crash"]]
-    if crashes:
-        raise RuntimeError("a load client crashed:\n" + "\n".join(crashes))
-    return out
-
-
 def _held(url: str, service_id: int) -> dict[str, int]:
     """Bookings holding a place, per slot start, read back from the database."""
     from sqlalchemy import func, select
@@ -179,8 +157,8 @@ def run(attempts: int = 2000, clients: int = 8, database_url: str | None = None)
                 server.wait_healthy(timeout=90.0)  # a loaded machine starts slowly
                 cpu = server.cpu_seconds()
                 per = attempts // clients
-                out = _race([(server.port, field["service_id"], field["starts"], per, 1000 + i)
-                             for i in range(clients)])
+                out = _race(book_worker, [(server.port, field["service_id"], field["starts"], per,
+                                           1000 + i) for i in range(clients)])
                 cpu = server.cpu_seconds() - cpu
             held = _held(url, field["service_id"])
     finally:

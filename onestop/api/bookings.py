@@ -317,7 +317,7 @@ def check_in(code: str, body: CheckInIn) -> dict[str, Any]:
     session = db.session()
     booking = bookings.find_booking(session, unit, code, body.last4)
     ticket = bookings.check_in(session, unit, booking, actor=current_actor(), now=now(),
-                               outside=body.outside)
+                               outside=body.outside, always_open=always_open())
     out = ticket_dict(session, unit, ticket, now())
     device = current_device() if not current_user.is_authenticated else None
     if device is not None:  # printed on the kiosk's printer, after the ticket is committed

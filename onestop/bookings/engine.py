@@ -318,7 +318,7 @@ def _procedure_or_none(session: Session, service: Service, code: str | None) -> 
 
 
 def check_in(session: Session, unit: Unit, booking: Booking, *, actor: Actor, now: dt.datetime,
-             outside: str = "refuse") -> Ticket:
+             outside: str = "refuse", always_open: bool = False) -> Ticket:
     """The citizen arrived: a ticket with ``source="booking"`` placed at the slot's start.
 
     Within the unit's tolerance (``checkin_window``) the booking becomes ``checked_in`` with
@@ -327,7 +327,8 @@ def check_in(session: Session, unit: Unit, booking: Booking, *, actor: Actor, no
     (``state``), ``booking_other_day`` (``date``, the booking's local date), ``too_early`` /
     ``too_late`` (``start``, ``from``, ``until``: local HH:MM). Too early or too late with
     ``outside="ticket"`` and the unit's ``booking_outside_gets_ticket``: an ordinary kiosk
-    ticket instead (``source="kiosk"``, the field's usual rules), the booking left as it is.
+    ticket instead (``source="kiosk"``, the field's usual rules: ``always_open`` as at the
+    kiosk), the booking left as it is.
     """
     if outside not in OUTSIDE_CHOICES:
         raise DomainError("invalid_outside", status=422, outside=outside)
@@ -347,7 +348,8 @@ def check_in(session: Session, unit: Unit, booking: Booking, *, actor: Actor, no
     if not opens <= now <= closes:
         if outside == "ticket" and unit.setting("booking_outside_gets_ticket"):
             return issue_ticket(session, unit, service, actor=actor, now=now, source="kiosk",
-                                procedure_code=procedure, phone=booking.phone)
+                                always_open=always_open, procedure_code=procedure,
+                                phone=booking.phone)
         window: dict[str, Any] = {"start": _local_clock(unit, booking.start),
                                   "from": _local_clock(unit, opens),
                                   "until": _local_clock(unit, closes)}
