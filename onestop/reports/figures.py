@@ -136,8 +136,11 @@ class TicketFigures:
     daily: dict[dt.date, list[int]]  # date -> [issued, served]
     arrivals: dict[int, dict[int, int]]  # service -> local hour -> tickets issued
     service_days: dict[int, set[dt.date]]  # service -> business dates with tickets issued
-    # ticket -> (seconds from its issue to its first call, the field) for the waits by arrival
-    first_waits: dict[int, tuple[float, int]] = field(default_factory=dict)
+    # ticket -> (seconds from its issue to its first call, its source, its issue as Unix time)
+    # for the waits by arrival
+    first_waits: dict[int, tuple[float, str, float]] = field(default_factory=dict)
+    # (business date, field) -> numbers taken from a phone (source "remote") issued
+    remote: dict[tuple[dt.date, int], int] = field(default_factory=dict)
 
 
 def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> TicketFigures:
@@ -149,15 +152,16 @@ def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> 
     daily: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     arrivals: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     service_days: dict[int, set[dt.date]] = defaultdict(set)
-    first_waits: dict[int, tuple[float, int]] = {}
+    first_waits: dict[int, tuple[float, str, float]] = {}
+    remote: dict[tuple[dt.date, int], int] = defaultdict(int)
     by_service, by_counter, by_clerk = by["service"], by["counter"], by["clerk"]
     for (kind, ticket_id, service_id, counter_id, clerk_id, ts, service_s,
-         wait_s, wait_service, wait_counter, wait_clerk) in rows:
+         wait_s, wait_service, wait_counter, wait_clerk, source) in rows:
         if wait_s is not None and _passes(filters, wait_service, wait_counter, wait_clerk):
             _credit(total, by_service, by_counter, by_clerk, "wait", ticket_id,
                     wait_service, wait_counter, wait_clerk, wait_s)
             if kind == "issue":
-                first_waits[ticket_id] = (float(wait_s), wait_service)
+                first_waits[ticket_id] = (float(wait_s), source, float(ts))
         if kind == "requeue" or not _passes(filters, service_id, counter_id, clerk_id):
             continue
         _credit(total, by_service, by_counter, by_clerk, kind, ticket_id,
@@ -169,7 +173,10 @@ def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> 
                 heat[weekday][hour] += 1
                 arrivals[service_id][hour] += 1
                 service_days[service_id].add(day)
-    return TicketFigures(total, by, heat, dict(daily), arrivals, service_days, first_waits)
+                if source == "remote":
+                    remote[(day, service_id)] += 1
+    return TicketFigures(total, by, heat, dict(daily), arrivals, service_days, first_waits,
+                         dict(remote))
 
 
 def _credit(total: Group, by_service: dict[int, Group], by_counter: dict[int, Group],
@@ -271,25 +278,26 @@ def _wait_stats(waits: list[float]) -> dict[str, Any]:
             "p90_wait_minutes": _minutes(percentile(waits, 0.9))}
 
 
-def arrival_waits(first_waits: dict[int, tuple[float, int]], arrivals: Iterable[Any]) -> dict[str, Any]:
+def arrival_waits(first_waits: dict[int, tuple[float, str, float]],
+                  bookings: Iterable[Any]) -> dict[str, Any]:
     """The wait from issue to first call of booked, walk-in and phone citizens.
 
     A booked citizen's wait starts at the slot's start or at the check-in (the ticket's
     issue), whichever is later: one who checks in 15 minutes early waits for their own time,
     not for the office. Walk-ins are every ticket neither from a booking nor from a phone
     (kiosk, counter, reception, API)."""
-    kinds: dict[int, tuple[str, float]] = {}
-    for ticket_id, source, _service, _day, issued, slot_start in arrivals:
-        early = max(0.0, float(slot_start) - float(issued)) if source == "booking" and slot_start else 0.0
-        kinds[ticket_id] = ("booked" if source == "booking" else "remote", early)
+    slots = {ticket_id: float(start) for _s, _state, _c, start, ticket_id in bookings if ticket_id}
     waits: dict[str, list[float]] = {kind: [] for kind in ARRIVALS}
-    for ticket_id, (wait, _service) in first_waits.items():
-        kind, early = kinds.get(ticket_id, ("walk_in", 0.0))
-        waits[kind].append(max(0.0, wait - early))
+    for ticket_id, (wait, source, issued) in first_waits.items():
+        if source == "booking":  # the call is at issued + wait
+            early = max(0.0, slots.get(ticket_id, issued) - issued)
+            waits["booked"].append(max(0.0, wait - early))
+        else:
+            waits["remote" if source == "remote" else "walk_in"].append(max(0.0, wait))
     return {kind: _wait_stats(values) for kind, values in waits.items()}
 
 
-def booking_figures(bookings: Iterable[Any], arrivals: Iterable[Any], clock: LocalClock,
+def booking_figures(bookings: Iterable[Any], remote: dict[tuple[dt.date, int], int], clock: LocalClock,
                     filters: Filters) -> dict[str, Any] | None:
     """Bookings per state (made = all of them, on their slot's day), by channel, and numbers
     taken from a phone; per field and day too. None under a counter or clerk filter (a
@@ -300,7 +308,7 @@ def booking_figures(bookings: Iterable[Any], arrivals: Iterable[Any], clock: Loc
     total = dict(blank)
     channels: dict[str, int] = defaultdict(int)
     rows: dict[tuple[dt.date, int], dict[str, int]] = defaultdict(lambda: dict(blank))
-    for service_id, state, channel, start in bookings:
+    for service_id, state, channel, start, _ticket in bookings:
         if filters.service_id and service_id != filters.service_id:
             continue
         day = clock.parts(float(start))[0]
@@ -308,10 +316,9 @@ def booking_figures(bookings: Iterable[Any], arrivals: Iterable[Any], clock: Loc
             target["made"] += 1
             target[state] = target.get(state, 0) + 1
         channels[channel] += 1
-    for _ticket, source, service_id, day, _issued, _slot in arrivals:
-        if source == "remote" and not (filters.service_id and service_id != filters.service_id):
-            total["remote_tickets"] += 1
-            rows[(day, service_id)]["remote_tickets"] += 1
+    for (day, service_id), count in remote.items():  # already narrowed by the ticket filters
+        total["remote_tickets"] += count
+        rows[(day, service_id)]["remote_tickets"] += count
     daily = [{"date": day.isoformat(), "service_id": service_id, **values}
              for (day, service_id), values in sorted(rows.items())]
     return {**total, "by_channel": dict(channels), "daily": daily}
@@ -333,7 +340,7 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
     cutoff = min(end, now)
     dossiers = dossier_figures(queries.dossier_events(conn, unit.id, start, end),
                                queries.dossiers_overdue(conn, unit.id, cutoff), unit, cutoff, filters)
-    arrivals = queries.arrival_tickets(conn, unit.id, period)
+    bookings = queries.booking_rows(conn, unit.id, start, end)
     target = float(unit.setting("target_wait_minutes"))
     summary = tickets.total.figures(target * 60)
     if filters.counter_id or filters.clerk_id:
@@ -352,7 +359,6 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
         "ratings": ratings,
         "dossiers": dossiers,
         "returns": returns_figures(queries.returned_results(conn, unit.id, start, end), filters),
-        "bookings": booking_figures(queries.booking_rows(conn, unit.id, start, end), arrivals, clock,
-                                    filters),
-        "waits_by_arrival": arrival_waits(tickets.first_waits, arrivals),
+        "bookings": booking_figures(bookings, tickets.remote, clock, filters),
+        "waits_by_arrival": arrival_waits(tickets.first_waits, bookings),
     }

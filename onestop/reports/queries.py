@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, create_engine, event, text
+from sqlalchemy import Integer, String, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
@@ -95,8 +95,9 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
     for a finish the start of the service), ``service_s`` (finish: the service in seconds), then the
     waiting spell the event opens, if it was called from the queue: ``wait_s``,
     ``wait_service_id`` (the field waited for), ``wait_counter_id``, ``wait_clerk_id`` (who
-    called). Spells are paired by correlated look-ups on the ``ticket_id`` index, which
-    SQLite runs faster than ``LAG``/``LEAD`` windows.
+    called); last the ticket's ``source`` (kiosk, booking, remote, ...). Spells are paired by
+    correlated look-ups on the ``ticket_id`` index, which SQLite runs faster than
+    ``LAG``/``LEAD`` windows.
     """
     def t(column: str) -> str:
         return epoch(conn, column)
@@ -106,7 +107,7 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
     sql = f"""
     WITH ev AS (
       SELECT e.id, e.ticket_id, e.action, e.from_state, e.to_state, e.counter_id, e.service_id,
-        e.actor_user_id, e.at,
+        e.actor_user_id, e.at, t.source,
         CASE WHEN e.to_state = 'waiting' AND (e.from_state IS NULL OR e.from_state <> 'waiting')
           THEN (SELECT MIN(x.id) FROM ticket_events x WHERE x.ticket_id = e.ticket_id
                 AND x.id > e.id AND x.from_state = 'waiting') END AS n_id,
@@ -126,7 +127,7 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
       {t("COALESCE(p.at, ev.at)")},
       CASE WHEN ev.action = 'finish' AND p.id IS NOT NULL THEN {t("ev.at")} - {t("p.at")} END,
       CASE WHEN n.action = 'call' THEN {t("n.at")} - {t("ev.at")} END,
-      ev.service_id, n.counter_id, n.actor_user_id
+      ev.service_id, n.counter_id, n.actor_user_id, ev.source
     FROM ev LEFT JOIN ticket_events n ON n.id = ev.n_id
       LEFT JOIN ticket_events p ON p.id = ev.p_id
     """
@@ -201,22 +202,10 @@ def counter_events(conn: Connection, unit_id: int, end: dt.datetime) -> list[Any
 
 
 def booking_rows(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> list[Any]:
-    """``(service_id, state, channel, start)`` of the unit's bookings whose slot starts in
-    ``[start, end)`` (UTC), ``start`` as Unix time: every booking counts on its slot's day."""
-    sql = text(f"SELECT service_id, state, channel, {epoch(conn, 'start')} FROM bookings "
+    """``(service_id, state, channel, start, ticket_id)`` of the unit's bookings whose slot
+    starts in ``[start, end)`` (UTC), ``start`` as Unix time: every booking counts on its
+    slot's day; ``ticket_id``: the ticket of its check-in."""
+    sql = text(f"SELECT service_id, state, channel, {epoch(conn, 'start')}, ticket_id FROM bookings "
                "WHERE unit_id = :unit AND start >= :t0 AND start < :t1"
-               ).columns(service_id=Integer(), state=String(), channel=String())
+               ).columns(service_id=Integer(), state=String(), channel=String(), ticket_id=Integer())
     return list(conn.execute(sql, _range(conn, unit_id, start, end)))
-
-
-def arrival_tickets(conn: Connection, unit_id: int, period: Period) -> list[Any]:
-    """``(ticket_id, source, service_id, business_date, issued, slot_start)`` of the unit's
-    tickets of ``period`` that came from a booking's check-in or from a phone (few rows
-    beside the walk-ins); times as Unix time, ``slot_start`` None but for a booking."""
-    sql = text(
-        f"SELECT t.id, t.source, t.issued_service_id, t.business_date, {epoch(conn, 't.issued_at')}, "
-        f"{epoch(conn, 'b.start')} FROM tickets t LEFT JOIN bookings b ON b.ticket_id = t.id "
-        "WHERE t.unit_id = :unit AND t.business_date >= :d0 AND t.business_date <= :d1 "
-        "AND t.source IN ('booking', 'remote')"
-    ).columns(id=Integer(), source=String(), issued_service_id=Integer(), business_date=Date())
-    return list(conn.execute(sql, {"unit": unit_id, "d0": period.start, "d1": period.end}))
