@@ -185,7 +185,9 @@ def bookable_days(unit: Unit, service: Service) -> list[dict[str, Any]]:
 
 
 def _slot_rows(unit: Unit, slots: list[Any]) -> list[dict[str, Any]]:
+    """The day's slots in local time, grouped by morning and afternoon (``part``)."""
     return [{"hm": f"{unit.local(s.start):%H:%M}", "end": f"{unit.local(s.end):%H:%M}",
+             "part": "am" if unit.local(s.start).hour < 12 else "pm",
              "free": max(0, int(s.free)), "free_text": number(max(0, int(s.free)))} for s in slots]
 
 
