@@ -129,7 +129,7 @@ def run_kind(kind: str, days: int, per_day: int, repeat: int, pg_url: str) -> di
                                                   repeat)
             def python_pass() -> Any:
                 return (figures.booking_figures(rows, tickets.remote, clock, filters),
-                        figures.arrival_waits(tickets.first_waits, rows))
+                        figures.arrival_waits(tickets, rows))
 
             out["bookings_python_s"] = _median(python_pass, repeat)
         added = out["booking_rows_query_s"] + out["bookings_python_s"]

@@ -136,9 +136,10 @@ class TicketFigures:
     daily: dict[dt.date, list[int]]  # date -> [issued, served]
     arrivals: dict[int, dict[int, int]]  # service -> local hour -> tickets issued
     service_days: dict[int, set[dt.date]]  # service -> business dates with tickets issued
-    # ticket -> (seconds from its issue to its first call, its source, its issue as Unix time)
-    # for the waits by arrival
-    first_waits: dict[int, tuple[float, str, float]] = field(default_factory=dict)
+    # the waits from issue to first call of walk-ins and of numbers from a phone, and of booked
+    # tickets by ticket with their issue (Unix time), for the waits by arrival
+    first_waits: dict[str, list[float]] = field(default_factory=dict)
+    booked_waits: dict[int, tuple[float, float]] = field(default_factory=dict)
     # (business date, field) -> numbers taken from a phone (source "remote") issued
     remote: dict[tuple[dt.date, int], int] = field(default_factory=dict)
 
@@ -152,7 +153,8 @@ def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> 
     daily: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     arrivals: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     service_days: dict[int, set[dt.date]] = defaultdict(set)
-    first_waits: dict[int, tuple[float, str, float]] = {}
+    first_waits: dict[str, list[float]] = {"walk_in": [], "remote": []}
+    booked_waits: dict[int, tuple[float, float]] = {}
     remote: dict[tuple[dt.date, int], int] = defaultdict(int)
     by_service, by_counter, by_clerk = by["service"], by["counter"], by["clerk"]
     for (kind, ticket_id, service_id, counter_id, clerk_id, ts, service_s,
@@ -161,7 +163,12 @@ def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> 
             _credit(total, by_service, by_counter, by_clerk, "wait", ticket_id,
                     wait_service, wait_counter, wait_clerk, wait_s)
             if kind == "issue":
-                first_waits[ticket_id] = (float(wait_s), source, float(ts))
+                if source is None:
+                    first_waits["walk_in"].append(max(0.0, float(wait_s)))
+                elif source == "booking":
+                    booked_waits[ticket_id] = (float(wait_s), float(ts))
+                else:
+                    first_waits["remote"].append(max(0.0, float(wait_s)))
         if kind == "requeue" or not _passes(filters, service_id, counter_id, clerk_id):
             continue
         _credit(total, by_service, by_counter, by_clerk, kind, ticket_id,
@@ -176,7 +183,7 @@ def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> 
                 if source == "remote":
                     remote[(day, service_id)] += 1
     return TicketFigures(total, by, heat, dict(daily), arrivals, service_days, first_waits,
-                         dict(remote))
+                         booked_waits, dict(remote))
 
 
 def _credit(total: Group, by_service: dict[int, Group], by_counter: dict[int, Group],
@@ -269,7 +276,6 @@ def returns_figures(rows: Iterable[Any], filters: Filters) -> dict[str, Any] | N
 
 
 BOOKING_STATES = ("booked", "checked_in", "no_show", "cancelled")
-ARRIVALS = ("booked", "walk_in", "remote")
 
 
 def _wait_stats(waits: list[float]) -> dict[str, Any]:
@@ -278,8 +284,7 @@ def _wait_stats(waits: list[float]) -> dict[str, Any]:
             "p90_wait_minutes": _minutes(percentile(waits, 0.9))}
 
 
-def arrival_waits(first_waits: dict[int, tuple[float, str, float]],
-                  bookings: Iterable[Any]) -> dict[str, Any]:
+def arrival_waits(tickets: TicketFigures, bookings: Iterable[Any]) -> dict[str, Any]:
     """The wait from issue to first call of booked, walk-in and phone citizens.
 
     A booked citizen's wait starts at the slot's start or at the check-in (the ticket's
@@ -287,14 +292,10 @@ def arrival_waits(first_waits: dict[int, tuple[float, str, float]],
     not for the office. Walk-ins are every ticket neither from a booking nor from a phone
     (kiosk, counter, reception, API)."""
     slots = {ticket_id: float(start) for _s, _state, _c, start, ticket_id in bookings if ticket_id}
-    waits: dict[str, list[float]] = {kind: [] for kind in ARRIVALS}
-    for ticket_id, (wait, source, issued) in first_waits.items():
-        if source == "booking":  # the call is at issued + wait
-            early = max(0.0, slots.get(ticket_id, issued) - issued)
-            waits["booked"].append(max(0.0, wait - early))
-        else:
-            waits["remote" if source == "remote" else "walk_in"].append(max(0.0, wait))
-    return {kind: _wait_stats(values) for kind, values in waits.items()}
+    booked = [max(0.0, wait - max(0.0, slots.get(ticket_id, issued) - issued))  # the call: issued + wait
+              for ticket_id, (wait, issued) in tickets.booked_waits.items()]
+    return {"booked": _wait_stats(booked), "walk_in": _wait_stats(tickets.first_waits["walk_in"]),
+            "remote": _wait_stats(tickets.first_waits["remote"])}
 
 
 def booking_figures(bookings: Iterable[Any], remote: dict[tuple[dt.date, int], int], clock: LocalClock,
@@ -360,5 +361,5 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
         "dossiers": dossiers,
         "returns": returns_figures(queries.returned_results(conn, unit.id, start, end), filters),
         "bookings": booking_figures(bookings, tickets.remote, clock, filters),
-        "waits_by_arrival": arrival_waits(tickets.first_waits, bookings),
+        "waits_by_arrival": arrival_waits(tickets, bookings),
     }

@@ -95,7 +95,8 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
     for a finish the start of the service), ``service_s`` (finish: the service in seconds), then the
     waiting spell the event opens, if it was called from the queue: ``wait_s``,
     ``wait_service_id`` (the field waited for), ``wait_counter_id``, ``wait_clerk_id`` (who
-    called); last the ticket's ``source`` (kiosk, booking, remote, ...). Spells are paired by
+    called); last, on an issue row, the ticket's ``source`` when it is ``booking`` or ``remote``
+    (None for the rest: no text to carry on every row). Spells are paired by
     correlated look-ups on the ``ticket_id`` index, which SQLite runs faster than
     ``LAG``/``LEAD`` windows.
     """
@@ -107,7 +108,8 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
     sql = f"""
     WITH ev AS (
       SELECT e.id, e.ticket_id, e.action, e.from_state, e.to_state, e.counter_id, e.service_id,
-        e.actor_user_id, e.at, t.source,
+        e.actor_user_id, e.at,
+        CASE WHEN e.action = 'issue' AND t.source IN ('booking', 'remote') THEN t.source END AS source,
         CASE WHEN e.to_state = 'waiting' AND (e.from_state IS NULL OR e.from_state <> 'waiting')
           THEN (SELECT MIN(x.id) FROM ticket_events x WHERE x.ticket_id = e.ticket_id
                 AND x.id > e.id AND x.from_state = 'waiting') END AS n_id,
