@@ -65,6 +65,9 @@ from onestop.units.models import Unit
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 6
 OUTSIDE_CHOICES = ("refuse", "ticket")
+# no booking more than this many calendar days ahead, whatever ``days_ahead`` says: a public
+# query for the year 9999 must not count its working days one by one
+MAX_SPAN_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ def _closed_reason(session: Session, unit: Unit, service: Service, settings: Boo
     today = unit.business_date(now)
     if day < today:
         return "past"
+    if (day - today).days > MAX_SPAN_DAYS:  # before counting working days one by one
+        return "too_far_ahead"
     calendar = load_calendar(session, unit, since=today)
     if not calendar.is_working_day(day) or not _serves(service, day):
         return "closed_day"
@@ -210,8 +215,11 @@ def book(session: Session, unit: Unit, service: Service, *, start: dt.datetime, 
     phone = normalise_phone(phone)
     if procedure_code:
         _check_procedure(session, service, procedure_code)
-    start = start.astimezone(dt.UTC)
-    day = unit.local(start).date()
+    try:
+        start = start.astimezone(dt.UTC)
+        day = unit.local(start).date()
+    except OverflowError:  # the year 1 or 9999 in another zone
+        raise DomainError("not_bookable", reason="past" if start.year < 2000 else "too_far_ahead") from None
     reason = _closed_reason(session, unit, service, settings, day, now)
     if reason is None and start < now + dt.timedelta(minutes=settings.book_before_minutes):
         reason = "past"

@@ -63,6 +63,8 @@ def test_slots_are_listed_with_the_units_offset(client):
     error(client.get("/api/v1/bookings/slots?service_id=999&date=2026-11-23"), 404, "service_not_found")
     error(client.get(f"/api/v1/bookings/slots?service_id={TPHT}&date=23/11/2026"), 422,
           "validation_error")
+    # far away: nothing, at once (not a count of the working days until then)
+    assert client.get(f"/api/v1/bookings/slots?service_id={TPHT}&date=9999-12-31").get_json() == []
 
 
 def test_book_see_and_cancel_with_the_manage_key(app, client):
@@ -124,7 +126,9 @@ def test_every_refusal_of_a_booking_over_http(app, client):
     for start, reason in ((f"{MONDAY}T12:00:00+07:00", "outside_windows"),
                           ("2026-11-24T09:00:00+07:00", "closed_day"),  # Ngày Văn hóa Việt Nam
                           ("2026-11-20T10:30:00+07:00", "past"),
-                          ("2026-12-08T09:00:00+07:00", "too_far_ahead")):
+                          ("2026-12-08T09:00:00+07:00", "too_far_ahead"),
+                          ("9999-12-31T23:45:00-05:00", "too_far_ahead"),
+                          ("0001-01-01T00:15:00+07:00", "past")):
         assert error(book(client, start=start, phone="0987654321"), 409, "not_bookable")["reason"] == reason
     res = client.post("/api/v1/bookings", json={"service_id": 9, "start": "2026-11-26T09:00:00+07:00",
                                                 "phone": "0987654321"})
