@@ -23,6 +23,7 @@ from onestop.accounts.models import Device, User
 from onestop.api import bp
 from onestop.api.common import now, resolve_unit
 from onestop.api.counters import MAX_ID, CloseIn
+from onestop.api.reports import ReportQuery, period_of
 from onestop.api.schemas import CounterBrief, CounterOut, PauseIn, Strict, TicketOut
 from onestop.audit.engine import record_request
 from onestop.extensions import db
@@ -30,6 +31,7 @@ from onestop.queueing import desk, engine
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.models import Counter, Ticket
 from onestop.queueing.state import iso, services, ticket_dict
+from onestop.reports import productivity
 from onestop.units.models import Unit
 
 STAFF = ("admin", "manager", "clerk", "reception")
@@ -287,6 +289,9 @@ def manager_desk() -> dict[str, Any]:
         "alerts": [a.as_dict() for a in desk.wait_alerts(session, unit, at)],
         "message": desk.current_message(unit, at),
         "kiosk_printer_alarm": any(a["kind"] == "kiosk" for a in alarms),
+        # clerk productivity today, live (GET /reports/productivity for a period)
+        "clerks": productivity.clerks(session, unit, productivity.day_bounds(
+            unit, unit.business_date(at), unit.business_date(at))[0], at),
     }
 
 
@@ -299,3 +304,16 @@ def _desk_counter(counter: Counter, ticket: Ticket | None, clerk: User | None,
             "current": {"id": ticket.id, "label": ticket.label, "state": ticket.state,
                         "service": ticket.service.name, "since": iso(since),
                         "seconds": int((at - since).total_seconds()) if since else 0} if ticket else None}
+
+
+@bp.get("/reports/productivity")
+@bp.input(ReportQuery, location="query", arg_name="query")
+@bp.doc(summary="Clerk productivity over a period: time open, paused, serving, idle, walk time "
+        "(call to arrival), tickets served and per hour open", responses=[400, 401, 403, 422])
+@require_user(*MANAGERS)
+def productivity_report(query: ReportQuery) -> dict[str, Any]:
+    unit = resolve_unit()
+    period = period_of(unit, query)
+    start, end = productivity.day_bounds(unit, period.start, period.end)
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(),
+            "clerks": productivity.clerks(db.session(), unit, start, min(end, now()))}

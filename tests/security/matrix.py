@@ -507,6 +507,8 @@ def _desk_cases() -> list[Case]:
         Case(f"POST {API}/dashboard/move", f"{API}/dashboard/move", managers,
              json={"service_id": "{svc_other}", "to_service_id": "{svc}"}),
         Case(f"GET {API}/dashboard/desk", f"{API}/dashboard/desk", managers),
+        Case(f"GET {API}/reports/productivity", f"{API}/reports/productivity", managers,
+             query={"from": "2026-11-01", "to": "2026-11-30"}),
         Case(f"POST {API}/dashboard/message", f"{API}/dashboard/message", managers,
              json={"text": "Hệ thống tạm dừng 10 phút", "minutes": 10}),
         Case("GET /counter/reception", "/counter/reception", pages(*STAFF),

@@ -104,8 +104,26 @@
     if (keep) { select.value = keep; }
   }
 
+  function renderClerks(rows) {
+    var body = $("desk-clerks");
+    body.replaceChildren();
+    rows.forEach(function (r) {
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-clerk", r.clerk_id);
+      td(tr, r.clerk);
+      [r.open_seconds, r.serving_seconds, r.paused_seconds, r.idle_seconds].forEach(function (s) {
+        td(tr, minutes(s), "num");
+      });
+      td(tr, r.walk_mean_seconds === null ? "—" : String(r.walk_mean_seconds), "num");
+      td(tr, String(r.served), "num");
+      td(tr, r.per_hour === null ? "—" : String(r.per_hour).replace(".", ","), "num");
+      body.appendChild(tr);
+    });
+  }
+
   function render(json) {
     renderCounters(json.counters);
+    renderClerks(json.clerks || []);
     options($("move-from"), json.services.map(function (s) { return [String(s.id), s.name]; }));
     options($("move-to"), json.services.map(function (s) { return ["s:" + s.id, s.name]; }).concat(
       json.counters.filter(function (c) { return c.state !== "closed"; }).map(function (c) {
