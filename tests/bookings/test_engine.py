@@ -4,6 +4,7 @@ refusal, check-in and the call order, no-shows at the day close, numbers from a 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -319,3 +320,33 @@ def test_numbers_from_a_phone_and_their_limits(world):
     error = refusal(bookings.remote_ticket, session, unit, other, now=local(2026, 11, 23, 12),
                     address="10.0.0.7")
     assert error.code == "outside_hours"
+
+
+def test_a_check_in_and_a_number_from_a_phone_move_the_queue_like_any_issue(world):
+    """The screens follow the queue through the engine's signals (onestop/realtime): a
+    check-in and a number taken from a phone send what a kiosk ticket sends."""
+    from onestop import signals
+
+    unit, session = world
+    service = field(session)
+    booking = _booked(session, unit, service)
+    unit.settings = {**unit.settings, "remote_tickets": True}
+    seen: list[tuple[str, Any]] = []
+
+    def issued(_sender, ticket):
+        seen.append(("issued", ticket.source))
+
+    def queue_changed(_sender, unit_id, service_ids):
+        seen.append(("queue", tuple(service_ids)))
+
+    signals.ticket_issued.connect(issued)
+    signals.queue_changed.connect(queue_changed)
+    try:
+        bookings.check_in(session, unit, booking, actor=WEB, now=local(2026, 11, 23, 9, 30))
+        bookings.remote_ticket(session, unit, service, now=local(2026, 11, 23, 9, 31),
+                               address="10.0.0.9")
+    finally:
+        signals.ticket_issued.disconnect(issued)
+        signals.queue_changed.disconnect(queue_changed)
+    assert seen == [("issued", "booking"), ("queue", (service.id,)),
+                    ("issued", "remote"), ("queue", (service.id,))]
