@@ -42,6 +42,12 @@ rating.created      /counter                    {rating: {id, ticket_id, dossier
                                                  score, counter_id, service_id, source}, at}
 agent.status        /agent (agent -> server)    {state: online|paper_near_end|paper_out|
                                                  offline|unknown, detail}
+queue.wait_alert    /counter                    {unit_id, alerts: [{service_id, service,
+                                                 ticket_id, label, waited_minutes, threshold}],
+                                                 at}: fields waiting too long, when the list
+                                                 changes (onestop/realtime/desk.py)
+display.message     /display                    {unit_id, message: {text, until} or {}}: the
+                                                 manager's timed hall message
 ==================  ==========================  ==============================================
 
 Rooms: ``u{unit_id}`` (whole unit) and ``u{unit_id}z{zone}`` (one zone) on /display;
