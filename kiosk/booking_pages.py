@@ -379,8 +379,13 @@ def _manage_context(unit: Unit, booking: Booking, key: str) -> dict[str, Any]:
     }
 
 
+# the booking's pages are counted per address like the ticket page /t/ (a guessed key
+# learns nothing: the same 404 as an unknown code)
+booking_page_limit = limiter.limit(lambda: str(current_app.config["TICKET_PAGE_RATE_LIMIT"]))
+
+
 @bp.get("/b/<code>")
-@limiter.limit(lambda: str(current_app.config["TICKET_PAGE_RATE_LIMIT"]))
+@booking_page_limit
 @phone_page
 def manage_booking(code: str) -> str:
     key = request.args.get("k", "")
@@ -389,7 +394,7 @@ def manage_booking(code: str) -> str:
 
 
 @bp.route("/b/<code>/cancel", methods=["GET", "POST"])
-@limiter.limit(lambda: str(current_app.config["TICKET_PAGE_RATE_LIMIT"]))
+@booking_page_limit
 @phone_page
 def cancel_booking(code: str) -> Any:
     """"Hủy lịch hẹn?" on a screen of its own; the POST cancels through the engine."""
@@ -410,7 +415,7 @@ def cancel_booking(code: str) -> Any:
 
 
 @bp.get("/b/<code>/qr.svg")
-@limiter.limit(lambda: str(current_app.config["TICKET_PAGE_RATE_LIMIT"]))
+@booking_page_limit
 @phone_page
 def booking_qr(code: str) -> Response:
     """The QR of the manage link: the kiosk's scanner reads it at check-in."""
@@ -427,7 +432,7 @@ def _ics_text(value: str) -> str:
 
 
 @bp.get("/b/<code>/calendar.ics")
-@limiter.limit(lambda: str(current_app.config["TICKET_PAGE_RATE_LIMIT"]))
+@booking_page_limit
 @phone_page
 def booking_ics(code: str) -> Response:
     """"Thêm vào lịch": one VEVENT for the phone's calendar (times in UTC)."""

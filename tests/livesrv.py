@@ -56,3 +56,24 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 30) 
             pass
         time.sleep(0.2)
     raise RuntimeError("server did not become healthy")
+
+
+@contextmanager
+def loaded_demo_server(data_dir: Path, **env: str) -> Iterator[str]:
+    """``demo_server`` on a demo database loaded by this process first: with the test run's
+    cheap password hashes (``cheap_password_hashing``), signing in costs nothing."""
+    from sqlalchemy.orm import Session
+
+    from onestop import demo
+    from onestop.db import make_engine
+    from onestop.migrate import upgrade
+
+    url = f"sqlite:///{data_dir / 'onestop.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        demo.load(session)
+        session.commit()
+    engine.dispose()
+    with demo_server(data_dir, **env) as base:
+        yield base

@@ -175,3 +175,12 @@ def test_the_forms_are_limited_per_address_and_per_phone(tmp_path):
         assert post("84 912 000 001", "10.0.0.3") == 429
         # one address, other phones (bad ones: nothing books): refused on its third try too
         assert [post(f"09130000{i}x", "10.0.0.9") for i in range(3)] == [422, 422, 429]
+
+
+def test_the_booking_pages_are_limited_per_address(tmp_path):
+    from tests.conftest import demo_app
+
+    with demo_app(tmp_path, RATELIMIT_ENABLED=True, TICKET_PAGE_RATE_LIMIT="2 per minute") as app:
+        guesser = app.test_client()
+        for path in ("/b/ABCDEF?k=AAAAAAAAAAAA", "/b/ABCDEF/qr.svg?k=AAAAAAAAAAAA"):
+            assert [guesser.get(path).status_code for _ in range(3)] == [404, 404, 429]

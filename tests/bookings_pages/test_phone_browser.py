@@ -30,7 +30,7 @@ from playwright.sync_api import expect
 
 from tests.bookings_pages.helpers import FIELD
 from tests.hardware.conftest import read_qr
-from tests.livesrv import demo_server
+from tests.livesrv import loaded_demo_server
 
 PHONE = {"width": 390, "height": 844}
 
@@ -38,21 +38,8 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory,
            cheap_password_hashing: None) -> Iterator[tuple[str, Path]]:
-    from sqlalchemy.orm import Session
-
-    from onestop import demo
-    from onestop.db import make_engine
-    from onestop.migrate import upgrade
-
     data_dir = tmp_path_factory.mktemp("phone")
-    url = f"sqlite:///{data_dir / 'onestop.sqlite3'}"
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        demo.load(session)  # with this process's cheap password hashes
-        session.commit()
-    engine.dispose()
-    with demo_server(data_dir) as base:
+    with loaded_demo_server(data_dir) as base:
         yield base, data_dir
 
 
