@@ -32,23 +32,15 @@
     return { time: p.hour + ":" + p.minute, date: p.day + "/" + p.month + "/" + p.year };
   }
 
-  // --- the views: entry (scan or type), camera, answer, ticket --------------------------------
+  // --- the views: entry (scan or type), camera, answer, ticket (ticketscreen.js) -----------------
   const views = { entry: $("bk-entry"), camera: $("bk-camera"), answer: $("bk-answer"), ticket: $("bk-ticket") };
-  let view = "entry";
-  function show(name) {
-    view = name;
-    for (const [key, node] of Object.entries(views)) node.hidden = key !== name;
-    if (name !== "answer" && name !== "ticket") stopCountdown();
-    root.classList.toggle("is-ticket", name === "ticket");
-  }
-  const msg = $("bk-msg");
-  function say(text, kind) {
-    if (view !== "entry") show("entry");
-    $("bk-msg-text").textContent = text;
-    msg.className = "lk-msg" + (kind ? " is-" + kind : "");
-    msg.hidden = false;
-  }
-  const quiet = () => { msg.hidden = true; };
+  // kiosk.js goes home after the idle time; the answer and the ticket say when
+  const clock = window.kioskTicket.countdown(root.dataset.idle, [$("bk-countdown"), $("bk-answer-countdown")],
+    cfg.tCountdown);
+  const screen = window.kioskTicket.screens(views, { msg: $("bk-msg"), msgText: $("bk-msg-text"),
+    timed: ["answer", "ticket"], clock });
+  const { show, say, quiet } = screen;
+  const startCountdown = () => clock.start();
 
   // --- asking the API -------------------------------------------------------------------------
   let asked = 0;
@@ -136,7 +128,7 @@
     $("bk-normal").disabled = true;
     const { res, data } = await post(mine.code, { ...keyOf(mine), outside: "ticket" });
     taking = false;
-    if (mine !== proof || view !== "answer") return; // the screen moved on meanwhile
+    if (mine !== proof || screen.view !== "answer") return; // the screen moved on meanwhile
     if (res && res.ok) { showTicket(data); return; }
     $("bk-normal").disabled = false;
     const error = data.error || {};
@@ -147,7 +139,7 @@
   }
 
   function handleScan(raw) {
-    if (view === "camera") cam.close(); // the USB scanner was quicker
+    if (screen.view === "camera") cam.close(); // the USB scanner was quicker
     const found = scan.bookingLink(raw);
     if (!found) { ++asked; say(cfg.tGarbage, "bad"); return; }
     checkIn(found);
@@ -232,7 +224,7 @@
       : data.estimated_wait_minutes ? fill(cfg.tMinutes, { m: data.estimated_wait_minutes }) : cfg.tSoon;
     $("bk-qr").src = cfg.qrUrl.replace("/0.svg", "/" + data.id + ".svg");
     window.kioskTicket.print(ticketBox, data.print_state, cfg.ticketUrl.replace(/\/0$/, "/" + data.id),
-      () => view === "ticket");
+      () => screen.view === "ticket");
     proof = null;
     clearTyped();
     show("ticket");
@@ -241,11 +233,6 @@
     startCountdown();
   }
 
-  // kiosk.js goes home after the idle time; the answer and the ticket say when (ticketscreen.js)
-  const clock = window.kioskTicket.countdown(root.dataset.idle, [$("bk-countdown"), $("bk-answer-countdown")],
-    cfg.tCountdown);
-  const startCountdown = () => clock.start();
-  function stopCountdown() { clock.stop(); }
 
   document.addEventListener("click", (ev) => {
     if (ev.target.closest('[data-action="again"]')) { quiet(); show("entry"); }
@@ -258,7 +245,7 @@
     video: $("bk-video"), js: cfg.detectorJs, wasm: cfg.detectorWasm,
     onCode: handleScan,
     onFail: () => say(cfg.tCameraFailed, "bad"),
-    onClose: () => { if (view === "camera") show("entry"); },
+    onClose: () => { if (screen.view === "camera") show("entry"); },
   });
   const cameraButton = $("bk-camera-btn");
   cameraButton.addEventListener("click", () => { quiet(); show("camera"); cam.open(); });

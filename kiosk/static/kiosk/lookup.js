@@ -47,23 +47,14 @@
     return CODE.test(text) ? { code: text.toUpperCase() } : null;
   }
 
-  // --- the views: entry (scan or type), camera, result ----------------------------------------
+  // --- the views: entry (scan or type), camera, result, ticket (ticketscreen.js) -----------------
   const views = { entry: $("lk-entry"), camera: $("lk-camera"), result: $("lk-result"), ticket: $("lk-ticket") };
-  let view = "entry";
-  function show(name) {
-    view = name;
-    for (const [key, node] of Object.entries(views)) node.hidden = key !== name;
-    if (name !== "result" && name !== "ticket") stopCountdown();
-    root.classList.toggle("is-ticket", name === "ticket");
-  }
-  const msg = $("lk-msg");
-  function say(text, kind) {
-    if (view !== "entry") show("entry");
-    $("lk-msg-text").textContent = text;
-    msg.className = "lk-msg" + (kind ? " is-" + kind : "");
-    msg.hidden = false;
-  }
-  const quiet = () => { msg.hidden = true; };
+  // kiosk.js goes home after the idle time; the result and the ticket say when
+  const clock = window.kioskTicket.countdown(root.dataset.idle, [$("r-countdown"), $("pk-countdown")], cfg.tCountdown);
+  const screen = window.kioskTicket.screens(views, { msg: $("lk-msg"), msgText: $("lk-msg-text"),
+    timed: ["result", "ticket"], clock });
+  const { show, say, quiet } = screen;
+  const startCountdown = () => clock.start();
 
   // --- asking the API -------------------------------------------------------------------------
   let asked = 0;
@@ -97,7 +88,7 @@
   }
 
   function handleScan(raw) {
-    if (view === "camera") closeCamera(); // the USB scanner was quicker
+    if (screen.view === "camera") closeCamera(); // the USB scanner was quicker
     // a booking's QR (lịch hẹn), not a dossier's: the check-in screen takes it
     if (window.kioskScan.bookingLink(raw)) { window.kioskScan.handOff(raw, cfg.bookingUrl); return; }
     const found = parseScan(raw);
@@ -220,11 +211,6 @@
     startCountdown();
   }
 
-  // kiosk.js goes home after the idle time; the result and the ticket say when (ticketscreen.js)
-  const clock = window.kioskTicket.countdown(root.dataset.idle, [$("r-countdown"), $("pk-countdown")], cfg.tCountdown);
-  const startCountdown = () => clock.start();
-  function stopCountdown() { clock.stop(); }
-
   // --- back for the result: one tap takes a ticket linked to the dossier ---------------------
   // Offered for a dossier ready (nhận kết quả) or awaiting a supplement (nộp bổ sung), at a
   // paired kiosk only (the API takes a kiosk's token). The dossier is proved again with what
@@ -264,7 +250,7 @@
       try { data = await res.json(); } catch (err) { data = {}; }
     } catch (err) { res = null; if (window.kioskNet) window.kioskNet.check(); } // offline.js
     taking = false;
-    if (mine !== offered || view !== "result") return; // the screen moved on meanwhile
+    if (mine !== offered || screen.view !== "result") return; // the screen moved on meanwhile
     const error = data.error || {};
     if (res && res.ok) { showTicket(data, mine); return; }
     $("r-offer-btn").disabled = false;
@@ -291,7 +277,7 @@
     word.textContent = Number(data.waiting_ahead) === 1 ? word.dataset.one : word.dataset.other;
     $("pk-qr").src = cfg.qrUrl.replace("/0.svg", "/" + data.id + ".svg");
     window.kioskTicket.print(ticketBox, data.print_state, cfg.ticketUrl.replace(/\/0$/, "/" + data.id),
-      () => view === "ticket");
+      () => screen.view === "ticket");
     offered = null;
     show("ticket");
     ticketBox.scrollTop = 0;
@@ -309,7 +295,7 @@
     video: $("lk-video"), js: cfg.detectorJs, wasm: cfg.detectorWasm,
     onCode: handleScan,
     onFail: () => say(cfg.tCameraFailed, "bad"),
-    onClose: () => { if (view === "camera") show("entry"); },
+    onClose: () => { if (screen.view === "camera") show("entry"); },
   });
   const closeCamera = cam.close;
   function openCamera() {

@@ -3,6 +3,10 @@
 //   kioskTicket.print(box, state, url, shown)   shows the state in box's [data-print] parts and,
 //                                               while pending, asks url again (while shown())
 //   kioskTicket.countdown(idle, nodes, template) -> {start(), stop()}: "home in {s} s" in nodes
+//   kioskTicket.screens(views, {msg, msgText, timed, clock}) -> {show(name), say(text, kind),
+//                                               quiet(), view}: one view shown at a time (the
+//                                               countdown runs on the timed ones), and the
+//                                               message line of the "entry" view
 (function () {
   "use strict";
   const PRINTED = ["printed", "sent"];
@@ -57,5 +61,24 @@
     return { start, stop };
   }
 
-  window.kioskTicket = Object.freeze({ print, countdown });
+  function screens(views, opts) {
+    const root = document.getElementById("kiosk");
+    let view = "entry";
+    function show(name) {
+      view = name;
+      for (const [key, node] of Object.entries(views)) node.hidden = key !== name;
+      if (!opts.timed.includes(name)) opts.clock.stop();
+      root.classList.toggle("is-ticket", name === "ticket");
+    }
+    function say(text, kind) {
+      if (view !== "entry") show("entry");
+      opts.msgText.textContent = text;
+      opts.msg.className = "lk-msg" + (kind ? " is-" + kind : "");
+      opts.msg.hidden = false;
+    }
+    const quiet = () => { opts.msg.hidden = true; };
+    return { show, say, quiet, get view() { return view; } };
+  }
+
+  window.kioskTicket = Object.freeze({ print, countdown, screens });
 })();
