@@ -28,7 +28,9 @@ def book_worker(url: str, unit_id: int, service_id: int, attempts: list[tuple[st
         from onestop.queueing.models import Service
         from onestop.units.models import Unit
 
-        engine = make_engine(url)
+        # a generous wait for SQLite's write lock: on a loaded machine (the suite on two
+        # workers, other jobs) six writers may each wait for the five others many times
+        engine = make_engine(url, busy_timeout_ms=60000)
         with engine.connect() as conn:  # connect before the start line
             conn.execute(text("SELECT 1"))
             conn.rollback()
