@@ -309,13 +309,7 @@
 
   // a picture instead of the camera (the browser test: the decoder without a camera)
   window.kioskLookup = Object.freeze({
-    async scanImage(blob) {
-      const found = await window.kioskScan.detector(cfg.detectorJs, cfg.detectorWasm);
-      const codes = await found.detect(await createImageBitmap(blob));
-      const raw = codes.length ? codes[0].rawValue : "";
-      handleScan(raw);
-      return raw;
-    },
+    scanImage: (blob) => window.kioskScan.scanImage(cfg.detectorJs, cfg.detectorWasm, blob, handleScan),
   });
 
   setActive("code");

@@ -4,6 +4,7 @@
 //   listen(handler)            a scanner's burst of keystrokes -> handler(text)
 //   camera({video, js, wasm, onCode, onFail, onClose}) -> {open(), close(), available()}
 //   detector(js, wasm)         a BarcodeDetector for QR codes (native or the ponyfill)
+//   scanImage(js, wasm, blob, handler)  a picture read as the camera would (the browser tests)
 //   bookingLink(text)          {code, k} of a booking's manage link (/b/<code>?k=...), or null
 //   handOff(text, url)         keep a scan for the next screen and go there
 //   takeHandOff()              the scan handed to this screen (once, fresh only), or ""
@@ -90,6 +91,16 @@
   function detector(js, wasm) {
     if (!detecting) detecting = makeDetector(js, wasm).catch((err) => { detecting = null; throw err; });
     return detecting;
+  }
+
+  /** A picture instead of the camera (the browser tests: the decoder without a camera): the
+   * text of its QR, handed to ``handler`` as a camera's read would be. */
+  async function scanImage(js, wasm, blob, handler) {
+    const found = await detector(js, wasm);
+    const codes = await found.detect(await createImageBitmap(blob));
+    const raw = codes.length ? codes[0].rawValue : "";
+    handler(raw);
+    return raw;
   }
 
   const CAMERA_MAX = 60000; // ms: then the camera closes, and the idle time runs again
@@ -182,7 +193,7 @@
     return kept && Date.now() - kept.at < 15000 ? String(kept.text || "") : "";
   }
 
-  window.kioskScan = Object.freeze({ listen, camera, detector, bookingLink, handOff, takeHandOff });
+  window.kioskScan = Object.freeze({ listen, camera, detector, scanImage, bookingLink, handOff, takeHandOff });
 
   // a screen marked data-scan-handoff (the home screen): a booking's QR goes to the check-in
   const handing = document.querySelector("[data-scan-handoff]");
