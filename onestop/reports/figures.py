@@ -140,13 +140,14 @@ class TicketFigures:
     # tickets by ticket with their issue (Unix time), for the waits by arrival
     first_waits: dict[str, list[float]] = field(default_factory=dict)
     booked_waits: dict[int, tuple[float, float]] = field(default_factory=dict)
-    # (business date, field) -> numbers taken from a phone (source "remote") issued
-    remote: dict[tuple[dt.date, int], int] = field(default_factory=dict)
 
 
-def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> TicketFigures:
+def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters,
+                   sources: dict[int, str] | None = None) -> TicketFigures:
     """Aggregate the rows of ``queries.ticket_facts``: each row is one counted event, and
-    may also carry the waiting spell that event opened."""
+    may also carry the waiting spell that event opened. ``sources``: the tickets from a
+    booking or a phone (``queries.arrival_tickets``), the others being walk-ins."""
+    special = sources or {}
     total = Group()
     by: dict[str, dict[int, Group]] = {d: defaultdict(Group) for d in DIMENSIONS}
     heat = [[0] * 24 for _ in range(7)]
@@ -155,14 +156,14 @@ def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> 
     service_days: dict[int, set[dt.date]] = defaultdict(set)
     first_waits: dict[str, list[float]] = {"walk_in": [], "remote": []}
     booked_waits: dict[int, tuple[float, float]] = {}
-    remote: dict[tuple[dt.date, int], int] = defaultdict(int)
     by_service, by_counter, by_clerk = by["service"], by["counter"], by["clerk"]
     for (kind, ticket_id, service_id, counter_id, clerk_id, ts, service_s,
-         wait_s, wait_service, wait_counter, wait_clerk, source) in rows:
+         wait_s, wait_service, wait_counter, wait_clerk) in rows:
         if wait_s is not None and _passes(filters, wait_service, wait_counter, wait_clerk):
             _credit(total, by_service, by_counter, by_clerk, "wait", ticket_id,
                     wait_service, wait_counter, wait_clerk, wait_s)
             if kind == "issue":
+                source = special.get(ticket_id)
                 if source is None:
                     first_waits["walk_in"].append(max(0.0, float(wait_s)))
                 elif source == "booking":
@@ -180,10 +181,8 @@ def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters) -> 
                 heat[weekday][hour] += 1
                 arrivals[service_id][hour] += 1
                 service_days[service_id].add(day)
-                if source == "remote":
-                    remote[(day, service_id)] += 1
     return TicketFigures(total, by, heat, dict(daily), arrivals, service_days, first_waits,
-                         booked_waits, dict(remote))
+                         booked_waits)
 
 
 def _credit(total: Group, by_service: dict[int, Group], by_counter: dict[int, Group],
@@ -298,7 +297,7 @@ def arrival_waits(tickets: TicketFigures, bookings: Iterable[Any]) -> dict[str, 
             "remote": _wait_stats(tickets.first_waits["remote"])}
 
 
-def booking_figures(bookings: Iterable[Any], remote: dict[tuple[dt.date, int], int], clock: LocalClock,
+def booking_figures(bookings: Iterable[Any], arrivals: Iterable[Any], clock: LocalClock,
                     filters: Filters) -> dict[str, Any] | None:
     """Bookings per state (made = all of them, on their slot's day), by channel, and numbers
     taken from a phone; per field and day too. None under a counter or clerk filter (a
@@ -317,9 +316,10 @@ def booking_figures(bookings: Iterable[Any], remote: dict[tuple[dt.date, int], i
             target["made"] += 1
             target[state] = target.get(state, 0) + 1
         channels[channel] += 1
-    for (day, service_id), count in remote.items():  # already narrowed by the ticket filters
-        total["remote_tickets"] += count
-        rows[(day, service_id)]["remote_tickets"] += count
+    for _ticket, source, service_id, day in arrivals:
+        if source == "remote" and not (filters.service_id and service_id != filters.service_id):
+            total["remote_tickets"] += 1
+            rows[(day, service_id)]["remote_tickets"] += 1
     daily = [{"date": day.isoformat(), "service_id": service_id, **values}
              for (day, service_id), values in sorted(rows.items())]
     return {**total, "by_channel": dict(channels), "daily": daily}
@@ -336,7 +336,9 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
     """Every figure of the reports page for ``unit`` over ``period``."""
     start, end = local_bounds(unit, period)
     clock = LocalClock(unit.tz)
-    tickets = ticket_figures(queries.ticket_facts(conn, unit.id, period), clock, filters)
+    arrivals = queries.arrival_tickets(conn, unit.id, period)
+    tickets = ticket_figures(queries.ticket_facts(conn, unit.id, period), clock, filters,
+                             {row[0]: row[1] for row in arrivals})
     ratings = rating_figures(queries.rating_rows(conn, unit.id, start, end), filters)
     cutoff = min(end, now)
     dossiers = dossier_figures(queries.dossier_events(conn, unit.id, start, end),
@@ -360,6 +362,6 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
         "ratings": ratings,
         "dossiers": dossiers,
         "returns": returns_figures(queries.returned_results(conn, unit.id, start, end), filters),
-        "bookings": booking_figures(bookings, tickets.remote, clock, filters),
+        "bookings": booking_figures(bookings, arrivals, clock, filters),
         "waits_by_arrival": arrival_waits(tickets, bookings),
     }

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, create_engine, event, text
+from sqlalchemy import Date, Integer, String, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
@@ -95,8 +95,7 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
     for a finish the start of the service), ``service_s`` (finish: the service in seconds), then the
     waiting spell the event opens, if it was called from the queue: ``wait_s``,
     ``wait_service_id`` (the field waited for), ``wait_counter_id``, ``wait_clerk_id`` (who
-    called); last, on an issue row, the ticket's ``source`` when it is ``booking`` or ``remote``
-    (None for the rest: no text to carry on every row). Spells are paired by
+    called). Spells are paired by
     correlated look-ups on the ``ticket_id`` index, which SQLite runs faster than
     ``LAG``/``LEAD`` windows.
     """
@@ -109,7 +108,6 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
     WITH ev AS (
       SELECT e.id, e.ticket_id, e.action, e.from_state, e.to_state, e.counter_id, e.service_id,
         e.actor_user_id, e.at,
-        CASE WHEN e.action = 'issue' AND t.source IN ('booking', 'remote') THEN t.source END AS source,
         CASE WHEN e.to_state = 'waiting' AND (e.from_state IS NULL OR e.from_state <> 'waiting')
           THEN (SELECT MIN(x.id) FROM ticket_events x WHERE x.ticket_id = e.ticket_id
                 AND x.id > e.id AND x.from_state = 'waiting') END AS n_id,
@@ -129,7 +127,7 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
       {t("COALESCE(p.at, ev.at)")},
       CASE WHEN ev.action = 'finish' AND p.id IS NOT NULL THEN {t("ev.at")} - {t("p.at")} END,
       CASE WHEN n.action = 'call' THEN {t("n.at")} - {t("ev.at")} END,
-      ev.service_id, n.counter_id, n.actor_user_id, ev.source
+      ev.service_id, n.counter_id, n.actor_user_id
     FROM ev LEFT JOIN ticket_events n ON n.id = ev.n_id
       LEFT JOIN ticket_events p ON p.id = ev.p_id
     """
@@ -211,3 +209,15 @@ def booking_rows(conn: Connection, unit_id: int, start: dt.datetime, end: dt.dat
                "WHERE unit_id = :unit AND start >= :t0 AND start < :t1"
                ).columns(service_id=Integer(), state=String(), channel=String(), ticket_id=Integer())
     return list(conn.execute(sql, _range(conn, unit_id, start, end)))
+
+
+def arrival_tickets(conn: Connection, unit_id: int, period: Period) -> list[Any]:
+    """``(ticket_id, source, service_id, business_date)`` of the unit's tickets of ``period``
+    that came from a booking's check-in or from a phone: a few beside the walk-ins. A plain
+    scan of the period's tickets, cheaper than carrying the source on every ticket fact."""
+    sql = text(
+        "SELECT id, source, issued_service_id, business_date FROM tickets "
+        "WHERE unit_id = :unit AND business_date >= :d0 AND business_date <= :d1 "
+        "AND source IN ('booking', 'remote')"
+    ).columns(id=Integer(), source=String(), issued_service_id=Integer(), business_date=Date())
+    return list(conn.execute(sql, {"unit": unit_id, "d0": period.start, "d1": period.end}))
