@@ -12,6 +12,7 @@ Pages (all rules are absolute, so that the public ticket page can live at ``/t/<
 - ``/kiosk/lookup``           dossier lookup: USB scanner, camera, or code + phone digits
 - ``/kiosk/booking``          booking check-in: the booking's QR, or its code + phone digits
 - ``/t/<id>?k=``              the public ticket page (state, people ahead, live)
+- ``/kiosk/say.wav?text=``    one sentence of a screen said aloud (audio guidance)
 
 Tickets are issued by the page's script through ``POST /api/v1/tickets`` with the kiosk's
 device cookie; an unpaired browser may look but not issue. No inline scripts: the pages
@@ -23,4 +24,4 @@ from flask import Blueprint
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kiosk/static")
 
-from kiosk import booking, booking_pages, catalogue, lookup, pages, ticket_page  # noqa: E402,F401
+from kiosk import booking, booking_pages, catalogue, guide, lookup, pages, ticket_page  # noqa: E402,F401

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
 
 from hardware.voice import Announcer, VoiceSettings, folders, libespeak
+from hardware.voice.languages import LANGUAGES, languages, sentence
 from onestop.backoffice import bp
 from onestop.backoffice.common import audit, done, unit
 from onestop.backoffice.forms import DisplayForm, RatingsForm, reasons_of
@@ -25,6 +27,39 @@ DISPLAY_KEYS = ("display_notice", "display_recent_calls", "display_highlight_sec
                 "announcement_style", "announcement_voice", "announcement_espeak_speed",
                 "announcement_read_prefix", "announcement_chime")
 RATING_KEYS = ("rating_scale", "rating_reasons", "rating_timeout_seconds")
+# the announcement languages (issue 23 item 2): one choice per place in the order, from the
+# languages the hall has a sentence and a voice for (hardware/voice/languages.py)
+LANGUAGE_NAMES = {"vi": _l("Tiếng Việt"), "en": _l("Tiếng Anh (English)")}
+LANG_KEYS = tuple(f"announcement_lang_{n}" for n in range(1, len(LANGUAGES) + 1))
+
+
+class DisplayLanguagesForm(DisplayForm):
+    """The display settings with the announcement languages in order (the first required)."""
+
+
+for _n, _key in enumerate(LANG_KEYS, 1):
+    _choices = [(lang, LANGUAGE_NAMES.get(lang, lang)) for lang in LANGUAGES]
+    setattr(DisplayLanguagesForm, _key, SelectField(
+        _l("Ngôn ngữ đọc thứ %(n)s", n=_n), choices=_choices if _n == 1 else [("", "—"), *_choices],
+        validate_choice=False, description=_l("Thứ tự đọc khi gọi số") if _n == 1 else ""))
+
+
+def _language_data(u: Unit) -> dict[str, str]:
+    chosen = languages(u.setting("announcement_languages"))
+    return {key: chosen[i] if i < len(chosen) else "" for i, key in enumerate(LANG_KEYS)}
+
+
+def _samples(u: Unit) -> list[dict[str, str]]:
+    """A "Nghe thử" per language: an example call said by this server's voice for it."""
+    settings = VoiceSettings.from_settings(u.setting)
+    out = []
+    for lang in LANGUAGES:
+        text = sentence(lang, "A012", 3, settings)
+        out.append({"lang": lang, "name": str(LANGUAGE_NAMES.get(lang, lang)), "text": text,
+                    "url": url_for("kiosk.say_wav", text=text, lang=lang)})
+    return out
+
+
 VOICE_NAMES = {"clips": _l("Đoạn ghi âm"), "espeak": _l("Giọng máy chủ (espeak-ng)"),
                "browser": _l("Giọng của trình duyệt"), "chime": _l("Chỉ chuông")}
 
@@ -42,17 +77,21 @@ def _save(u: Unit, values: dict[str, Any]) -> None:
 @bp.route("/display", methods=["GET", "POST"])
 def display() -> Any:
     u = unit()
-    form = DisplayForm(data=_current(u, DISPLAY_KEYS))
+    form = DisplayLanguagesForm(data={**_current(u, DISPLAY_KEYS), **_language_data(u)})
     if form.validate_on_submit():
         values = {key: getattr(form, key).data for key in DISPLAY_KEYS}
+        if any(key in request.form for key in LANG_KEYS):  # a form without them keeps the order
+            values["announcement_languages"] = languages(
+                [getattr(form, key).data for key in LANG_KEYS if getattr(form, key).data])
         values["display_notice"] = (values["display_notice"] or "").strip()
         values["announcement_read_prefix"] = bool(values["announcement_read_prefix"])
         values["announcement_chime"] = bool(values["announcement_chime"])
         _save(u, values)
         return done(_l("Đã lưu. Màn hình gọi số nhận thay đổi trong vòng 5 phút (hoặc khi tải lại trang)."),
                     "backoffice.display")
-    return render_template("backoffice/display_settings.html", form=form, keys=DISPLAY_KEYS,
-                           title=_l("Màn hình và âm thanh"), voice=_voice_status(u)), \
+    return render_template("backoffice/display_settings.html", form=form, keys=DISPLAY_KEYS + LANG_KEYS,
+                           title=_l("Màn hình và âm thanh"), voice=_voice_status(u),
+                           samples=_samples(u)), \
         422 if form.errors else 200
 
 

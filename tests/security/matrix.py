@@ -326,6 +326,8 @@ def _page_cases() -> list[Case]:
              query={"ticket": "{t}", "counter": "{c1}"}, note="503 without a voice back end"),
         Case("GET /display/chime.wav", "/display/chime.wav", everyone()),
         Case("GET /display/pair", "/display/pair", everyone()),
+        Case("GET /kiosk/say.wav", "/kiosk/say.wav", everyone(), query={"text": "Xin mời", "lang": "vi"},
+             note="503 without a voice back end"),
         Case("GET /kiosk/", "/kiosk/", everyone()),
         Case("GET /kiosk/field/<int:service_id>", "/kiosk/field/{svc}", everyone()),
         Case("GET /kiosk/lookup", "/kiosk/lookup", everyone()),
