@@ -173,7 +173,10 @@ def candidates(session: Session, unit: Unit, counter: Counter,
     if strict and (counter.service_mode == "fifo" or not served):
         pg = _is_pg(session)
         params = _heads_params(unit, counter, business_date, served, pg)
-        if pg:  # the best one nobody else is claiming; else (all taken now) wait as before
+        # the best one nobody else is claiming; else (all taken now) wait as before. Only on
+        # a call: a counter loaded by ``engine.lock_counter`` (the one way to act at a
+        # counter) has ``served``; a page that only shows the next ticket takes no lock
+        if pg and counter.served is not None:
             rows = session.connection().execute(_strict_fifo_sql(len(served), pg, True),
                                                 params).all()
             if rows:

@@ -150,3 +150,29 @@ def test_a_counter_does_not_wait_for_the_head_another_is_calling(pg_url):
         assert third.id == head  # the head went back to the queue, first in line
         session.commit()
     db.dispose()
+
+
+def test_showing_the_next_ticket_locks_nothing(pg_url):
+    """The workstation's view asks for the counter's next ticket (``policy.candidates`` on a
+    counter loaded without its lock): while that transaction is open, another counter's
+    call-next gets that very ticket at once."""
+    from onestop.queueing import policy
+
+    centre = _centre(pg_url, 2)
+    db = make_engine(pg_url)
+    (c1, _u1), (c2, u2) = centre["counters"][:2]
+    viewer = Session(db)
+    try:
+        unit = viewer.get(Unit, centre["unit"])
+        counter = viewer.get(Counter, c1)
+        shown = policy.candidates(viewer, unit, counter, unit.business_date(utcnow()))[0][0]
+        with Session(db) as session:
+            session.execute(text("SET LOCAL lock_timeout = '5s'"))
+            called = engine.call_next(session, session.get(Unit, centre["unit"]),
+                                      engine.lock_counter(session, c2),
+                                      actor=Actor(user_id=u2), now=utcnow())
+            assert called.id == shown
+            session.commit()
+    finally:
+        viewer.close()
+    db.dispose()
