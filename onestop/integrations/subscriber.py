@@ -12,7 +12,6 @@ from typing import Any
 
 from blinker import NamedSignal
 from flask import current_app, has_app_context
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from onestop import signals
@@ -22,6 +21,7 @@ from onestop.extensions import db
 from onestop.integrations import wakeup
 from onestop.integrations.config import ProvinceConfig
 from onestop.integrations.engine import QUEUED, queue_push
+from onestop.outbox_loop import ring_after_commit
 from onestop.queueing.models import Ticket
 
 
@@ -45,18 +45,6 @@ def on_dossier_changed(session: Session, dossier: Dossier, action: str, from_sta
         queue_push(session, dossier, config=config, now=utcnow())
 
 
-def _wake_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: nothing is visible yet
-        return
-    if session.info.pop(QUEUED, False):
-        wakeup.wake()
-
-
-def _forget_after_rollback(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(QUEUED, None)
-
-
 RECEIVERS: list[tuple[NamedSignal, Any]] = [
     (signals.dossier_received, on_dossier_received), (signals.dossier_changed, on_dossier_changed),
 ]
@@ -66,6 +54,4 @@ def connect() -> None:
     """Subscribe to the signals and wake the loop after a commit that queued (idempotent)."""
     for signal, receiver in RECEIVERS:
         signal.connect(receiver, weak=False)
-    if not event.contains(db.session_factory, "after_commit", _wake_after_commit):
-        event.listen(db.session_factory, "after_commit", _wake_after_commit)
-        event.listen(db.session_factory, "after_rollback", _forget_after_rollback)
+    ring_after_commit(db.session_factory, QUEUED, lambda: wakeup.wake())

@@ -23,6 +23,8 @@ NOTIFY_MAX_ATTEMPTS    5                       attempts before a message is ``de
 NOTIFY_WORKER          true                    run the sending loop in the server process
 NOTIFY_POLL_S          30                      longest the loop sleeps between passes
 NOTIFY_BATCH           100                     messages looked at per pass
+NOTIFY_SETTLE_S        0.5                     once woken, wait this long for more messages,
+                                               to send them in one pass
 =====================  ======================  =============================================
 """
 
@@ -59,6 +61,7 @@ class NotifyConfig:
     worker: bool = True
     poll_s: float = 30.0
     batch: int = 100
+    settle_s: float = 0.5
 
     @classmethod
     def of(cls, settings: Mapping[str, Any]) -> NotifyConfig:
@@ -77,6 +80,7 @@ class NotifyConfig:
             worker=_bool(get("NOTIFY_WORKER"), d.worker),
             poll_s=max(1.0, _number(get("NOTIFY_POLL_S"), d.poll_s)),
             batch=max(1, int(_number(get("NOTIFY_BATCH"), d.batch))),
+            settle_s=max(0.0, _number(get("NOTIFY_SETTLE_S"), d.settle_s)),
         )
 
     @property

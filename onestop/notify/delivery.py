@@ -103,34 +103,48 @@ def next_due_at(factory: sessionmaker[Session]) -> dt.datetime | None:
     return when if isinstance(when, dt.datetime) else None
 
 
-def _subject_state(session: Session, message: NotifyMessage, now: dt.datetime) -> str | None:
-    if message.subject == "ticket":
-        ticket = session.get(Ticket, message.subject_id)
-        return ticket.state if ticket is not None else None
-    if message.subject == "dossier":
-        dossier = session.get(Dossier, message.subject_id)
-        return dossier.state if dossier is not None else None
+def _subject_states(session: Session, messages: list[NotifyMessage],
+                    now: dt.datetime) -> dict[tuple[str, int], str]:
+    """The state of each message's ticket, booking or dossier (one query per kind): a booking
+    past its start counts as ``started``."""
     from onestop.bookings.models import Booking
 
-    booking = session.get(Booking, message.subject_id)
-    if booking is None:
-        return None
-    return "started" if booking.state == "booked" and booking.start <= now else booking.state
+    wanted: dict[str, set[int]] = {}
+    for message in messages:
+        wanted.setdefault(message.subject, set()).add(message.subject_id)
+    out: dict[tuple[str, int], str] = {}
+    if wanted.get("ticket"):
+        rows = session.execute(select(Ticket.id, Ticket.state).where(Ticket.id.in_(wanted["ticket"])))
+        out.update({("ticket", int(i)): str(state) for i, state in rows})
+    if wanted.get("dossier"):
+        rows = session.execute(select(Dossier.id, Dossier.state).where(Dossier.id.in_(wanted["dossier"])))
+        out.update({("dossier", int(i)): str(state) for i, state in rows})
+    if wanted.get("booking"):
+        for i, state, start in session.execute(select(Booking.id, Booking.state, Booking.start)
+                                               .where(Booking.id.in_(wanted["booking"]))):
+            out[("booking", int(i))] = "started" if state == "booked" and start <= now else str(state)
+    return out
 
 
-def why_drop(session: Session, message: NotifyMessage, sub: NotifySubscription | None, unit: Unit,
-             now: dt.datetime) -> str | None:
+def _sent_today(session: Session, addresses: set[str], now: dt.datetime) -> dict[str, int]:
+    """Messages sent to each address in the last 24 hours (one grouped query)."""
+    if not addresses:
+        return {}
+    rows = session.execute(select(NotifySubscription.address, func.count()).join(
+        NotifyMessage, NotifyMessage.subscription_id == NotifySubscription.id).where(
+        NotifySubscription.address.in_(addresses), NotifyMessage.state == "sent",
+        NotifyMessage.sent_at >= now - dt.timedelta(hours=24)).group_by(NotifySubscription.address))
+    return {str(address): int(n) for address, n in rows}
+
+
+def why_drop(message: NotifyMessage, sub: NotifySubscription | None, unit: Unit, state: str | None,
+             sent: int) -> str | None:
     """Why ``message`` must not be sent now (None: send it)."""
     if sub is None:
         return "erased"
     wanted = SUBJECTS.get(message.event)
-    if wanted is not None and _subject_state(session, message, now) not in wanted:
+    if wanted is not None and state not in wanted:
         return "too_late"
-    since = now - dt.timedelta(hours=24)
-    sent = session.scalar(select(func.count()).select_from(NotifyMessage).join(
-        NotifySubscription, NotifySubscription.id == NotifyMessage.subscription_id).where(
-        NotifySubscription.address == sub.address, NotifyMessage.state == "sent",
-        NotifyMessage.sent_at >= since)) or 0
     return "daily_limit" if sent >= int(unit.setting("notify_daily_limit")) else None
 
 
@@ -145,33 +159,48 @@ def _render(message: NotifyMessage, sub: NotifySubscription, unit: Unit, config:
                    subject, zns_data)
 
 
-def claim(factory: sessionmaker[Session], message_id: int, now: dt.datetime,
-          config: NotifyConfig) -> Claimed | str | None:
-    """Take the message for one attempt: rendered (``Claimed``), ``"dropped"`` (its moment
-    passed: recorded), or None if another worker has it or it is not due."""
+def claim(factory: sessionmaker[Session], message_ids: list[int], now: dt.datetime,
+          config: NotifyConfig) -> tuple[list[Claimed], list[int]]:
+    """Take these messages for one attempt each, in one transaction: ``(claimed, dropped)``.
+
+    The claim is one ``UPDATE ... WHERE state = 'pending' AND next_attempt_at <= now ...
+    RETURNING id``: a message another worker holds, or no longer due, is not returned. Of
+    those taken, a message whose moment passed is ``dropped`` here (recorded); the others
+    come back rendered."""
     lease = now + dt.timedelta(seconds=config.lease_s)
     with factory() as session:
-        result = session.execute(
-            update(NotifyMessage).where(NotifyMessage.id == message_id, NotifyMessage.state == "pending",
+        taken = session.execute(
+            update(NotifyMessage).where(NotifyMessage.id.in_(message_ids), NotifyMessage.state == "pending",
                                         NotifyMessage.next_attempt_at <= now)
             .values(attempts=NotifyMessage.attempts + 1, next_attempt_at=lease)
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+            .returning(NotifyMessage.id).execution_options(synchronize_session=False)).scalars().all()
+        if not taken:
             session.rollback()
-            return None
-        message = session.get(NotifyMessage, message_id)
-        assert message is not None
-        sub = session.get(NotifySubscription, message.subscription_id) if message.subscription_id else None
-        unit = session.get(Unit, message.unit_id)
-        assert unit is not None
-        reason = why_drop(session, message, sub, unit, now)
-        if reason is not None or sub is None:
-            message.state, message.next_attempt_at, message.last_error = "dropped", None, reason or "erased"
-            session.commit()
-            return "dropped"
-        claimed = _render(message, sub, unit, config)
+            return [], []
+        messages = list(session.scalars(select(NotifyMessage).where(NotifyMessage.id.in_(taken))
+                                        .order_by(NotifyMessage.id)))
+        sub_ids = {m.subscription_id for m in messages if m.subscription_id}
+        subs = {s.id: s for s in session.scalars(select(NotifySubscription)
+                                                 .where(NotifySubscription.id.in_(sub_ids)))}
+        unit_ids = {m.unit_id for m in messages}
+        units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+        states = _subject_states(session, messages, now)
+        sent = _sent_today(session, {s.address for s in subs.values()}, now)
+        claimed, dropped = [], []
+        for message in messages:
+            sub = subs.get(message.subscription_id or 0)
+            unit = units[message.unit_id]
+            reason = why_drop(message, sub, unit, states.get((message.subject, message.subject_id)),
+                              sent.get(sub.address, 0) if sub else 0)
+            if reason is not None or sub is None:
+                message.state, message.next_attempt_at = "dropped", None
+                message.last_error = reason or "erased"
+                dropped.append(message.id)
+                continue
+            sent[sub.address] = sent.get(sub.address, 0) + 1  # the limit counts this pass too
+            claimed.append(_render(message, sub, unit, config))
         session.commit()
-    return claimed
+    return claimed, dropped
 
 
 # --- send, record --------------------------------------------------------------------------------
@@ -201,39 +230,48 @@ def outcome_values(outcome: Outcome, attempts: int, now: dt.datetime, config: No
     return {**values, "next_attempt_at": now + dt.timedelta(seconds=config.backoff(attempts))}
 
 
-def record(factory: sessionmaker[Session], claimed: Claimed, channel: str, outcome: Outcome,
-           now: dt.datetime, config: NotifyConfig) -> str | None:
-    """Write the attempt's outcome (``sent``, ``failed``, ``dead``); None if the claim was lost."""
-    values = {**outcome_values(outcome, claimed.attempts, now, config), "channel": channel}
+def record(factory: sessionmaker[Session], results: list[tuple[Claimed, str, Outcome]], now: dt.datetime,
+           config: NotifyConfig) -> list[str | None]:
+    """Write each attempt's outcome (``sent``, ``failed``, ``dead``) in one transaction; None
+    for one whose claim was lost (its row no longer carries the attempt)."""
+    states: list[str | None] = []
     with factory() as session:
-        result = session.execute(
-            update(NotifyMessage).where(NotifyMessage.id == claimed.id, NotifyMessage.state == "pending",
-                                        NotifyMessage.attempts == claimed.attempts)
-            .values(**values).execution_options(synchronize_session=False))
+        for claimed, channel, outcome in results:
+            values = {**outcome_values(outcome, claimed.attempts, now, config), "channel": channel}
+            result = session.execute(
+                update(NotifyMessage).where(NotifyMessage.id == claimed.id, NotifyMessage.state == "pending",
+                                            NotifyMessage.attempts == claimed.attempts)
+                .values(**values).execution_options(synchronize_session=False))
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                log.warning("message %s: attempt %s not recorded (claim lost)", claimed.id, claimed.attempts)
+                states.append(None)
+            else:
+                states.append(str(values.get("state", "failed")))
         session.commit()
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        log.warning("message %s: attempt %s not recorded (claim lost)", claimed.id, claimed.attempts)
-        return None
-    return str(values.get("state", "failed"))
+    return states
 
 
-def send_one(factory: sessionmaker[Session], message_id: int, now: dt.datetime, config: NotifyConfig,
-             observe: Observer = _observe) -> str | None:
-    claimed = claim(factory, message_id, now, config)
-    if claimed is None:
-        return None
-    if claimed == "dropped":
+def chunk_size(config: NotifyConfig) -> int:
+    """Messages claimed at once: all sent (two channels each at worst) well within the lease."""
+    return max(1, int(config.lease_s / (2 * config.timeout_s)) - 1)
+
+
+def send_chunk(factory: sessionmaker[Session], message_ids: list[int], now: dt.datetime, config: NotifyConfig,
+               result: PassResult, observe: Observer = _observe) -> None:
+    """Claim, send and record a few messages."""
+    claimed, dropped = claim(factory, message_ids, now, config)
+    for message_id in dropped:
         observe("-", "dropped")
-        return "dropped"
-    assert isinstance(claimed, Claimed)
-    channel, outcome = send(claimed, config, observe)
-    state = record(factory, claimed, channel, outcome, utcnow(), config)
-    if state is not None:
+        result.add("dropped", message_id)
+    sent = [(c, *send(c, config, observe)) for c in claimed]
+    for (one, channel, outcome), state in zip(sent, record(factory, sent, utcnow(), config), strict=True):
+        if state is None:
+            continue
         observe(channel, state)
+        result.add(state, one.id)
         if state != "sent":  # never the address: only the id, the event and why
-            log.info("message %s (%s) attempt %s via %s: %s", claimed.id, claimed.event, claimed.attempts,
-                     channel, outcome.error)
-    return state
+            log.info("message %s (%s) attempt %s via %s: %s", one.id, one.event, one.attempts, channel,
+                     outcome.error)
 
 
 def run_pass(factory: sessionmaker[Session], config: NotifyConfig, now: dt.datetime | None = None,
@@ -242,10 +280,10 @@ def run_pass(factory: sessionmaker[Session], config: NotifyConfig, now: dt.datet
     loops at the same time (``claim``)."""
     now = now or utcnow()
     result = PassResult()
-    for message_id in due(factory, now, config.batch):
-        state = send_one(factory, message_id, now, config, observe)
-        if state is not None:
-            result.add(state, message_id)
+    ids = due(factory, now, config.batch)
+    size = chunk_size(config)
+    for start in range(0, len(ids), size):
+        send_chunk(factory, ids[start:start + size], now, config, result, observe)
     return result
 
 

@@ -26,13 +26,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Date, Integer, bindparam, delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, Date, Integer, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from onestop.db import UTCDateTime
 from onestop.notify.config import NotifyConfig
 from onestop.notify.models import NotifyMessage, NotifySubscription
 from onestop.phones import mask_phone, normalise_phone
@@ -97,31 +98,64 @@ def subscriptions(session: Session, subject: str, subject_id: int) -> Sequence[N
         .order_by(NotifySubscription.id)).all()
 
 
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(NotifyMessage)
+@dataclass(frozen=True)
+class Target:
+    """What a message needs of its subscription."""
+
+    id: int
+    unit_id: int
+    subject: str
+    subject_id: int
+    kind: str
+    address: str
 
 
-def queue(session: Session, sub: NotifySubscription, event: str, data: dict[str, Any], *, dedup: str,
-          now: dt.datetime, due_at: dt.datetime | None = None) -> bool:
-    """Queue ``event`` for ``sub`` (due now, or at ``due_at``): True if it is new."""
-    values = {"unit_id": sub.unit_id, "subscription_id": sub.id, "subject": sub.subject,
-              "subject_id": sub.subject_id, "event": event, "dedup": dedup[:40], "data": data,
-              "masked": mask(sub.address_kind, sub.address), "state": "pending", "attempts": 0,
-              "next_attempt_at": due_at or now, "last_error": "", "created_at": now}
-    statement = _insert(session).values(**values).on_conflict_do_nothing(
-        index_elements=["subscription_id", "dedup"])
-    added = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
-    if added:
-        session.info[QUEUED] = True
-    return added
+def target_of(sub: NotifySubscription | Target) -> Target:
+    return sub if isinstance(sub, Target) else Target(sub.id, sub.unit_id, sub.subject, sub.subject_id,
+                                                      sub.address_kind, sub.address)
+
+
+Row = tuple[NotifySubscription | Target, str, dict[str, Any], str]
+
+
+_INSERT = text(
+    "INSERT INTO notify_messages (unit_id, subscription_id, subject, subject_id, event, dedup, data,"
+    " masked, state, attempts, next_attempt_at, last_error, created_at) VALUES (:unit_id,"
+    " :subscription_id, :subject, :subject_id, :event, :dedup, :data, :masked, 'pending', 0, :due,"
+    " '', :now) ON CONFLICT (subscription_id, dedup) DO NOTHING"
+).bindparams(bindparam("data", type_=JSON), bindparam("due", type_=UTCDateTime),
+             bindparam("now", type_=UTCDateTime))
+
+
+def queue_many(session: Session, rows: Sequence[Row], *, now: dt.datetime,
+               due_at: dt.datetime | None = None) -> int:
+    """Queue ``(subscription, event, data, dedup)`` rows with one statement (on the path of
+    every call: built once); a row already queued for that subscription and dedup is skipped.
+    Returns how many rows were given."""
+    if not rows:
+        return 0
+    params = []
+    for sub, event, data, dedup in rows:
+        target = target_of(sub)
+        params.append({"unit_id": target.unit_id, "subscription_id": target.id, "subject": target.subject,
+                       "subject_id": target.subject_id, "event": event, "dedup": dedup[:40], "data": data,
+                       "masked": mask(target.kind, target.address), "due": due_at or now, "now": now})
+    session.execute(_INSERT, params)
+    session.info[QUEUED] = True
+    return len(params)
+
+
+def queue(session: Session, sub: NotifySubscription | Target, event: str, data: dict[str, Any], *,
+          dedup: str, now: dt.datetime, due_at: dt.datetime | None = None) -> None:
+    """Queue ``event`` for ``sub`` (due now, or at ``due_at``), unless already queued."""
+    queue_many(session, [(sub, event, data, dedup)], now=now, due_at=due_at)
 
 
 def queue_all(session: Session, subject: str, subject_id: int, event: str, data: dict[str, Any], *,
               dedup: str, now: dt.datetime, due_at: dt.datetime | None = None) -> int:
-    """Queue ``event`` for every address of a ticket, booking or dossier."""
-    return sum(queue(session, sub, event, data, dedup=dedup, now=now, due_at=due_at)
-               for sub in subscriptions(session, subject, subject_id))
+    """Queue ``event`` for every address of a ticket, booking or dossier (how many)."""
+    rows = [(sub, event, data, dedup) for sub in subscriptions(session, subject, subject_id)]
+    return queue_many(session, rows, now=now, due_at=due_at)
 
 
 # --- the "near" check: on the path of every call, so one statement, built once -------------------
@@ -133,35 +167,51 @@ def queue_all(session: Session, subject: str, subject_id: int, event: str, data:
 _HEAD = ("SELECT id FROM (SELECT id FROM tickets WHERE unit_id = :unit AND business_date = :day"
          " AND state = 'waiting' AND service_id = :service AND priority {op} 'none'"
          " ORDER BY queue_at, id LIMIT :n) AS head_{name}")
+# ``ticket.near`` is once per address: its (subscription, dedup "near") row exists once told
+_TOLD = ("EXISTS (SELECT 1 FROM notify_messages m WHERE m.subscription_id = s.id"
+         " AND m.dedup = 'near')")
 _CANDIDATES = text(
-    "SELECT id, subject_id, near_at FROM notify_subscriptions WHERE subject = 'ticket' AND ("
-    " subject_id = :called OR (near_at IS NULL AND subject_id IN ("
+    "SELECT s.id, s.unit_id, s.subject_id, s.address_kind, s.address, t.state, t.priority,"
+    " t.queue_at, t.service_id, t.business_date, t.label FROM notify_subscriptions s"
+    " JOIN tickets t ON t.id = s.subject_id WHERE s.subject = 'ticket' AND ("
+    f" s.subject_id = :called OR (NOT {_TOLD} AND s.subject_id IN ("
     f" {_HEAD.format(op='=', name='normal')} UNION ALL {_HEAD.format(op='!=', name='priority')})))"
-).bindparams(bindparam("day", type_=Date)).columns(id=Integer, subject_id=Integer)
+).bindparams(bindparam("day", type_=Date)).columns(  # by name
+    id=Integer, unit_id=Integer, subject_id=Integer, queue_at=UTCDateTime, business_date=Date)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A subscription of a ticket the line's move may concern, with that ticket's place."""
+
+    target: Target
+    ticket: Any  # id, unit_id, state, priority, queue_at, service_id, business_date, label
 
 
 def queue_moved(session: Session, unit: Unit, service_id: int, *, now: dt.datetime,
-                called: Ticket | None = None) -> list[tuple[int, int]]:
-    """The field's line moved (a call, a cancel, a transfer): the subscriptions due a
-    ``ticket.near`` now and those of the ``called`` ticket, as ``(subscription id, ticket
-    id)``; one statement, nothing when nobody in the head of the line subscribed."""
+                called: Ticket | None = None) -> list[Candidate]:
+    """The field's line moved (a call, a cancel, a transfer): the subscriptions of the
+    ``called`` ticket and those of the tickets at the head of the line not told yet; one
+    statement, nothing when nobody there subscribed."""
     n = int(unit.setting("notify_ahead"))
     rows = session.execute(_CANDIDATES, {
         "unit": unit.id, "day": unit.business_date(now), "service": service_id, "n": n + 1,
         "called": called.id if called is not None else -1}).all()
-    return [(int(r.id), int(r.subject_id)) for r in rows]
+    return [Candidate(Target(int(r.id), int(r.unit_id), "ticket", int(r.subject_id), str(r.address_kind),
+                             str(r.address)),
+                      SimpleNamespace(id=int(r.subject_id), unit_id=int(r.unit_id), state=r.state,
+                                      priority=r.priority, queue_at=r.queue_at, service_id=int(r.service_id),
+                                      business_date=r.business_date, label=r.label))
+            for r in rows]
 
 
-def mark_near(session: Session, subscription_ids: list[int], now: dt.datetime) -> list[int]:
-    """Claim the "near" of these subscriptions (once per ticket, even if two calls race)."""
-    claimed = []
-    for sub_id in subscription_ids:
-        result = session.execute(update(NotifySubscription).where(
-            NotifySubscription.id == sub_id, NotifySubscription.near_at.is_(None))
-            .values(near_at=now).execution_options(synchronize_session=False))
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(sub_id)
-    return claimed
+def told_near(session: Session, subscription_ids: list[int]) -> set[int]:
+    """Of these subscriptions, those already sent (or queued) their ``ticket.near``."""
+    if not subscription_ids:
+        return set()
+    found = session.scalars(select(NotifyMessage.subscription_id).where(
+        NotifyMessage.subscription_id.in_(subscription_ids), NotifyMessage.dedup == "near"))
+    return {int(i) for i in found if i is not None}
 
 
 # --- erasure -------------------------------------------------------------------------------------

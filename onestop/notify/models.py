@@ -23,8 +23,7 @@ MAX_ERROR = 300
 class NotifySubscription(Base):
     """A phone (``+84…``, normalised) or e-mail address that wants the messages of one ticket,
     booking or dossier. Erased with its subject's personal data: at day close for tickets and
-    bookings of the day, with the dossier's retention (``onestop.privacy``) for dossiers.
-    ``near_at``: when ``ticket.near`` was queued (once per ticket)."""
+    bookings of the day, with the dossier's retention (``onestop.privacy``) for dossiers."""
 
     __tablename__ = "notify_subscriptions"
     __table_args__ = (
@@ -42,7 +41,6 @@ class NotifySubscription(Base):
     address: Mapped[str] = mapped_column(String(254))
     lang: Mapped[str] = mapped_column(String(2), default="vi")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    near_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class NotifyMessage(Base):

@@ -74,43 +74,57 @@ def dossier_link(code: str) -> str:
     return lookup_url(found[0], found[1], code) if found else ""
 
 
-def _ticket_data(session: Session, ticket: Ticket) -> dict[str, Any]:
+def _ticket_data(session: Session, ticket: Any) -> dict[str, Any]:
     field = service_info(session, ticket.unit_id, ticket.service_id)
     return {"label": ticket.label, "field": field.name, "link": ticket_link(ticket.id)}
 
 
-def check_near(session: Session, unit: Unit, ticket: Ticket, now: dt.datetime) -> None:
-    """Queue ``ticket.near`` for the ticket's addresses not told yet if it has ``notify_ahead``
-    or fewer people ahead in the real call order."""
+def _near_rows(session: Session, unit: Unit, ticket: Any, targets: list[engine.Target],
+               now: dt.datetime) -> list[engine.Row]:
+    """``ticket.near`` for ``targets`` (the ticket's addresses not told yet) if the ticket has
+    ``notify_ahead`` or fewer people ahead in the real call order."""
     if ticket.state != "waiting" or ticket.business_date != unit.business_date(now):
-        return
+        return []
     ahead, _line = queue_position(session, unit, ticket)
     if ahead > int(unit.setting("notify_ahead")):
-        return
+        return []
     data = {**_ticket_data(session, ticket), "ahead": ahead}
-    for sub in engine.subscriptions(session, "ticket", ticket.id):
-        if sub.id in engine.mark_near(session, [sub.id], now):
-            engine.queue(session, sub, "ticket.near", data, dedup="near", now=now)
+    return [(t, "ticket.near", data, "near") for t in targets]  # once: the insert skips a repeat
+
+
+def check_near(session: Session, unit: Unit, ticket: Ticket, now: dt.datetime) -> None:
+    """A ticket just subscribed: told at once if it is already near."""
+    subs = engine.subscriptions(session, "ticket", ticket.id)
+    told = engine.told_near(session, [s.id for s in subs])
+    targets = [engine.target_of(s) for s in subs if s.id not in told]
+    engine.queue_many(session, _near_rows(session, unit, ticket, targets, now), now=now)
 
 
 def _line_moved(session: Session, ticket: Any, now: dt.datetime, called: Ticket | None = None,
                 counter: Counter | None = None) -> None:
+    """The line of ``ticket``'s field moved: one statement finds who may be concerned, and
+    only they cost more (their place, a claim, one insert for every message of the move)."""
     unit = session.get(Unit, ticket.unit_id)
     if unit is None:
         return
-    by_ticket: dict[int, list[int]] = {}
-    for sub_id, ticket_id in engine.queue_moved(session, unit, ticket.service_id, now=now, called=called):
-        by_ticket.setdefault(ticket_id, []).append(sub_id)
-    if called is not None and counter is not None and called.id in by_ticket:
-        data = {**_ticket_data(session, called), "counter": counter.number}
-        stamp = int((called.called_at or now).timestamp())
-        engine.queue_all(session, "ticket", called.id, "ticket.called", data, dedup=f"called:{stamp}",
-                         now=now)
-        del by_ticket[called.id]
-    for ticket_id in by_ticket:
-        waiting = session.get(Ticket, ticket_id)
-        if waiting is not None:
-            check_near(session, unit, waiting, now)
+    candidates = engine.queue_moved(session, unit, ticket.service_id, now=now, called=called)
+    if not candidates:
+        return
+    rows: list[engine.Row] = []
+    near: dict[int, tuple[Any, list[engine.Target]]] = {}
+    for candidate in candidates:
+        if called is not None and candidate.ticket.id == called.id:
+            continue
+        near.setdefault(candidate.ticket.id, (candidate.ticket, []))[1].append(candidate.target)
+    if called is not None and counter is not None:
+        targets = [c.target for c in candidates if c.ticket.id == called.id]
+        if targets:
+            data = {**_ticket_data(session, called), "counter": counter.number}
+            stamp = int((called.called_at or now).timestamp())
+            rows += [(t, "ticket.called", data, f"called:{stamp}") for t in targets]
+    for waiting, targets in near.values():
+        rows += _near_rows(session, unit, waiting, targets, now)
+    engine.queue_many(session, rows, now=now)
 
 
 def on_issued(session: Session, ticket: Ticket) -> None:

@@ -25,7 +25,7 @@ from onestop.notify.wakeup import BELL
 def loop(factory: sessionmaker[Session], config: NotifyConfig, event: threading.Event,
          stop: threading.Event | None = None) -> None:
     outbox_loop.loop(partial(delivery.run_pass, factory, config), partial(delivery.next_due_at, factory),
-                     config.poll_s, event, stop, name="notify")
+                     config.poll_s, event, stop, name="notify", settle_s=config.settle_s)
 
 
 def start(app: Flask) -> bool:

@@ -26,13 +26,13 @@ from __future__ import annotations
 from typing import Any
 
 from blinker import NamedSignal
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from onestop import signals
 from onestop.db import utcnow
 from onestop.dossiers.models import Dossier
 from onestop.extensions import db
+from onestop.outbox_loop import ring_after_commit
 from onestop.queueing.models import Counter, Ticket
 from onestop.queueing.state import iso
 from onestop.realtime.hub import ticket_brief
@@ -88,18 +88,6 @@ def on_dossier_returned(session: Session, dossier: Dossier, from_state: str,
     queue_event(session, dossier.unit_id, "dossier.returned", data, now=utcnow())
 
 
-def _wake_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: nothing is visible yet
-        return
-    if session.info.pop(QUEUED, False):
-        wakeup.wake()
-
-
-def _forget_after_rollback(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(QUEUED, None)
-
-
 RECEIVERS: list[tuple[NamedSignal, Any]] = [
     (signals.ticket_issued, on_issued), (signals.ticket_called, on_called),
     (signals.dossier_received, on_dossier_received), (signals.dossier_changed, on_dossier_changed),
@@ -113,6 +101,4 @@ def connect() -> None:
     """Subscribe to the signals and wake the worker after a commit that queued (idempotent)."""
     for signal, receiver in RECEIVERS:
         signal.connect(receiver, weak=False)
-    if not event.contains(db.session_factory, "after_commit", _wake_after_commit):
-        event.listen(db.session_factory, "after_commit", _wake_after_commit)
-        event.listen(db.session_factory, "after_rollback", _forget_after_rollback)
+    ring_after_commit(db.session_factory, QUEUED, lambda: wakeup.wake())

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 import time
+from functools import partial
 
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
+from onestop import outbox_loop
 from onestop.db import utcnow
-from onestop.extensions import db, socketio
+from onestop.extensions import db
 from onestop.webhooks import delivery, engine, subscriber
 from onestop.webhooks.config import WebhookConfig
-from onestop.webhooks.wakeup import _state
+from onestop.webhooks.wakeup import (
+    BELL,
+    _state,  # noqa: F401 - the loop's state (tests set its event)
+)
 
 log = logging.getLogger(__name__)
-MIN_SLEEP_S = 2.0  # a receiver that is down leaves deliveries due: do not spin on them
 PRUNE_EVERY_S = 3600.0
 
 def _prune(factory: sessionmaker[Session], config: WebhookConfig) -> None:
@@ -37,41 +40,26 @@ def _prune(factory: sessionmaker[Session], config: WebhookConfig) -> None:
         log.info("pruned %s old webhook deliveries", removed)
 
 
-def _sleep_for(factory: sessionmaker[Session], config: WebhookConfig) -> float:
-    when = delivery.next_due_at(factory)
-    if when is None:
-        return config.poll_s
-    return min(config.poll_s, max(MIN_SLEEP_S, (when - utcnow()).total_seconds()))
-
-
 def loop(factory: sessionmaker[Session], config: WebhookConfig, event: threading.Event,
          stop: threading.Event | None = None) -> None:
-    """Until ``stop``: a pass, then sleep until woken, the next due time, or the poll interval."""
-    pruned = 0.0
-    while stop is None or not stop.is_set():
-        event.clear()
-        try:
-            delivery.run_pass(factory, config)
-            if config.retention_days and time.monotonic() - pruned > PRUNE_EVERY_S:
-                _prune(factory, config)
-                pruned = time.monotonic()
-            delay = _sleep_for(factory, config)
-        except Exception:  # the loop must outlive a database hiccup
-            log.exception("webhook delivery pass failed")
-            delay = config.poll_s
-        event.wait(delay)
+    """Until ``stop``: a pass (and hourly pruning), then sleep until woken, the next due time,
+    or the poll interval (``onestop.outbox_loop.loop``)."""
+    pruned = [0.0]
+
+    def prune() -> None:
+        if config.retention_days and time.monotonic() - pruned[0] > PRUNE_EVERY_S:
+            _prune(factory, config)
+            pruned[0] = time.monotonic()
+
+    outbox_loop.loop(partial(delivery.run_pass, factory, config), partial(delivery.next_due_at, factory),
+                     config.poll_s, event, stop, name="webhook delivery", housekeeping=prune)
 
 
 def start(app: Flask) -> bool:
     """Start the loop in this process once (a forked child starts its own)."""
     config = WebhookConfig.of(app.config)
-    if app.testing or not config.worker or _state["pid"] == os.getpid():
-        return False
-    event = threading.Event()  # looked up now: gevent's once the worker has patched threading
-    _state.update(pid=os.getpid(), event=event)
-    socketio.start_background_task(loop, db.session_factory, config, event)
-    log.info("webhook delivery loop started")
-    return True
+    return outbox_loop.start(app, BELL, config.worker, loop, db.session_factory, config,
+                             name="webhook delivery")
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -90,8 +91,9 @@ def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def gateway() -> Iterator[Gateway]:
+@contextmanager
+def running_gateway() -> Iterator[Gateway]:
+    """A gateway on a free port until the block ends."""
     gw = Gateway()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(gw))
     server.daemon_threads = True
@@ -101,6 +103,12 @@ def gateway() -> Iterator[Gateway]:
     yield gw
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    with running_gateway() as gw:
+        yield gw
 
 
 @dataclass

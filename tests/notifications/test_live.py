@@ -25,7 +25,7 @@ from onestop.tokens import ticket_token
 from tests.conftest import SECRET, free_port
 from tests.kiosk.test_browser import pairing_code
 from tests.livesrv import demo_server
-from tests.notifications.conftest import Gateway, _handler
+from tests.notifications.conftest import Gateway, running_gateway
 
 KIOSK = {"width": 1080, "height": 1920}
 PHONE = "0912345678"
@@ -34,17 +34,8 @@ FIELD = "Tư pháp – Hộ tịch"
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Gateway]:
-    from http.server import ThreadingHTTPServer
-    from threading import Thread
-
-    gw = Gateway()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(gw))
-    server.daemon_threads = True
-    gw.url = f"http://127.0.0.1:{server.server_address[1]}"
-    Thread(target=server.serve_forever, daemon=True).start()
-    yield gw
-    server.shutdown()
-    server.server_close()
+    with running_gateway() as gw:
+        yield gw
 
 
 @pytest.fixture(scope="module")

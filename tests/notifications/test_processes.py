@@ -3,9 +3,7 @@ same moment: every due message reaches the gateway exactly once."""
 
 from __future__ import annotations
 
-import multiprocessing
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +13,7 @@ from onestop import demo
 from onestop.db import make_engine, utcnow
 from onestop.notify import engine
 from onestop.units.models import Unit
-from tests.conftest import create_schema
+from tests.conftest import create_schema, race_processes
 from tests.notifications import _workers
 from tests.notifications.conftest import settings
 
@@ -46,16 +44,8 @@ def test_two_processes_never_send_one_message_twice(db_url, gateway):
     db.dispose()
     gateway.delay = 0.005
     gateway.modes["/sms"] = "slow"
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
-    args = (db_url, settings(gateway), now.isoformat(), barrier, results)
-    procs = [ctx.Process(target=_workers.send_worker, args=args, daemon=True) for _ in range(PROCESSES)]
-    for proc in procs:
-        proc.start()
-    out: list[dict[str, Any]] = [results.get(timeout=90) for _ in procs]
-    for proc in procs:
-        proc.join(timeout=10)
-    assert [o["error"] for o in out] == [None] * PROCESSES
+    row = (db_url, settings(gateway), now.isoformat())
+    out = race_processes(_workers.send_worker, [row] * PROCESSES, timeout=90)
     sent = [body["to"] for body in gateway.received("/sms")]
     assert len(sent) == MESSAGES == len(set(sent))
     assert sum(o["sent"] for o in out) == MESSAGES

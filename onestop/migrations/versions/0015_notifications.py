@@ -36,7 +36,6 @@ def upgrade() -> None:
         sa.Column('address', sa.String(length=254), nullable=False),
         sa.Column('lang', sa.String(length=2), nullable=False),
         sa.Column('created_at', UTC, nullable=False),
-        sa.Column('near_at', UTC, nullable=True),
         sa.CheckConstraint("subject IN ('ticket', 'booking', 'dossier')",
                            name=op.f('ck_notify_subscriptions_subject')),
         sa.CheckConstraint("address_kind IN ('phone', 'email')", name=op.f('ck_notify_subscriptions_address_kind')),
