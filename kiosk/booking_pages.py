@@ -32,6 +32,7 @@ from typing import Any
 
 from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
+from limits import parse as parse_limit
 from sqlalchemy import select
 
 from kiosk import bp
@@ -280,6 +281,17 @@ def _form_phone_key() -> str:
     return f"phone:{digits}" if digits else f"ip:{get_remote_address()}"
 
 
+def _over_limit(limit: str) -> bool:
+    """Spend one of the form's two budgets, per address and per phone (the API's keys); True
+    when either is gone. Counted here rather than by a decorator so that the refusal is said
+    on the form, with what was typed kept."""
+    if not getattr(limiter, "enabled", True):
+        return False
+    item = parse_limit(limit)
+    keys = dict.fromkeys((f"ip:{get_remote_address()}", _form_phone_key()))  # one key if no phone
+    return not all([limiter.limiter.hit(item, str(request.endpoint), key) for key in keys])
+
+
 def _contact(step: Step, hm: str, form: dict[str, str],
              error: DomainError | None = None) -> tuple[str, int]:
     status = 200 if error is None else (error.status if error.status != 404 else 409)
@@ -289,8 +301,6 @@ def _contact(step: Step, hm: str, form: dict[str, str],
 
 
 @bp.route("/book/<int:service_id>/contact", methods=["GET", "POST"])
-@limiter.limit(_book_limit, methods=["POST"])  # per address
-@limiter.limit(_book_limit, methods=["POST"], key_func=_form_phone_key)
 @phone_page
 def book_contact(service_id: int) -> Any:
     """Phone and name; the POST books through the engine and lands on the confirmation."""
@@ -302,6 +312,8 @@ def book_contact(service_id: int) -> Any:
     form = {"phone": request.form.get("phone", "")[:32], "name": request.form.get("name", "")[:MAX_TEXT]}
     if request.method == "GET":
         return _contact(step, hm, form)
+    if _over_limit(_book_limit()):
+        return _contact(step, hm, form, DomainError("rate_limited", status=429))
     session = db.session()
     try:
         booking = bookings.book(session, unit, service, start=start, phone=form["phone"],
@@ -481,8 +493,6 @@ def remote_fields() -> Any:
 
 
 @bp.route("/q/<int:service_id>", methods=["GET", "POST"])
-@limiter.limit(_remote_limit, methods=["POST"])  # per address
-@limiter.limit(_remote_limit, methods=["POST"], key_func=_form_phone_key)
 @phone_page
 def remote_take(service_id: int) -> Any:
     unit = common.resolve_unit()
@@ -496,6 +506,9 @@ def remote_take(service_id: int) -> Any:
                                "message": ""}
     if request.method == "GET":
         return _page("kiosk/phone/remote_take.html", unit, **context)
+    if _over_limit(_remote_limit()):
+        context.update(message=_message(DomainError("rate_limited")), error="rate_limited")
+        return _page("kiosk/phone/remote_take.html", unit, **context), 429
     session = db.session()
     try:
         ticket = bookings.remote_ticket(session, unit, service, phone=phone.strip() or None,

@@ -173,6 +173,9 @@ def test_the_forms_are_limited_per_address_and_per_phone(tmp_path):
         assert post("0912 000 001", "10.0.0.1") == 303
         assert post("+84912000001", "10.0.0.2") == 409
         assert post("84 912 000 001", "10.0.0.3") == 429
+        refused = text(phone.post(url, data={**form, "phone": "0912000001", "name": "Lê Văn Tám"},
+                                  environ_base={"REMOTE_ADDR": "10.0.0.5"}))
+        assert 'data-code="rate_limited"' in refused and 'value="Lê Văn Tám"' in refused  # kept
         # one address, other phones (bad ones: nothing books): refused on its third try too
         assert [post(f"09130000{i}x", "10.0.0.9") for i in range(3)] == [422, 422, 429]
 
@@ -184,3 +187,18 @@ def test_the_booking_pages_are_limited_per_address(tmp_path):
         guesser = app.test_client()
         for path in ("/b/ABCDEF?k=AAAAAAAAAAAA", "/b/ABCDEF/qr.svg?k=AAAAAAAAAAAA"):
             assert [guesser.get(path).status_code for _ in range(3)] == [404, 404, 429]
+
+
+def test_the_number_form_says_too_many_on_its_screen(tmp_path):
+    from tests.conftest import demo_app
+
+    with demo_app(tmp_path, RATELIMIT_ENABLED=True, REMOTE_TICKET_RATE_LIMIT="1 per minute") as app:
+        with app.app_context():
+            open_field(db.session(), remote=True)
+        client = app.test_client()
+        form = text(client.get(f"/q/{FIELD}"))
+        answers = [client.post(f"/q/{FIELD}", data={"phone": "abc", "csrf_token": csrf_of(form)})
+                   for _ in range(2)]
+        assert [a.status_code for a in answers] == [422, 429]
+        page = text(answers[1])
+        assert 'data-code="rate_limited"' in page and 'value="abc"' in page
