@@ -83,4 +83,32 @@ def test_a_clerk_books_for_a_citizen_on_the_phone_and_cancels_it(server: str, br
     assert asked == [f"Huỷ lịch hẹn {code}?"]
     assert f"Đã huỷ lịch hẹn {code}." in page.inner_text(".flash")
     assert page.locator(f"tr[data-code='{code}'] td.state").inner_text() == "Đã huỷ"
+    # printed: the tables only, without the menu, the filters and the buttons
+    page.emulate_media(media="print")
+    assert page.locator(f"tr[data-code='{code}']").is_visible()
+    assert not page.locator(".bo-nav").is_visible() and not page.locator(".booking-filter").is_visible()
+    assert not page.get_by_role("button", name="Huỷ").first.is_visible()
+    assert not problems, problems
+
+
+def test_the_managers_reports_page_shows_the_bookings_and_the_waits_by_arrival(server: str,
+                                                                               browser: Any) -> None:
+    """The demo books a few citizens for today: the month's report lists them per field and day."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{server}/login?next=/manager/reports")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/manager/reports")
+    page.wait_for_selector("#bookings-table tr")
+    today = dt.date.today().isoformat()
+    row = page.locator(f"#bookings-table tr[data-date='{today}']").first
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == dt.date.today().strftime("%d/%m/%Y") and cells[1]  # the day, the field's name
+    made = int(cells[2])
+    assert made >= 1 and int(page.inner_text("#bk-made")) >= made
+    assert page.inner_text("#wa-walk_in-count") != "—"  # the waits' table filled in
+    assert page.locator("#arrival-waits tr[data-kind=booked] th").inner_text() == "Công dân đặt lịch hẹn"
     assert not problems, problems
