@@ -18,6 +18,7 @@ Addresses never go to the log.
 from __future__ import annotations
 
 import json
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from onestop.integrations.http_json import post_json
 from onestop.notify.config import NotifyConfig
 
 USER_AGENT = "onestop-notify/1"
+PHONE_LIKE = re.compile(r"\+?\d[\d .-]{6,}\d")
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,14 @@ def _http_outcome(status: int | None, answer: bytes, error: str) -> Outcome:
         return Outcome(False, error)
     if 200 <= status < 300:
         return Outcome(True)
-    text = answer[:120].decode("utf-8", "replace").strip()
+    text = _no_numbers(answer[:120].decode("utf-8", "replace").strip())
     return Outcome(False, f"http_{status}" + (f": {text}" if text else ""), refused=400 <= status < 500)
+
+
+def _no_numbers(text: str) -> str:
+    """A far end's error text without anything shaped like a phone number (it goes to the
+    log and the back office; a gateway may echo the number it refused)."""
+    return PHONE_LIKE.sub("…", text)
 
 
 def send_sms(config: NotifyConfig, to: str, text: str) -> Outcome:
@@ -76,7 +84,8 @@ def send_zns(config: NotifyConfig, phone: str, template_id: str, data: dict[str,
     except (UnicodeDecodeError, ValueError, TypeError, AttributeError):
         return Outcome(False, "bad_response: not a ZNS answer")
     if code != 0:
-        return Outcome(False, f"zns_error {code}: {str(value.get('message') or '')[:120]}", refused=True)
+        message = _no_numbers(str(value.get("message") or "")[:120])
+        return Outcome(False, f"zns_error {code}: {message}", refused=True)
     return Outcome(True)
 
 

@@ -74,7 +74,7 @@ def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 reply = json.dumps({"error": 0, "message": "Success",
                                     "data": {"msg_id": "m1", "sent_time": "1"}}).encode()
             if mode == "500":
-                status, reply = 500, b"gateway down"
+                status, reply = 500, f"gateway down for {body.get('to', '')}".encode()
             elif mode == "garbage":
                 reply = b"<html>not json"
             elif mode == "refuse":

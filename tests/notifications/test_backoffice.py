@@ -36,6 +36,7 @@ def test_deliveries_failures_and_templates(notify_app, client, gateway):
     page = admin.get("/admin/notifications").get_data(as_text=True)
     assert "Tin nhắn cho công dân" in page and "+84 91*****78" in page and "0912345678" not in page
     assert "http_500" in page and 'data-channel="sms" class="is-on"' in page
+    assert "912345678" not in page  # the gateway echoed the number: not shown, not logged
     assert 'data-channel="zns" class="is-off"' in page
 
     # an admin rewrites the near message, previews it, saves it: the next message uses it
