@@ -83,6 +83,7 @@ def _register(app: APIFlask) -> None:
     from onestop.backoffice import province as admin_province
     from onestop.integrations import worker as province
     from onestop.manager import bp as manager_bp
+    from onestop.manager import overview as manager_overview
     from onestop.media.views import bp as media_bp
     from onestop.notify import worker as notify
     from onestop.printing import dispatch as printing
@@ -110,6 +111,7 @@ def _register(app: APIFlask) -> None:
     app.register_blueprint(media_bp)
     hub.init_app(app)
     desk_realtime.init_app(app)  # the manager's hall message, the wait alerts (issue 22)
+    manager_overview.init_app(app)  # /overview: the supervisors' live tiles (issue 22)
     printing.init_app(app)
     ratings_realtime.init_app(app)  # rating.requested / rating.created, webhook
     webhooks.init_app(app)

@@ -95,6 +95,7 @@ from onestop.api import (  # noqa: E402,F401
     lookup,
     media,
     notifications,
+    overview,
     pickup,
     printing,
     privacy,

@@ -95,3 +95,6 @@ def reports() -> str:
 @managers_only
 def staffing() -> str:
     return render_template("manager/staffing.html", **_choices())
+
+
+from onestop.manager import overview  # noqa: E402,F401  (/manager/overview, issue 22 item 5)

@@ -516,6 +516,14 @@ def _desk_cases() -> list[Case]:
         Case("GET /counter/reception", "/counter/reception", pages(*STAFF),
              note="the reception desk: the reception role too (tests/desk/)"),
         Case("GET /counter/reception/link/<int:ticket_id>", "/counter/reception/link/{t}", pages(*STAFF)),
+        Case(f"GET {API}/overview", f"{API}/overview", users("admin"),
+             note="the overview's tiles: supervisors too, their units only (tests/overview/)"),
+        Case("GET /manager/overview", "/manager/overview", pages("admin"),
+             note="the overview page: supervisors too (tests/overview/)"),
+        Case("SIO /overview on_connect", "/overview", but(everyone("401"), admin="ok"),
+             note="supervisors too, in their units' rooms only (tests/overview/)"),
+        Case("SIO /overview on_connect", "/overview", but(everyone("401"), admin="ok"), event="overview.changed",
+             note="read-only: an event from a client reaches no one"),
     ]
 
 

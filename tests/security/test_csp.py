@@ -38,6 +38,7 @@ STAFF = [("clerk1", "/counter/"), ("clerk1", "/counter/book"), ("admin", "/admin
          ("clerk1", "/admin/bookings"), ("clerk1", "/admin/bookings/new"),
          ("admin", "/admin/booking-settings"), ("admin", "/admin/services/1/booking"),
          ("manager", "/manager/"), ("manager", "/manager/reports"), ("manager", "/manager/staffing"),
+         ("admin", "/manager/overview"),
          ("admin", "/admin/"), ("admin", "/admin/audit"), ("admin", "/admin/calendar"),
          ("admin", "/admin/counters"), ("admin", "/admin/counters/1"), ("admin", "/admin/counters/new"),
          ("admin", "/admin/devices"), ("admin", "/admin/devices/new"), ("admin", "/admin/devices/1/edit"),
