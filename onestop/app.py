@@ -66,7 +66,18 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     DirectSend.install(socketio.server.eio)  # one frame to many displays (gevent serving)
     SocketGuard.install(socketio.server, float(settings["SOCKET_PACKET_BUDGET"]))  # floods
     _register(app)
+    app.after_request(_remember_lang)
     return app
+
+
+def _remember_lang(response: Any) -> Any:
+    """A page opened with ``?lang=`` (the one-tap switch of the phone pages) keeps that
+    language on the next pages of the flow: a cookie for the browser's session. The kiosk
+    sets its own and takes Vietnamese back on idle (kiosk.js)."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES and response.mimetype == "text/html" and request.cookies.get("lang") != asked:
+        response.set_cookie("lang", asked, path="/", samesite="Lax")
+    return response
 
 
 def _register(app: APIFlask) -> None:

@@ -149,6 +149,13 @@ def test_kiosk_ticket_just_issued(server: Server, browser: Any, lang: str) -> No
     assert report == [], "\n".join(report)
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_kiosk_ticket_in_high_contrast(server: Server, browser: Any, lang: str) -> None:
+    report = check(browser, f"{server.base}/kiosk/", KIOSK, lang, walk=take_ticket,
+                   cookies=kiosk_cookie(server, browser), high_contrast=True)
+    assert report == [], "\n".join(report)
+
+
 def ready_dossier(server: Server) -> dict[str, Any]:
     if not hasattr(server, "dossier"):
         base, clerk = server.base, token(server.base, "clerk1")
@@ -249,3 +256,109 @@ def test_number_from_a_phone(server: Server, browser: Any, lang: str) -> None:
 
     report = check(browser, f"{server.base}/q/", PHONE, lang, walk=take)
     assert report == [], "\n".join(report)
+
+
+# --- the kiosk's audio guidance, contrast mode and keypad (issue 23 item 3) -----------------
+
+def kiosk_page(server: Server, browser: Any, lang: str = "vi") -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": KIOSK[0], "height": KIOSK[1]})
+    context.add_cookies([{"name": "lang", "value": lang, "domain": "127.0.0.1", "path": "/"},
+                         *kiosk_cookie(server, browser)])
+    page = context.new_page()
+    page.goto(f"{server.base}/kiosk/")
+    page.wait_for_selector("#tiles .tile.is-open")
+    return context, page
+
+
+def test_keypad_alone_reaches_a_ticket(server: Server, browser: Any) -> None:
+    """A kiosk with a physical keypad: Tab moves a visible focus, Enter takes the field and
+    the ticket; no pointer event at all."""
+    context, page = kiosk_page(server, browser)
+    try:
+        def tab_to(selector: str, limit: int = 40) -> None:
+            for _ in range(limit):
+                page.keyboard.press("Tab")
+                if page.evaluate(f"() => document.activeElement.matches({selector!r})"):
+                    ring = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+                    assert ring not in ("none", ""), "the focus must be visible"
+                    return
+            raise AssertionError(f"Tab never reached {selector}")
+
+        tab_to(".tile.is-open")
+        name = page.evaluate("() => document.activeElement.querySelector('.tile-name').textContent")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/kiosk/field/*")
+        assert page.inner_text("h1") == name
+        tab_to("[data-priority='elderly']")
+        page.keyboard.press("Enter")
+        assert page.get_attribute("[data-priority='elderly']", "aria-checked") == "true"
+        tab_to("#go")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.getElementById('t-number').textContent.length > 0")
+        assert "Người cao tuổi" in page.inner_text("#t-priority")
+        tab_to("[data-action='home']")  # "Xong" is reachable too
+    finally:
+        context.close()
+
+
+def test_guidance_asks_the_voice_for_the_screen_and_the_number(server: Server, browser: Any) -> None:
+    context, page = kiosk_page(server, browser)
+    try:
+        with page.expect_response(lambda r: "/kiosk/say.wav" in r.url) as said:
+            page.click("#guide-btn")
+        assert said.value.status == 200 and said.value.headers["content-type"] == "audio/wav"
+        text = page.evaluate("window.__guide[0].text")
+        assert "Xin mời Quý công dân chọn lĩnh vực" in text and "Tư pháp – Hộ tịch" in text, text
+        page.click("#guide-btn")  # stop
+
+        page.click(".tile.is-open >> nth=0")
+        page.wait_for_url("**/kiosk/field/*")
+        page.click("#guide-btn")
+        page.wait_for_function("() => window.__guide.length > 0")
+        text = page.evaluate("window.__guide[0].text")
+        assert "Quý công dân cần làm thủ tục nào?" in text and "Người cao tuổi" in text, text
+        page.click("#guide-btn")
+
+        page.click("#go")
+        page.wait_for_function("() => document.getElementById('t-number').textContent.length > 0")
+        label = page.inner_text("#t-number")
+        with page.expect_response(lambda r: "/kiosk/say.wav" in r.url) as said:
+            page.click("#guide-btn")
+        assert said.value.status == 200
+        text = page.evaluate("window.__guide[0].text")
+        assert text.startswith("Số thứ tự của Quý công dân là " + " ".join(label)), text
+    finally:
+        context.close()
+
+
+def test_contrast_mode_is_kept_across_screens_and_dropped_on_idle(server: Server, browser: Any) -> None:
+    context, page = kiosk_page(server, browser)
+    hc = "() => document.documentElement.classList.contains('a11y-hc')"
+    try:
+        toggle = page.locator("[data-a11y-toggle]")
+        toggle.click()
+        assert page.evaluate(hc) and toggle.get_attribute("aria-pressed") == "true"
+        colours = page.evaluate("() => [getComputedStyle(document.body).backgroundColor, "
+                                "getComputedStyle(document.querySelector('.k-title')).color]")
+        assert colours == ["rgb(0, 0, 0)", "rgb(255, 255, 255)"]
+        page.click(".tile.is-open >> nth=0")
+        page.wait_for_url("**/kiosk/field/*")
+        assert page.evaluate(hc)  # remembered for the session
+        size = page.evaluate("() => parseFloat(getComputedStyle("
+                             "document.querySelector('.step-q small')).fontSize)")
+        assert size >= 34
+        # nobody touches the kiosk: home, normal screen (kiosk.js's idle, shortened here)
+        page.evaluate("document.dispatchEvent(new Event('kiosk:idle'))")
+        assert not page.evaluate(hc)
+        assert page.evaluate("sessionStorage.getItem('onestop-a11y')") is None
+    finally:
+        context.close()
+    # the ticket page and the tablet carry the same toggle
+    ticket = Api(server.base).issue(1)
+    phone = browser.new_page(viewport={"width": PHONE[0], "height": PHONE[1]})
+    phone.goto(f"{server.base}/t/{ticket['id']}?k={ticket_token(SECRET, int(ticket['id']))}")
+    phone.click("[data-a11y-toggle]")
+    assert phone.evaluate(hc)
+    phone.reload()
+    assert phone.evaluate(hc)
+    phone.close()

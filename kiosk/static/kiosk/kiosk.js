@@ -92,6 +92,7 @@
     if (onIdleTick) onIdleTick(Math.max(0, left));
     if (left > 0) return;
     lastActivity = Date.now();
+    document.dispatchEvent(new Event("kiosk:idle")); // a11y.js: the normal screen again
     if (cfg.page === "home") homeIdle(); else goHome();
   }, 1000);
 
