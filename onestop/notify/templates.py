@@ -130,10 +130,13 @@ def sms_text(unit: Unit, event: str, lang: str, values: Mapping[str, Any], *, as
     if not max_chars or measure(text) <= max_chars:
         return text
     name = shape(unit.name)
-    for size in range(len(name) - 1, 7, -1):
+    # the name shortened by the overflow (and its "."): one try, then a character at a time
+    size = len(name) - (measure(text) - max_chars) - 1
+    while size >= 8:
         shorter = shape(text_for(unit, event, lang, {**values, "unit": name[:size].rstrip() + "."}))
         if measure(shorter) <= max_chars:
             return shorter
+        size -= 1
     link = str(values.get("link") or "")
     head = text[: len(text) - len(link)].rstrip() if link and text.endswith(link) else text
     room = max_chars - (len(link) + 1 if link else 0)
