@@ -8,6 +8,8 @@ is walked as a citizen would."""
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -362,3 +364,83 @@ def test_contrast_mode_is_kept_across_screens_and_dropped_on_idle(server: Server
     phone.reload()
     assert phone.evaluate(hc)
     phone.close()
+
+
+# --- English complete (issue 23 item 2) ------------------------------------------------------
+
+VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]",
+                        re.IGNORECASE)
+
+
+def data_names(server: Server) -> list[str]:
+    """What has no English name: the unit, procedures and their fees and documents (the
+    catalogue's free text), fields without name_en, clerks and citizens; longest first (a
+    name may hold a shorter one)."""
+    with sqlite3.connect(server.data_dir / "onestop.sqlite3") as con:
+        names = [r[0] for r in con.execute(
+            "SELECT name FROM units UNION SELECT name FROM procedures "
+            "UNION SELECT name FROM services WHERE name_en IS NULL OR name_en = '' "
+            "UNION SELECT full_name FROM users UNION SELECT fee FROM procedures")]
+        for (docs,) in con.execute("SELECT documents FROM procedures"):
+            names += [d if isinstance(d, str) else str(d.get("name", "")) for d in json.loads(docs or "[]")]
+    # citizens (the lookup shows the applicant masked); the switch back names itself
+    names += [APPLICANT["name"], "Nguyễn V** A*", "Trần Thị Bình", "Tiếng Việt"]
+    return sorted({n for n in names if n}, key=len, reverse=True)
+
+
+def vietnamese_left(page: Any, names: list[str]) -> list[str]:
+    text = page.evaluate("() => document.body.innerText")
+    for name in names:
+        text = text.replace(name, "")
+    return [line.strip() for line in text.splitlines() if VIETNAMESE.search(line)]
+
+
+def test_english_is_complete_on_the_citizens_pages(server: Server, browser: Any) -> None:
+    """Every citizen's page walked in English after one tap on its switch: no visible text
+    with Vietnamese diacritics but data that has no English name."""
+    names = data_names(server)
+    base = server.base
+    found: dict[str, list[str]] = {}
+    context = browser.new_context(viewport={"width": KIOSK[0], "height": KIOSK[1]})
+    context.add_cookies(kiosk_cookie(server, browser))
+    page = context.new_page()
+
+    def look(where: str) -> None:
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(300)
+        if left := vietnamese_left(page, names):
+            found[where] = left
+
+    try:
+        page.goto(f"{base}/kiosk/")
+        page.click('[data-action="lang"]')  # the kiosk's one tap
+        page.wait_for_function("() => document.getElementById('kiosk').dataset.lang === 'en'")
+        look("kiosk home")
+        page.click(".tile.is-open >> nth=0")
+        page.wait_for_url("**/kiosk/field/*")
+        look("kiosk field")
+        page.click("#go")
+        page.wait_for_function("() => document.getElementById('t-number').textContent.length > 0")
+        look("kiosk ticket")
+        for path in ("/kiosk/procedures", "/kiosk/procedures/1", "/kiosk/lookup", "/kiosk/booking"):
+            page.goto(base + path)
+            look(path)
+        page.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
+        ticket = Api(base).issue(1)
+        for path in (f"/t/{ticket['id']}?k={ticket_token(SECRET, int(ticket['id']))}", "/book/", "/q/",
+                     "/lookup/"):
+            page.context.clear_cookies()
+            page.goto(base + path)
+            page.click(".tp-lang, a[hreflang=en]")  # the phone pages' one tap
+            page.wait_for_url("**lang=en*")
+            look(path)
+        page.goto(f"{base}/book/")  # the language stays through the booking's steps
+        for step, link in (("procedure", ".ph-choice >> nth=0"), ("day", ".ph-skip"),
+                           ("slot", "a.ph-day >> nth=0"), ("contact", "a.ph-slot >> nth=0")):
+            page.click(link)
+            look(f"/book/ {step}")
+        page.goto(ready_dossier(server)["lookup_url"])
+        look("lookup result")
+    finally:
+        context.close()
+    assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
