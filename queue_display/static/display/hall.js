@@ -209,6 +209,19 @@
     config: () => config, onStart: showCall,
   });
 
+  // the manager's timed message (onestop/api/desk.py) takes the notice line until its end
+  let messageTimer = null;
+  function showMessage(message) {
+    clearTimeout(messageTimer);
+    const left = message && message.text ? Date.parse(message.until) - Date.now() : 0;
+    if (left > 0) {
+      renderNotice(message.text);
+      messageTimer = setTimeout(() => renderNotice(config.notice), Math.min(left, 2 ** 31 - 1));
+    } else {
+      renderNotice(config.notice);
+    }
+  }
+
   async function loadConfig() {
     try {
       config = await D.getJSON(ds.configUrl, { unit, zone: D.params.get("zone"), voice: D.params.get("voice") });
@@ -261,18 +274,6 @@
     renderCounters();
   });
   socket.on("queue.changed", (ev) => applyWaiting(ev.waiting));
-  // the manager's timed message (onestop/api/desk.py) takes the notice line until its end
-  let messageTimer = null;
-  function showMessage(message) {
-    clearTimeout(messageTimer);
-    const left = message && message.text ? Date.parse(message.until) - Date.now() : 0;
-    if (left > 0) {
-      renderNotice(message.text);
-      messageTimer = setTimeout(() => renderNotice(config.notice), Math.min(left, 2 ** 31 - 1));
-    } else {
-      renderNotice(config.notice);
-    }
-  }
   socket.on("display.message", (ev) => showMessage(ev.message));
   setInterval(() => { if (socket.connected) { loadConfig(); resync(); } }, RESYNC_MS);
 })();
