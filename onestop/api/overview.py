@@ -38,6 +38,7 @@ class OverviewQuery(Strict):
     units: str | None = Field(default=None, max_length=2000,
                               description="unit codes separated by commas (default: every unit "
                               "the caller may see)")
+    lang: str | None = Field(default=None, max_length=8, description="vi or en: the alarms' language")
 
 
 def visible_units(session: Session, user: User, codes: list[str] | None = None) -> list[Unit]:

@@ -42,7 +42,8 @@
            t.longest_wait_minutes === null ? "—" : M.num(t.longest_wait_minutes, 0));
     figure(dl, "fig-open", T.counters_open, M.num(t.counters.open));
     figure(dl, "fig-served", T.served_today, M.num(t.today.served));
-    figure(dl, "fig-satisfaction", T.satisfaction, M.pct(t.satisfaction.rate));
+    figure(dl, "fig-satisfaction", T.satisfaction,
+           t.satisfaction.rate === null ? "—" : M.num(t.satisfaction.rate * 100, 0) + " %");
     figure(dl, "fig-alarms", T.alarms, M.num((t.alarms || []).length));
     li.appendChild(dl);
     if (t.alarms && t.alarms.length) {
