@@ -105,6 +105,7 @@ MESSAGES: dict[str, Any] = {
     "webhook_inactive": _l("Webhook đã bị vô hiệu hoá."),
     # reports (onestop/reports)
     "invalid_period": _l("Khoảng thời gian báo cáo không hợp lệ: cần cả ngày bắt đầu và ngày kết thúc, ngày kết thúc không trước ngày bắt đầu, tối đa 3 năm."),
+    "filters_need_one_unit": _l("Lọc theo lĩnh vực, quầy hoặc cán bộ chỉ áp dụng cho báo cáo của một đơn vị."),
     "user_not_found": _l("Không tìm thấy cán bộ."),
     # satisfaction ratings (onestop/ratings)
     "invalid_level": _l("Mức đánh giá không hợp lệ."),

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from flask import Response
 from flask_babel import get_locale, gettext
+from flask_login import current_user
 from pydantic import ConfigDict, Field
 from sqlalchemy import select
 
@@ -27,7 +28,7 @@ from onestop.extensions import db
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.models import Counter, CounterService, Service
 from onestop.ratings import scales
-from onestop.reports import exports, figures, jobs, periods
+from onestop.reports import exports, figures, jobs, periods, several
 from onestop.reports.queries import Filters
 from onestop.textsort import vi_key
 from onestop.units.calendar import load_calendar
@@ -49,6 +50,9 @@ class ReportQuery(Strict):
     counter_id: int | None = Id
     clerk_id: int | None = Id
     unit: str | None = Field(default=None, max_length=40)
+    units: str | None = Field(default=None, max_length=2000,
+                              description="several units (supervisors, admins): codes separated by "
+                              "commas; a row per unit and a ranking (onestop/reports/several.py)")
     lang: str | None = Field(default=None, max_length=8)
 
 
@@ -58,6 +62,31 @@ class BreakdownQuery(ReportQuery):
 
 class ExportQuery(ReportQuery):
     format: Literal["xlsx", "csv", "pdf"] = "xlsx"
+
+
+def units_of(query: ReportQuery) -> list[Unit] | None:
+    """The units of a several-unit report: ``?units=`` (supervisors and admins), or every
+    unit of a supervisor asking for none; ``None``: the one unit, as before."""
+    from onestop.api.overview import WATCHERS, split_codes, visible_units
+
+    user = current_user._get_current_object()
+    if query.units is None and user.role != "supervisor":
+        return None
+    if user.role not in WATCHERS:
+        raise DomainError("forbidden", status=403)
+    if query.service_id or query.counter_id or query.clerk_id:
+        raise DomainError("filters_need_one_unit", status=422)
+    codes = split_codes(query.units)
+    units = visible_units(db.session(), user, codes)
+    if not units or (codes and len(units) != len(set(codes))):
+        raise NotFound("unit_not_found")  # unknown or not the supervisor's: the same answer
+    return units
+
+
+def several_summary(units: list[Unit], query: ReportQuery) -> dict[str, Any]:
+    per_unit = [({"id": u.id, "code": u.code, "name": u.name}, _summary(compute(u, query))) for u in units]
+    first = per_unit[0][1]
+    return several.summary({"from": first["from"], "to": first["to"]}, per_unit)
 
 
 def period_of(unit: Unit, query: ReportQuery) -> periods.Period:
@@ -150,7 +179,7 @@ def _rows(report: dict[str, Any], dim: str, labels: dict[int, str]) -> list[dict
 
 
 @bp.get("/reports/summary")
-@require_user(*READERS)
+@require_user(*READERS, "supervisor")
 @bp.input(ReportQuery, location="query", arg_name="query")
 @bp.doc(summary="Queue and dossier figures of a period (managers, admins)",
         description="issued, served, missed, transferred, expired; average and p90 wait and service "
@@ -164,6 +193,8 @@ def _rows(report: dict[str, Any], dim: str, labels: dict[int, str]) -> list[dict
         "event trails; see docs/reports.md.",
         responses=[200, 401, 403, 404, 422])
 def report_summary(query: ReportQuery) -> dict[str, Any]:
+    if (units := units_of(query)) is not None:
+        return several_summary(units, query)
     unit = resolve_unit()
     report = compute(unit, query)
     labels = names(unit)
@@ -254,12 +285,14 @@ def _date(value: str) -> str:
 
 
 @bp.get("/reports/export")
-@require_user(*READERS)
+@require_user(*READERS, "supervisor")
 @bp.input(ExportQuery, location="query", arg_name="query")
 @bp.doc(summary="The report as XLSX, CSV or PDF (format=xlsx|csv|pdf)",
         description="Texts that a spreadsheet would evaluate are written with a leading apostrophe.",
         responses=EXPORT_RESPONSES)
 def report_export(query: ExportQuery) -> Response:
+    if (units := units_of(query)) is not None:
+        return several_export(units, query)
     unit = resolve_unit()
     period, chosen = period_of(unit, query), filters_of(unit, query)
     start, end = period.start.isoformat(), period.end.isoformat()
@@ -274,11 +307,32 @@ def report_export(query: ExportQuery) -> Response:
         jobs.export_file, offload.database_url(), unit.id, period, chosen, now(), fmt=query.format,
         locale=str(get_locale() or "vi"), names=labels, level_labels=levels, title=title,
         subtitle=unit.name, footer=footer)
-    code = re.sub(r"[^A-Za-z0-9_.-]+", "_", unit.code)
-    response = Response(body, mimetype=EXPORT_TYPES[query.format].split(";")[0])
-    if query.format == "csv":
+    return _attachment(body, query.format, f"{unit.code}-{start}-{end}")
+
+
+def _attachment(body: bytes, fmt: str, name: str) -> Response:
+    code = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    response = Response(body, mimetype=EXPORT_TYPES[fmt].split(";")[0])
+    if fmt == "csv":
         response.headers["Content-Type"] = EXPORT_TYPES["csv"]
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="bao-cao-{code}-{start}-{end}.{query.format}"')
+    response.headers["Content-Disposition"] = f'attachment; filename="bao-cao-{code}.{fmt}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def several_export(units: list[Unit], query: ExportQuery) -> Response:
+    """Several units' export: a row per unit in rank order, then each indicator's ranking."""
+    answer = several_summary(units, query)
+    start, end = answer["from"], answer["to"]
+    title = gettext("BÁO CÁO TÌNH HÌNH PHỤC VỤ TỪ %(start)s ĐẾN %(end)s", start=_date(start), end=_date(end))
+    subtitle = gettext("%(n)s đơn vị", n=len(units))
+    parts = several.tables(answer, gettext)
+    if query.format == "xlsx":
+        body = exports.xlsx(title, subtitle, parts)
+    elif query.format == "csv":
+        body = exports.csv_bytes(title, subtitle, parts)
+    else:
+        footer = gettext("Xếp hạng theo các chỉ tiêu của Quyết định 766/QĐ-TTg; xem định nghĩa "
+                         "trong tài liệu báo cáo.")
+        body = exports.pdf(title, subtitle, parts, footer)
+    return _attachment(body, query.format, f"{len(units)}-don-vi-{start}-{end}")

@@ -5,38 +5,18 @@ a supervisor of that unit only."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-import pytest
-
 from onestop.db import utcnow
 from onestop.extensions import socketio
 from onestop.manager import overview
 from onestop.manager.overview import CHANGED, NAMESPACE
 from onestop.units.models import Unit
-from tests.api.helpers import in_db, issue, ok, unit_of
+from tests.api.helpers import in_db, issue, ok
 from tests.backoffice.conftest import login, signed_in
 from tests.conftest import bearer, token_for
 from tests.desk.helpers import add_user
-from tests.overview.helpers import PASSWORD, add_supervisor, add_unit, busy_day, tiles
+from tests.overview.helpers import PASSWORD, busy_day, tiles
 
 API = "/api/v1/overview"
-
-
-@pytest.fixture
-def units(app):
-    """The demo unit, and two communes: X02 (busy) and X03 (quiet), a supervisor of the demo
-    unit and X02 only."""
-    at = utcnow()
-    with in_db(app) as session:
-        demo = unit_of(session)
-        x02 = add_unit(session, "X02", "UBND xã Hòa Lạc")
-        x03 = add_unit(session, "X03", "UBND xã Yên Bình")
-        busy_day(session, x02, issued=7, served=3, open_counters=1, happy=2, unhappy=1, at=at,
-                 first_issue=at - dt.timedelta(minutes=25))
-        busy_day(session, x03, issued=1, served=0, open_counters=0, at=at)
-        add_supervisor(session, "giamsat", [demo, x02])
-        return {"demo": demo.code, "demo_id": demo.id, "x02_id": x02.id, "x03_id": x03.id}
 
 
 def test_tiles_show_each_units_figures(app, client, units):
@@ -60,7 +40,7 @@ def test_tiles_show_each_units_figures(app, client, units):
 
 def test_admin_sees_every_unit(client, units):
     body = ok(client.get(API, headers=bearer(token_for(client, "admin"))))
-    assert sorted(tiles(body)) == sorted([units["demo"], "X02", "X03"])
+    assert sorted(tiles(body)) == sorted([units["demo"], "X02", "X03", "X04"])
     assert tiles(body)["X03"]["waiting"] == 1 and tiles(body)["X03"]["counters"]["open"] == 0
 
 
