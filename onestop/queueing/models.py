@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
@@ -30,6 +31,9 @@ SOURCES = ("kiosk", "counter", "appointment", "api", "booking", "remote", "recep
 # why a ticket linked to a dossier was taken: to collect the result, or to hand in a supplement
 TICKET_PURPOSES = ("pickup", "supplement")
 COUNTER_STATES = ("open", "paused", "closed")
+# a ticket at a counter right now (ix_tickets_current; a query written with this very text
+# can use the partial index)
+CURRENT_WHERE = "state IN ('called', 'serving')"
 SERVICE_MODES = ("fifo", "order", "weighted")
 
 
@@ -135,6 +139,11 @@ class Ticket(Base):
         # counter ever served
         Index("ix_tickets_at_counter", "counter_id", "state", "finished_at"),
         Index("ix_tickets_counter_day", "counter_id", "business_date", "service_id"),
+        # the ticket at each counter (every display snapshot): only the few tickets called or
+        # served right now, so that SQLite with statistics (after ANALYZE) never prefers a
+        # scan of the year's history (docs/postgres-performance.md)
+        Index("ix_tickets_current", "counter_id", sqlite_where=text(CURRENT_WHERE),
+              postgresql_where=text(CURRENT_WHERE)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))

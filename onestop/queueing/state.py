@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from onestop.accounts.models import User
@@ -21,7 +21,7 @@ from onestop.queueing.estimate import (
     interleave_step,
     new_ticket_ahead,
 )
-from onestop.queueing.models import Counter, Service, Ticket
+from onestop.queueing.models import CURRENT_WHERE, Counter, Service, Ticket
 from onestop.queueing.outcome import call_outcomes
 from onestop.queueing.schedule import availability
 from onestop.units.models import Unit
@@ -39,6 +39,7 @@ def services(session: Session, unit: Unit, zones: list[str] | None = None) -> li
 
 
 # every column of ix_tickets_queue's prefix (unit, date, state, service): an index-only count
+_AT_A_COUNTER = text("tickets." + CURRENT_WHERE)
 _WAITING_IN_SERVICE = select(func.count()).select_from(Ticket).where(
     Ticket.unit_id == bindparam("u"), Ticket.business_date == bindparam("d"),
     Ticket.state == "waiting", Ticket.service_id == bindparam("s"))
@@ -170,10 +171,12 @@ def counter_brief(counter: Counter) -> dict[str, Any]:
 def counter_list(session: Session, unit: Unit) -> list[dict[str, Any]]:
     counters = list(session.scalars(
         select(Counter).where(Counter.unit_id == unit.id).order_by(Counter.number)))
-    # by counter (ix_tickets_at_counter): by unit, the search read every ticket it ever issued
+    # by counter, with the partial index ix_tickets_current: its condition written out as
+    # the index has it (SQLite takes a partial index only for the same terms, never for
+    # bound parameters); by unit, the search read every ticket it ever issued
     serving = {t.counter_id: t for t in session.scalars(
         select(Ticket).where(Ticket.counter_id.in_([c.id for c in counters]),
-                             Ticket.state.in_(("called", "serving"))))}
+                             _AT_A_COUNTER))}
     clerk_ids = [c.clerk_id for c in counters if c.clerk_id]
     clerks = {u.id: u for u in session.scalars(select(User).where(User.id.in_(clerk_ids)))}
     return [counter_dict(c, serving.get(c.id), clerks.get(c.clerk_id or 0)) for c in counters]
