@@ -298,7 +298,7 @@ def _table(results: list[dict[str, Any]]) -> str:
 
 # the other benchmarks, each with run() -> dict; each writes its own JSON as well
 OTHERS = ("print_latency", "kiosk_print", "kiosk_weight", "display_latency", "scaleout", "heavy_work",
-          "booking_race", "notify_overhead")
+          "booking_race", "notify_overhead", "overview")
 
 
 def run_others() -> dict[str, Any]:

@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "MESSAGE_QUEUE_URL": None,
     "MESSAGE_QUEUE_CHANNEL": "onestop",  # Redis pub/sub channel shared by the instances
     "QUEUE_EVENT_INTERVAL_S": 0.25,  # queue.changed coalesced per process; 0 sends every commit
+    "OVERVIEW_THROTTLE_S": 2.0,  # overview.changed: at most one per unit per interval (issue 22)
     "SECRET_KEY": DEMO_SECRET,
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     "ALWAYS_OPEN": False,
