@@ -50,7 +50,8 @@ STAFF = [("clerk1", "/counter/"), ("clerk1", "/counter/book"), ("admin", "/admin
          ("admin", "/admin/webhooks/new")]
 # GET routes that are not pages (data, images, sound, downloads) or only redirect
 NOT_PAGES = {"/healthz", "/readyz", "/metrics", "/display/config.json", "/display/announcement.json",
-             "/display/chime.wav", "/display/voice.wav", "/counter/tablet/state.json",
+             "/display/chime.wav", "/display/voice.wav", "/kiosk/say.wav", "/media/<name>",
+             "/counter/tablet/state.json",
              "/kiosk/qr/<int:ticket_id>.svg", "/admin/procedures/export.<fmt>", "/docs/oauth2-redirect",
              "/admin/bookings/poster.pdf", "/b/<code>/qr.svg", "/b/<code>/calendar.ics",
              "/counter/reception/link/<int:ticket_id>",  # JSON: the ticket page's link and QR
