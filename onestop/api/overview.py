@@ -1,6 +1,7 @@
 """GET /overview: one tile per unit for supervisors and admins (issue 22 item 5).
 
-A supervisor sees the units of ``user_units`` only, an admin every unit. Each tile is made of
+A supervisor sees the units of ``user_units`` only, an admin without a unit every unit (an
+admin bound to a unit: that unit). Each tile is made of
 the manager dashboard's own figures (``onestop.reports.live``: people waiting and the longest
 wait, today's served tickets and satisfaction; ``onestop.api.dashboard``: the printer and
 device alarms as sentences), plus the number of open counters. ``?units=CODE,CODE`` narrows
@@ -42,12 +43,16 @@ class OverviewQuery(Strict):
 
 
 def visible_units(session: Session, user: User, codes: list[str] | None = None) -> list[Unit]:
-    """The units ``user`` may watch, by code: every unit for an admin, a supervisor's own."""
+    """The units ``user`` may watch, by code: a supervisor's own; every unit for an admin
+    without a unit, their own for an admin bound to one (the walls between units,
+    docs/security.md)."""
     query = select(Unit).order_by(Unit.code)
     if user.role == "supervisor":
         query = query.where(Unit.id.in_(select(UserUnit.unit_id).where(UserUnit.user_id == user.id)))
     elif user.role != "admin":
         return []
+    elif user.unit_id is not None:
+        query = query.where(Unit.id == user.unit_id)
     if codes is not None:
         query = query.where(Unit.code.in_(codes))
     return list(session.scalars(query))

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
+from onestop.accounts import engine as accounts
 from onestop.db import utcnow
 from tests.api.helpers import in_db, unit_of
-from tests.overview.helpers import add_supervisor, add_unit, busy_day
+from tests.overview.helpers import PASSWORD, add_supervisor, add_unit, busy_day
 
 
 @pytest.fixture
@@ -28,4 +29,5 @@ def units(app):
         busy_day(session, x04, issued=4, served=3, open_counters=1, happy=3, at=at)
         add_supervisor(session, "giamsat", [demo, x02])
         add_supervisor(session, "giamsat2", [x02, x04])
+        accounts.add_user(session, None, "quantri", PASSWORD, "admin")  # an admin of every unit
         return {"demo": demo.code, "demo_id": demo.id, "x02_id": x02.id, "x03_id": x03.id}

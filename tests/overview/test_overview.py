@@ -38,8 +38,10 @@ def test_tiles_show_each_units_figures(app, client, units):
     assert [t["unit"]["code"] for t in one["units"]] == ["X02"]
 
 
-def test_admin_sees_every_unit(client, units):
-    body = ok(client.get(API, headers=bearer(token_for(client, "admin"))))
+def test_admin_sees_every_unit_and_a_units_admin_their_own(client, units):
+    bound = ok(client.get(API, headers=bearer(token_for(client, "admin"))))  # the demo unit's admin
+    assert list(tiles(bound)) == [units["demo"]]
+    body = ok(client.get(API, headers=bearer(token_for(client, "quantri", PASSWORD))))
     assert sorted(tiles(body)) == sorted([units["demo"], "X02", "X03", "X04"])
     assert tiles(body)["X03"]["waiting"] == 1 and tiles(body)["X03"]["counters"]["open"] == 0
 
@@ -68,7 +70,7 @@ def test_the_page_for_supervisors_only(app, client, units):
 
 def test_a_change_reaches_the_supervisors_socket_of_that_unit_only(app, client, units):
     sup = token_for(client, "giamsat", PASSWORD)
-    admin = token_for(client, "admin")
+    admin = token_for(client, "quantri", PASSWORD)
     overview.throttle.reset(0)  # every change at once here; the throttle has its own test
     watching = socketio.test_client(app, namespace=NAMESPACE, auth={"token": sup})
     everything = socketio.test_client(app, namespace=NAMESPACE, auth={"token": admin})

@@ -53,11 +53,13 @@ def test_a_supervisor_never_reads_another_unit(client, units):
 
 
 def test_an_admin_reads_any_units_and_the_old_parameters_still_work(client, units):
-    admin = token_for(client, "admin")
+    admin = token_for(client, "quantri", PASSWORD)
     body = ok(client.get(f"{SUMMARY}?preset=month&units=X02,X03,X04", headers=bearer(admin)))
     assert sorted(rows(body)) == ["X02", "X03", "X04"]
     assert rows(body)["X03"]["issued"] == 1 and rows(body)["X03"]["served"] == 0
-    one = ok(client.get(f"{SUMMARY}?preset=month", headers=bearer(admin)))  # as before: its own unit
+    bound = token_for(client, "admin")  # the demo unit's admin: that unit only
+    assert_error(client.get(f"{SUMMARY}?units=X02", headers=bearer(bound)), 404, "unit_not_found")
+    one = ok(client.get(f"{SUMMARY}?preset=month", headers=bearer(bound)))  # as before: its own unit
     assert "units" not in one and "issued" in one
 
 
