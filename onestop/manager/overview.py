@@ -29,19 +29,22 @@ from sqlalchemy.orm import Session
 
 from onestop import signals
 from onestop.accounts.auth import user_for_token
+from onestop.accounts.models import hash_token
 from onestop.api.common import resolve_unit
 from onestop.api.overview import WATCHERS, visible_units
 from onestop.db import utcnow
 from onestop.extensions import db, socketio
 from onestop.manager import bp, texts
 from onestop.queueing.state import iso
-from onestop.realtime.namespaces import user_room
+from onestop.realtime import instances
+from onestop.realtime.namespaces import token_room, user_room
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/overview"
 CHANGED = "overview.changed"
 _UNITS = "overview_units"  # session.info: the units a transaction touched
+_DISOWNED = "overview_disowned"  # session.info: rooms of a disabled user or a revoked token
 
 
 def unit_room(unit_id: int) -> str:
@@ -76,6 +79,8 @@ class OverviewNamespace(Namespace):
             db.session.rollback()
             raise ConnectionRefusedError("unauthorized")
         join_room(user_room(user.id))
+        if not current_user.is_authenticated and token:
+            join_room(token_room(hash_token(token[:200])))  # closed when the token is revoked
         for unit in visible_units(db.session(), user):
             join_room(unit_room(unit.id))
         db.session.rollback()
@@ -140,14 +145,28 @@ def _mark(session: Session, unit_id: int | None) -> None:
         session.info.setdefault(_UNITS, set()).add(int(unit_id))
 
 
+def _disowned(session: Session, user_id: int, token_hash: str | None = None, **_kwargs: Any) -> None:
+    """A disabled user or a revoked token: its /overview sockets close after the commit."""
+    room = token_room(token_hash) if token_hash else user_room(user_id)
+    session.info.setdefault(_DISOWNED, set()).add(room)
+
+
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # only the outermost commit makes changes visible
+        return
     units = session.info.pop(_UNITS, None)
     if units:
         throttle.touch(units)
+    for room in sorted(session.info.pop(_DISOWNED, None) or ()):
+        try:
+            instances.disconnect_room(socketio.server, NAMESPACE, room)
+        except Exception:  # the revocation stands; the socket goes at its next connect
+            log.exception("overview: could not disconnect room %s", room)
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_UNITS, None)
+    session.info.pop(_DISOWNED, None)
 
 
 def _touched(session: Session, **kwargs: Any) -> None:
@@ -171,6 +190,7 @@ def init_app(app: Flask) -> None:
     throttle.reset(float(app.config.get("OVERVIEW_THROTTLE_S", 2.0)))
     for signal in _SIGNALS:
         signal.connect(_touched, weak=False)
+    signals.user_disowned.connect(_disowned, weak=False)
     if not event.contains(db.session_factory, "after_commit", _after_commit):
         event.listen(db.session_factory, "after_commit", _after_commit)
         event.listen(db.session_factory, "after_rollback", _after_rollback)

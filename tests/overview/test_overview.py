@@ -10,8 +10,8 @@ from onestop.extensions import socketio
 from onestop.manager import overview
 from onestop.manager.overview import CHANGED, NAMESPACE
 from onestop.units.models import Unit
-from tests.api.helpers import in_db, issue, ok
-from tests.backoffice.conftest import login, signed_in
+from tests.api.helpers import in_db, issue, ok, user_id
+from tests.backoffice.conftest import login, signed_in, submit
 from tests.conftest import bearer, token_for
 from tests.desk.helpers import add_user
 from tests.overview.helpers import PASSWORD, busy_day, tiles
@@ -99,3 +99,16 @@ def test_the_throttle_sends_one_event_per_unit_per_interval(app, client, units):
     socketio.sleep(1.8)
     later = [m for m in watching.get_received(NAMESPACE) if m["name"] == CHANGED]
     assert len(later) == 1  # one trailing event for the four
+
+
+def test_a_revoked_token_or_a_disabled_supervisor_keeps_no_overview_socket(app, client, units):
+    first, second = token_for(client, "giamsat", PASSWORD), token_for(client, "giamsat", PASSWORD)
+    revoked = socketio.test_client(app, namespace=NAMESPACE, auth={"token": first})
+    kept = socketio.test_client(app, namespace=NAMESPACE, auth={"token": second})
+    assert client.post("/api/v1/auth/revoke", headers=bearer(first)).status_code == 200
+    assert not revoked.is_connected(NAMESPACE) and kept.is_connected(NAMESPACE)
+    admin = app.test_client()
+    assert login(admin, "quantri", PASSWORD).status_code == 302
+    res = submit(admin, f"/admin/users/{user_id(app, 'giamsat')}/disable", {}, form_url="/admin/users")
+    assert res.status_code in (200, 302), res.status_code
+    assert not kept.is_connected(NAMESPACE)
