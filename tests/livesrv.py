@@ -6,9 +6,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -59,9 +60,11 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 30) 
 
 
 @contextmanager
-def loaded_demo_server(data_dir: Path, **env: str) -> Iterator[str]:
+def loaded_demo_server(data_dir: Path, prepare: Callable[[Any], None] | None = None,
+                       **env: str) -> Iterator[str]:
     """``demo_server`` on a demo database loaded by this process first: with the test run's
-    cheap password hashes (``cheap_password_hashing``), signing in costs nothing."""
+    cheap password hashes (``cheap_password_hashing``), signing in costs nothing.
+    ``prepare(session)``: more rows of the test's, committed with the demo."""
     from sqlalchemy.orm import Session
 
     from onestop import demo
@@ -73,6 +76,8 @@ def loaded_demo_server(data_dir: Path, **env: str) -> Iterator[str]:
     engine = make_engine(url)
     with Session(engine) as session:
         demo.load(session)
+        if prepare is not None:
+            prepare(session)
         session.commit()
     engine.dispose()
     with demo_server(data_dir, **env) as base:

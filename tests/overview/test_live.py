@@ -14,7 +14,7 @@ import pytest
 import requests
 import socketio
 
-from tests.livesrv import demo_server
+from tests.livesrv import loaded_demo_server
 from tests.overview.helpers import PASSWORD, add_supervisor, add_unit, busy_day
 
 WALL = {"width": 1920, "height": 1080}
@@ -27,30 +27,24 @@ def server(tmp_path_factory: pytest.TempPathFactory,
     """The demo centre, X02 (a busy morning) and X03 (another supervisor's), each with a
     clerk; the supervisor 'giamsat' watches the demo centre and X02."""
     from sqlalchemy import select
-    from sqlalchemy.orm import Session
 
-    from onestop import demo
-    from onestop.db import make_engine, utcnow
-    from onestop.migrate import upgrade
+    from onestop.db import utcnow
     from onestop.queueing.models import Service
     from onestop.units.models import Unit
 
-    data_dir = tmp_path_factory.mktemp("overview")
-    url = f"sqlite:///{data_dir / 'onestop.sqlite3'}"
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        demo.load(session)
+    services: dict[str, int | None] = {}
+
+    def prepare(session: Any) -> None:
         home = session.scalars(select(Unit)).one()
         x02, x03 = add_unit(session, "X02", "UBND xã Hòa Lạc"), add_unit(session, "X03", "UBND xã Yên Bình")
         busy_day(session, x02, issued=6, served=2, open_counters=1, happy=2, at=utcnow())
         busy_day(session, x03, issued=2, served=0, open_counters=0, at=utcnow())
         add_supervisor(session, "giamsat", [home, x02])
-        services = {u.code: session.scalars(select(Service.id).where(Service.unit_id == u.id)).first()
-                    for u in (x02, x03)}
-        session.commit()
-    engine.dispose()
-    with demo_server(data_dir) as base:
+        for unit in (x02, x03):
+            services[unit.code] = session.scalars(select(Service.id)
+                                                  .where(Service.unit_id == unit.id)).first()
+
+    with loaded_demo_server(tmp_path_factory.mktemp("overview"), prepare) as base:
         yield {"base": base, "services": services}
 
 
