@@ -13,21 +13,14 @@ import click
 from sqlalchemy import select
 
 from onestop.config import DEMO_SECRET, load_settings
-from onestop.db import Database, utcnow
+from onestop.db import Database, standalone_database, utcnow
 from onestop.queueing.errors import DomainError
 from onestop.units.models import Unit
 
 
 def _db(config: dict[str, Any] | None = None) -> Database:
     """A database handle without a Flask app (CLI commands need no web layer)."""
-    settings = load_settings(config)
-    Path(settings["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    database = Database()
-    from onestop.db import make_engine
-
-    database.engine = make_engine(settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"])
-    database.session_factory.configure(bind=database.engine)
-    return database
+    return standalone_database(load_settings(config))
 
 
 def _unit(session: Any, code: str | None) -> Unit:

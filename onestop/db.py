@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -262,3 +263,13 @@ class Database:
             raise
         finally:
             session.close()
+
+
+def standalone_database(settings: dict[str, Any]) -> Database:
+    """A database handle without a Flask app (CLI commands need no web layer), from the
+    settings of ``onestop.config.load_settings``."""
+    Path(settings["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    database = Database()
+    database.engine = make_engine(settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"])
+    database.session_factory.configure(bind=database.engine)
+    return database

@@ -45,12 +45,15 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onestop import signals
 from onestop.bookings.models import HOLDING_STATES, Booking
 from onestop.bookings.settings import BookingSettings, booking_settings, day_limit
+from onestop.bookings.states import day_bounds as _day_bounds
+from onestop.bookings.states import mark_no_shows as mark_no_shows
+from onestop.bookings.states import move as _move
 from onestop.dossiers.models import Procedure
 from onestop.phones import last_digits, normalise_phone
 from onestop.queueing.engine import SYSTEM, Actor, issue_ticket
@@ -89,13 +92,6 @@ def _field_settings(unit: Unit, service: Service) -> BookingSettings:
     if settings is None or not service.active:
         raise DomainError("not_bookable", reason="bookings_off")
     return settings
-
-
-def _day_bounds(unit: Unit, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The local day ``day`` as an aware UTC interval."""
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=unit.tz)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=unit.tz)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
 def _closed_reason(session: Session, unit: Unit, service: Service, settings: BookingSettings,
@@ -252,16 +248,6 @@ def book(session: Session, unit: Unit, service: Service, *, start: dt.datetime, 
     return booking
 
 
-def _move(session: Session, booking: Booking, to_state: str, **values: Any) -> bool:
-    """Compare-and-set ``booked -> to_state``: False when someone changed it first."""
-    changed = session.execute(
-        update(Booking).where(Booking.id == booking.id, Booking.state == "booked")
-        .values(state=to_state, **values).returning(Booking.id)
-        .execution_options(synchronize_session=False)).first()
-    session.refresh(booking)
-    return changed is not None
-
-
 def _local_clock(unit: Unit, when: dt.datetime) -> str:
     return unit.local(when).strftime("%H:%M")
 
@@ -373,20 +359,6 @@ def check_in(session: Session, unit: Unit, booking: Booking, *, actor: Actor, no
     session.flush()
     signals.booking_changed.send(session, booking=booking, action="checked_in")
     return ticket
-
-
-def mark_no_shows(session: Session, unit: Unit, day: dt.date, now: dt.datetime) -> int:
-    """The unit's bookings of ``day`` and earlier never checked in become ``no_show``
-    (called by the day close, ``onestop.queueing.engine.close_day``). Their number."""
-    until = _day_bounds(unit, day)[1]
-    missed = session.scalars(select(Booking).where(
-        Booking.unit_id == unit.id, Booking.state == "booked", Booking.start < until)).all()
-    count = 0
-    for booking in missed:
-        if _move(session, booking, "no_show"):
-            count += 1
-            signals.booking_changed.send(session, booking=booking, action="no_show")
-    return count
 
 
 # --- manage link -----------------------------------------------------------------------

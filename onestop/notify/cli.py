@@ -61,10 +61,10 @@ def test(channel: str, to: str, template_id: str) -> None:
 @group.command("send")
 def send() -> None:
     """Send the messages that are due, once."""
-    from onestop.cli import _db
+    from onestop.db import standalone_database
     from onestop.notify.delivery import run_pass
 
-    database = _db()
+    database = standalone_database(load_settings())
     try:
         config = NotifyConfig.of(load_settings())
         result = run_pass(database.session_factory, config, observe=lambda c, o: None)

@@ -77,10 +77,14 @@ class PassResult:
 Observer = Callable[[str, str], None]  # (channel, outcome): /metrics
 
 
-def _observe(channel: str, outcome: str) -> None:
-    from onestop.ops.metrics import NOTIFY_MESSAGES
+# who hears of each outcome: /metrics adds its counter here (onestop/ops/metrics.py), so that
+# sending knows nothing of the web layer
+OBSERVERS: list[Observer] = []
 
-    NOTIFY_MESSAGES.labels(channel, outcome).inc()
+
+def _observe(channel: str, outcome: str) -> None:
+    for observer in OBSERVERS:
+        observer(channel, outcome)
 
 
 # --- due, claim ----------------------------------------------------------------------------------

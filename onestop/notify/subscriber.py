@@ -203,10 +203,9 @@ RECEIVERS: list[tuple[NamedSignal, Any]] = [
 ]
 
 
-def connect() -> None:
-    """Subscribe to the signals and wake the loop after a commit that queued (idempotent)."""
-    from onestop.notify import bookings
-
-    for signal, receiver in RECEIVERS + bookings.receivers():
+def connect(more: list[tuple[Any, Any]] | None = None) -> None:
+    """Subscribe to the signals (with ``more`` receivers: the bookings', which the worker
+    passes) and wake the loop after a commit that queued (idempotent)."""
+    for signal, receiver in RECEIVERS + (more or []):
         signal.connect(receiver, weak=False)
     ring_after_commit(db.session_factory, QUEUED, wakeup.BELL.wake)

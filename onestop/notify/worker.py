@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onestop import outbox_loop
 from onestop.extensions import db
-from onestop.notify import delivery, subscriber, web
+from onestop.notify import bookings, delivery, subscriber, web
 from onestop.notify.config import NotifyConfig
 from onestop.notify.wakeup import BELL
 
@@ -37,6 +37,6 @@ def start(app: Flask) -> bool:
 def init_app(app: Flask) -> None:
     """Queue messages from the engine's signals; run the loop in a serving process."""
     app.extensions[subscriber.ENABLED] = NotifyConfig.of(app.config).enabled
-    subscriber.connect()
+    subscriber.connect(bookings.receivers())
     web.init_app(app)
     start(app)

@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 from onestop import signals
 from onestop.accounts.models import Device
 from onestop.extensions import db, socketio
+from onestop.notify import delivery
 from onestop.queueing.catalog import service_info
 from onestop.realtime import events as ev
 from onestop.realtime import fanout, guard
@@ -85,6 +86,8 @@ PROVINCE_PUSHES = Gauge("onestop_province_pushes", "Pushes to the province's dos
 NOTIFY_MESSAGES = Counter("onestop_notify_messages", "Messages to citizens by channel (sms, zns, email; "
                           "- when dropped before sending) and outcome (sent, failed, dead, dropped, "
                           "fallback: ZNS failed, SMS tried)", ["channel", "outcome"], registry=REGISTRY)
+
+delivery.OBSERVERS.append(lambda channel, outcome: NOTIFY_MESSAGES.labels(channel, outcome).inc())
 
 _PENDING = "ops_metrics"  # session.info key: counts waiting for the commit
 

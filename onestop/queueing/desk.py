@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onestop import signals
@@ -24,23 +24,6 @@ from onestop.units.models import Unit
 
 SEARCH_LIMIT = 20
 LABEL = re.compile(r"^([A-Z]*)(\d{1,9})$")
-
-
-def send_back(session: Session, ticket: Any, actor: Actor, now: dt.datetime) -> Ticket:
-    """A transferred ticket the target just finished goes back to the counter that sent it
-    ("trả về quầy tôi"): waiting again, for that counter only, at the place it had (its
-    ``queue_at``: it is usually first there). ``ticket`` may be the finish's row."""
-    back_to = ticket.return_counter_id
-    session.execute(update(Ticket).where(Ticket.id == ticket.id).values(
-        state="waiting", counter_id=None, target_counter_id=back_to, return_counter_id=None,
-        finished_at=None, outcome=None).execution_options(synchronize_session=False))
-    back = session.get(Ticket, ticket.id)
-    assert back is not None
-    session.refresh(back)
-    _event(session, back, "return", "done", actor, now, to_counter=back_to)
-    signals.ticket_changed.send(session, ticket=back, action="return")
-    _queue_changed(session, back.unit_id, back.service_id)
-    return back
 
 
 def search(session: Session, unit: Unit, text: str, now: dt.datetime) -> list[Ticket]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, lazyload, with_expression
 from sqlalchemy.orm.util import identity_key
 
 from onestop import signals
+from onestop.bookings.states import mark_no_shows
 from onestop.db import UTCDateTime, give_back_sequence, next_sequence
 from onestop.dossiers.models import Procedure
 from onestop.queueing import policy
@@ -610,11 +611,26 @@ def _finished(session: Session, ticket: Ticket, from_state: str, actor: Actor, n
               outcome: str) -> Ticket:
     _event(session, ticket, "finish", from_state, actor, now, outcome=outcome)
     signals.ticket_changed.send(session, ticket=ticket, action="finish")
-    if ticket.return_counter_id is not None:  # "trả về quầy tôi" (onestop.queueing.desk)
-        from onestop.queueing.desk import send_back
-
+    if ticket.return_counter_id is not None:  # "trả về quầy tôi" (transfer's return_here)
         return send_back(session, ticket, actor, now)
     return ticket
+
+
+def send_back(session: Session, ticket: Any, actor: Actor, now: dt.datetime) -> Ticket:
+    """A transferred ticket the target just finished goes back to the counter that sent it
+    ("trả về quầy tôi"): waiting again, for that counter only, at the place it had (its
+    ``queue_at``: it is usually first there). ``ticket`` may be the finish's row."""
+    back_to = ticket.return_counter_id
+    session.execute(update(Ticket).where(Ticket.id == ticket.id).values(
+        state="waiting", counter_id=None, target_counter_id=back_to, return_counter_id=None,
+        finished_at=None, outcome=None).execution_options(synchronize_session=False))
+    back = session.get(Ticket, ticket.id)
+    assert back is not None
+    session.refresh(back)
+    _event(session, back, "return", "done", actor, now, to_counter=back_to)
+    signals.ticket_changed.send(session, ticket=back, action="return")
+    _queue_changed(session, back.unit_id, back.service_id)
+    return back
 
 
 def park(session: Session, counter: Counter, *, actor: Actor, now: dt.datetime,
@@ -679,7 +695,7 @@ def transfer(
     """Send the current ticket to another field or counter; the citizen keeps the number.
 
     ``note``: for the clerk who calls it next (shown on the card); ``return_here``: when
-    the target finishes it, it comes back to this counter's queue (``desk.send_back``).
+    the target finishes it, it comes back to this counter's queue (``send_back``).
 
     With the unit's ``transfer_keeps_place`` the ticket keeps its place in the new queue:
     the time it last joined a queue (``queue_at``: its issue, or its return after being
@@ -724,8 +740,6 @@ def close_day(session: Session, unit: Unit, *, now: dt.datetime,
     ).all()
     for ticket in open_tickets:
         _leave_counter(session, ticket, "expired", "expire", SYSTEM, now)
-    from onestop.bookings.engine import mark_no_shows  # (imports this module)
-
     mark_no_shows(session, unit, day, now)
     signals.day_closed.send(session, unit_id=unit.id, business_date=day, expired=len(open_tickets))
     if open_tickets:

@@ -95,7 +95,7 @@ def test_ticket_called_via_call_next(app, client, admin, receiver):
     assert verify(hook["secret"], req.headers, req.body)
     data = req.json["data"]
     assert data["ticket"] == {"id": ticket["id"], "label": ticket["label"], "service": ticket["service"],
-                              "service_id": ticket["service_id"]}
+                              "service_id": ticket["service_id"], "booked": False}
     assert data["counter"] == {"number": 1} and data["recall"] is False and data["at"]
 
 
