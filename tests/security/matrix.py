@@ -522,8 +522,8 @@ def _desk_cases() -> list[Case]:
              note="the overview page: supervisors too (tests/overview/)"),
         Case("SIO /overview on_connect", "/overview", but(everyone("401"), admin="ok"),
              note="supervisors too, in their units' rooms only (tests/overview/)"),
-        Case("SIO /overview on_connect", "/overview", but(everyone("401"), admin="ok"), event="overview.changed",
-             note="read-only: an event from a client reaches no one"),
+        Case("SIO /overview on_connect", "/overview", but(everyone("401"), admin="ok"),
+             event="overview.changed", note="read-only: an event from a client reaches no one"),
     ]
 
 
