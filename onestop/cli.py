@@ -92,6 +92,38 @@ def unit_add(code: str, name: str, address: str, timezone: str) -> None:
     click.echo(f"unit {code} created")
 
 
+@unit_group.group("remote")
+def remote_group() -> None:
+    """Communes on their own servers shown on this server's overview (issue 22)."""
+
+
+@remote_group.command("add")
+@click.option("--url", required=True, help="the commune server's address, e.g. https://xa-b.example")
+@click.option("--token", required=True, help="an API token of an integration account there")
+@click.option("--name", default="", help="the name on its tile when it does not answer")
+def remote_add(url: str, token: str, name: str) -> None:
+    """Watch a remote commune server (kept in DATA_DIR/remotes.json, mode 0600)."""
+    from onestop.units import remotes
+
+    try:
+        remotes.add(load_settings()["DATA_DIR"], url, token, name)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"remote {url.rstrip('/')} added")
+
+
+@remote_group.command("list")
+def remote_list() -> None:
+    """The remote commune servers watched (without their tokens)."""
+    from onestop.units import remotes
+
+    for row in remotes.load(load_settings()["DATA_DIR"]):
+        click.echo(f"{row['url']}\t{row['name']}")
+
+
+main.add_command(unit_group, "units")  # `onestop units remote add` (issue 22's spelling)
+
+
 @main.group("user")
 def user_group() -> None:
     """User accounts."""

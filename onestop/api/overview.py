@@ -7,7 +7,10 @@ wait, today's served tickets and satisfaction; ``onestop.api.dashboard``: the pr
 device alarms as sentences), plus the number of open counters. ``?units=CODE,CODE`` narrows
 the answer to some of the visible units (the overview page reloads only the tiles whose
 unit changed); a code the caller may not see is left out, never an error that would tell it
-exists.
+exists. An integration account reads its own unit's tile: the way a hub reads this server.
+An admin without a unit also gets ``remotes``: the tiles of the communes on their own
+servers this server watches, or one tile per server marked ``unreachable``
+(``onestop/units/remotes.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import current_app
 from flask_login import current_user
 from pydantic import Field
 from sqlalchemy import func, select
@@ -30,6 +34,7 @@ from onestop.extensions import db
 from onestop.queueing.models import Counter
 from onestop.queueing.state import iso
 from onestop.reports import live
+from onestop.units import remotes
 from onestop.units.models import Unit
 
 WATCHERS = ("supervisor", "admin")
@@ -49,6 +54,8 @@ def visible_units(session: Session, user: User, codes: list[str] | None = None) 
     query = select(Unit).order_by(Unit.code)
     if user.role == "supervisor":
         query = query.where(Unit.id.in_(select(UserUnit.unit_id).where(UserUnit.user_id == user.id)))
+    elif user.role == "integration":  # a hub reading this server (onestop/units/remotes.py)
+        query = query.where(Unit.id == user.unit_id)
     elif user.role != "admin":
         return []
     elif user.unit_id is not None:
@@ -92,7 +99,7 @@ def tile(session: Session, unit: Unit, at: dt.datetime) -> dict[str, Any]:
 
 
 @bp.get("/overview")
-@require_user(*WATCHERS)
+@require_user(*WATCHERS, "integration")
 @bp.input(OverviewQuery, location="query", arg_name="query")
 @bp.doc(summary="Supervisors and admins: one tile per unit they may see (people waiting, the "
         "longest wait, open counters, today's served tickets and satisfaction, printer and device "
@@ -101,6 +108,8 @@ def overview(query: OverviewQuery) -> dict[str, Any]:
     session = db.session()
     at = now()
     units = visible_units(session, current_user, split_codes(query.units))
-    out = {"at": iso(at), "units": [tile(session, unit, at) for unit in units]}
+    out = {"at": iso(at), "units": [tile(session, unit, at) for unit in units], "remotes": []}
     session.commit()
+    if current_user.role == "admin" and current_user.unit_id is None and query.units is None:
+        out["remotes"] = remotes.cache.get(remotes.load(current_app.config["DATA_DIR"]))
     return out

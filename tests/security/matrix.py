@@ -516,8 +516,9 @@ def _desk_cases() -> list[Case]:
         Case("GET /counter/reception", "/counter/reception", pages(*STAFF),
              note="the reception desk: the reception role too (tests/desk/)"),
         Case("GET /counter/reception/link/<int:ticket_id>", "/counter/reception/link/{t}", pages(*STAFF)),
-        Case(f"GET {API}/overview", f"{API}/overview", users("admin"),
-             note="the overview's tiles: supervisors too, their units only (tests/overview/)"),
+        Case(f"GET {API}/overview", f"{API}/overview", users("admin", "integration"),
+             note="the overview's tiles: supervisors too, their units only; an integration "
+             "account its unit's, for a hub (tests/overview/)"),
         Case("GET /manager/overview", "/manager/overview", pages("admin"),
              note="the overview page: supervisors too (tests/overview/)"),
         Case("SIO /overview on_connect", "/overview", but(everyone("401"), admin="ok"),
