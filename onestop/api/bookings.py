@@ -99,6 +99,7 @@ class CancelIn(Strict):
 
 class CheckInIn(Strict):
     last4: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+    k: str | None = Field(default=None, max_length=64)
     outside: Literal["refuse", "ticket"] = "refuse"
 
 
@@ -303,9 +304,11 @@ def _checkin_unit() -> Unit:
 @bp.input(CheckInIn, arg_name="body")
 @bp.output(TicketOut, status_code=201)
 @bp.doc(summary="Check a booking in at the kiosk: its ticket",
-        description="A kiosk's device token (or staff). `last4`: the last four digits of the "
-        "booking's phone, when the code was typed (a scanned QR needs none); a wrong one is "
-        "404 booking_not_found. Within the unit's tolerance: a ticket with source booking, "
+        description="A kiosk's device token (or staff). The proof that the booking is the "
+        "citizen's: `k`, the key of the booking's QR (its manage link), when scanned, or "
+        "`last4`, the last four digits of its phone, when the code was typed; a kiosk with "
+        "neither, or a wrong one, gets 404 booking_not_found (staff need none). Within the "
+        "unit's tolerance: a ticket with source booking, "
         "called after those who joined before the slot's start and before those after. 409: "
         "too_early / too_late (start, from, until in local time), booking_other_day, "
         "booking_not_active, already_checked_in (ticket_id). With `outside: ticket` and the "
@@ -316,6 +319,12 @@ def check_in(code: str, body: CheckInIn) -> dict[str, Any]:
     unit = _checkin_unit()
     session = db.session()
     booking = bookings.find_booking(session, unit, code, body.last4)
+    # the proof that the booking is the citizen's: the key of its QR (scanned), or the last
+    # digits of its phone (typed); staff at a desk check in whoever stands before them
+    proven = body.last4 is not None or bookings.verify_manage_key(
+        current_app.config["SECRET_KEY"], booking, body.k)
+    if not proven and not current_user.is_authenticated:
+        raise NotFound("booking_not_found")
     ticket = bookings.check_in(session, unit, booking, actor=current_actor(), now=now(),
                                outside=body.outside, always_open=always_open())
     out = ticket_dict(session, unit, ticket, now())

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from onestop.bookings.engine import manage_key
 from onestop.bookings.models import Booking
 from onestop.queueing.models import Service, Ticket
 from onestop.units.models import Unit
 from tests.api.helpers import add_device, add_integration_user, in_db, unit_of
-from tests.conftest import bearer, demo_app, local, token_for
+from tests.conftest import SECRET, bearer, demo_app, local, token_for
 
 FRIDAY = local(2026, 11, 20, 10)  # the clock of most tests: Friday 20 November, 10:00
 MONDAY = "2026-11-23"
@@ -157,9 +158,13 @@ def test_check_in_at_a_kiosk(app, client):
     error(_checkin(client, code, kiosk, last4="0000"), 404, "booking_not_found")
     body = error(_checkin(client, code, kiosk, last4="5678"), 409, "too_early")
     assert (body["start"], body["from"], body["until"]) == ("09:30", "09:15", "09:40")
+    # a kiosk must prove the booking is the citizen's: the QR's key or the phone's digits
+    error(_checkin(client, code, kiosk), 404, "booking_not_found")
+    error(_checkin(client, code, kiosk, k="wrong-key-00"), 404, "booking_not_found")
+    key = manage_key(SECRET, code)
     app.at(local(2026, 11, 23, 9, 41))
-    error(_checkin(client, code, kiosk), 409, "too_late")
-    res = _checkin(client, code, kiosk, outside="ticket")
+    error(_checkin(client, code, kiosk, k=key), 409, "too_late")
+    res = _checkin(client, code, kiosk, k=key, outside="ticket")
     assert res.status_code == 201 and res.get_json()["source"] == "kiosk"
     app.at(local(2026, 11, 23, 9, 20))
     res = _checkin(client, code.lower(), kiosk, last4="5678")
@@ -167,7 +172,7 @@ def test_check_in_at_a_kiosk(app, client):
     ticket = res.get_json()
     assert ticket["source"] == "booking" and ticket["procedure_code"] == "1.001193"
     assert ticket["label"].startswith("A")
-    body = error(_checkin(client, code, kiosk), 409, "already_checked_in")
+    body = error(_checkin(client, code, kiosk, k=key), 409, "already_checked_in")
     assert body["ticket_id"] == ticket["id"]
     with in_db(app) as session:
         row = session.query(Booking).filter_by(code=code).one()
@@ -177,7 +182,7 @@ def test_check_in_at_a_kiosk(app, client):
                       headers=bearer(kiosk)), 422, "validation_error")
     app.at(local(2026, 11, 24, 9, 30))
     other = book(client, start="2026-11-25T09:30:00+07:00").get_json()["code"]
-    error(_checkin(client, other, kiosk), 409, "booking_other_day")
+    error(_checkin(client, other, kiosk, k=manage_key(SECRET, other)), 409, "booking_other_day")
 
 
 def test_numbers_from_a_phone_over_http(app, client, monkeypatch):

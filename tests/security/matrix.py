@@ -471,6 +471,24 @@ def _backoffice_cases() -> list[Case]:
                    json={"zone": "", "item": "qr", "seconds": "5"}, form=True),
               Case("POST /admin/media/playlist/<int:position>/delete", "/admin/media/playlist/0/delete",
                    admin, json={}, form=True, order=1)]
+    # bookings: a field's and the unit's booking settings (the administrator); the day's
+    # list, its cancel and booking for a citizen on the phone (every staff role); the poster
+    desk, refused = pages("admin", "manager", "clerk"), {"admin": "domain"}
+    cases += [Case("GET /admin/services/<int:service_id>/booking", "/admin/services/{svc}/booking", admin),
+              Case("POST /admin/services/<int:service_id>/booking", "/admin/services/{svc}/booking",
+                   but(admin, **refused), json={"slot_minutes": "0"}, form=True,
+                   note="an invalid form: 422 with the errors, nothing saved"),
+              Case("GET /admin/booking-settings", "/admin/booking-settings", admin),
+              Case("POST /admin/booking-settings", "/admin/booking-settings", but(admin, **refused),
+                   json={"booking_checkin_early_minutes": "-5"}, form=True),
+              Case("GET /admin/bookings", "/admin/bookings", desk),
+              Case("POST /admin/bookings/<int:booking_id>/cancel", "/admin/bookings/{bk_desk_id}/cancel",
+                   desk, json={}, form=True, order=1),
+              Case("GET /admin/bookings/new", "/admin/bookings/new", desk),
+              Case("POST /admin/bookings/new", "/admin/bookings/new", desk, json={"service_id": "{svc}"},
+                   form=True, note="the field alone: the form again, with its days and free times"),
+              Case("GET /admin/bookings/poster.pdf", "/admin/bookings/poster.pdf",
+                   pages("admin", "manager"))]
     return cases
 
 
@@ -547,8 +565,9 @@ def _booking_cases() -> list[Case]:
              order=1),
         Case(f"POST {code}/cancel", f"{API}/bookings/{{bk_staff}}/cancel", staff_only, json={},
              order=1),
-        Case(f"POST {code}/check-in", f"{API}/bookings/{{bk_today}}/check-in", kiosk_or_staff, json={},
-             note="a paired kiosk (or staff): the booking of now gets its ticket"),
+        Case(f"POST {code}/check-in", f"{API}/bookings/{{bk_today}}/check-in", kiosk_or_staff,
+             json={"k": "{bk_today_k}"},
+             note="a paired kiosk with the QR's key (or staff): the booking of now gets its ticket"),
         Case(f"POST {API}/remote-tickets", f"{API}/remote-tickets", everyone(),
              json={"service_id": "{svc}"}, note="public: the demo unit allows numbers from a phone"),
     ]
@@ -723,7 +742,7 @@ def add_bookings(app: Any) -> dict[str, Any]:
             day += dt.timedelta(days=1)
         assert found is not None, "no bookable slot in 30 days"
         made = [bookings.book(session, unit, svc, start=found.start, phone=phone, actor=Actor(), now=now)
-                for phone in ("0912000101", "0912000102")]
+                for phone in ("0912000101", "0912000102", "0912000104")]
         today = Booking(unit_id=unit.id, service_id=svc.id, code=bookings.new_code(session), start=now,
                         end=now + dt.timedelta(minutes=15), phone="+84912000103", state="booked",
                         channel="web", created_at=now)
@@ -731,7 +750,9 @@ def add_bookings(app: Any) -> dict[str, Any]:
         session.commit()
         return {"bk_day": day.isoformat(), "bk_start": unit.local(found.start).isoformat(),
                 "bk": made[0].code, "bk_k": bookings.manage_key(str(app.config["SECRET_KEY"]), made[0]),
-                "bk_staff": made[1].code, "bk_today": today.code}
+                "bk_staff": made[1].code, "bk_today": today.code,
+                "bk_today_k": bookings.manage_key(str(app.config["SECRET_KEY"]), today),
+                "bk_desk_id": made[2].id}
 
 
 def add_webhook(app: Any, client: Any, admin_token: str, world: dict[str, Any]) -> None:

@@ -58,8 +58,8 @@
     } catch (err) { res = null; if (window.kioskNet) window.kioskNet.check(); } // offline.js: the overlay
     return { res, data };
   }
-  // a scanned QR is the booking's own link: the kiosk's token suffices; typed, the phone's digits
-  const keyOf = (p) => (p.k ? {} : { last4: p.last4 });
+  // the proof the booking is the citizen's: the key in its scanned link, or the phone's digits
+  const keyOf = (p) => (p.k ? { k: p.k } : { last4: p.last4 });
 
   async function checkIn(p) {
     const mine = ++asked;
