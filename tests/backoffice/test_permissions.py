@@ -21,7 +21,7 @@ ARG = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 VALUES = {"fmt": "csv"}
 ADMIN_API = re.compile(r"^/api/v1/(audit|webhooks)(/|$)|^/api/v1/devices/<[^>]+>/(revoke|rotate)$")
 MANAGER_PAGES = {"admin_printers.printers", "admin_province.province",  # also open to managers
-                 "booking_desk.poster"}
+                 "booking_desk.poster", "admin_notify.notifications"}
 # the day's bookings (onestop/backoffice/booking_desk.py): every member of staff
 STAFF_PAGES = {"booking_desk.bookings", "booking_desk.on_behalf", "booking_desk.cancel"}
 

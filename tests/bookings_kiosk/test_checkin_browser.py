@@ -224,7 +224,7 @@ def shown_ticket(page: Any, printer: FakePrinter, jobs: int) -> tuple[str, int, 
     """The ticket on screen, printed: its label, its id read from the slip's QR, the slip."""
     page.wait_for_selector("#bk-ticket", state="visible")
     page.wait_for_selector('#bk-ticket [data-print="printed"]', state="visible")
-    page.wait_for_function("document.getElementById('bk-qr').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('bk-qr').naturalWidth > 0")
     slip = decode(printer.wait_for_jobs(jobs)[-1]).page()
     assert slip is not None
     [qr] = read_qr(slip)

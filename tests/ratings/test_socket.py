@@ -29,7 +29,7 @@ def test_the_tablet_is_asked_when_its_counter_finishes(app, client):
     ticket = served(client, 3)
     [asked] = events(three, ev.RATING_REQUESTED)
     assert asked["ticket"] == {"id": ticket["id"], "label": ticket["label"], "service": "Đất đai",
-                               "service_id": 2}
+                               "service_id": 2, "booked": False}
     assert asked["counter"] == {"id": 3, "number": 3, "name": "Quầy 3"}
     assert asked["clerk"]["id"] == user_id(app, "clerk3") and asked["clerk"]["name"]
     assert [lv["code"] for lv in asked["levels"]] == ["very_satisfied", "satisfied", "dissatisfied"]
@@ -47,7 +47,7 @@ def test_call_next_finishes_and_asks_too(app, client):
     [asked] = [e["args"][0] for e in received if e["name"] == ev.RATING_REQUESTED]
     # the finished ticket as call-next wrote it (a row of its UPDATE, not a loaded Ticket)
     assert asked["ticket"] == {"id": first["id"], "label": first["label"], "service": "Đất đai",
-                               "service_id": 2}
+                               "service_id": 2, "booked": False}
     assert asked["at"].endswith("Z") and asked["counter"]["number"] == 3
     changed = [e["args"][0] for e in received if e["name"] == ev.TICKET_CHANGED]
     assert {"id": first["id"], "label": first["label"], "state": "done", "service_id": 2,
