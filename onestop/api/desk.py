@@ -269,7 +269,7 @@ def manager_message(body: MessageIn) -> dict[str, Any]:
 @bp.get("/dashboard/desk")
 @bp.doc(summary="What the manager acts on: each counter with its current ticket and how long it has "
         "been served, the fields waiting too long, the hall message, whether a kiosk's printer is in "
-        "alarm (then the dashboard offers the reception desk)", responses=[401, 403])
+        "alarm (then the dashboard offers the reception desk)", responses=[200, 401, 403])
 @require_user(*MANAGERS)
 def manager_desk() -> dict[str, Any]:
     from onestop.api.dashboard import printer_alarms
@@ -309,7 +309,7 @@ def _desk_counter(counter: Counter, ticket: Ticket | None, clerk: User | None,
 @bp.get("/reports/productivity")
 @bp.input(ReportQuery, location="query", arg_name="query")
 @bp.doc(summary="Clerk productivity over a period: time open, paused, serving, idle, walk time "
-        "(call to arrival), tickets served and per hour open", responses=[400, 401, 403, 422])
+        "(call to arrival), tickets served and per hour open", responses=[200, 400, 401, 403, 422])
 @require_user(*MANAGERS)
 def productivity_report(query: ReportQuery) -> dict[str, Any]:
     unit = resolve_unit()

@@ -161,7 +161,8 @@ def set_playlist(body: PlaylistIn) -> dict[str, Any]:
 @bp.get("/playlists")
 @require_user(*ADMIN)
 @bp.input(PlaylistQuery, location="query", arg_name="query")
-@bp.doc(summary="A zone's playlist as stored (every line, whatever its dates)", responses=[401, 403, 422])
+@bp.doc(summary="A zone's playlist as stored (every line, whatever its dates)",
+        responses=[200, 401, 403, 422])
 def get_playlist(query: PlaylistQuery) -> dict[str, Any]:
     rows = engine.playlist_rows(db.session(), resolve_unit(), query.zone)
     return {"zone": query.zone.strip(), "items": [engine.line_dict(r) for r in rows]}
@@ -190,7 +191,7 @@ def qr_cards() -> list[dict[str, Any]]:
 @bp.doc(summary="What a hall display of the zone plays today, in order (public)",
         description="Items: `{kind: image|video, url, title, seconds}` (a video's null seconds: "
         "to its end) and `{kind: qr_cards, seconds, cards: [{code, name, url, qr}]}`. A zone "
-        "without a playlist of its own plays the whole hall's.", responses=[404, 422])
+        "without a playlist of its own plays the whole hall's.", responses=[200, 404, 422])
 def display_playlist(query: PlaylistQuery) -> dict[str, Any]:
     unit = resolve_unit()
     today = unit.business_date(now())

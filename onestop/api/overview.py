@@ -29,7 +29,7 @@ from onestop.accounts.models import User, UserUnit
 from onestop.api import bp
 from onestop.api.common import now
 from onestop.api.dashboard import alarm_messages, printer_alarms
-from onestop.api.schemas import Strict
+from onestop.api.schemas import MAX_UNITS_PARAM, Strict
 from onestop.extensions import db
 from onestop.queueing.models import Counter
 from onestop.queueing.state import iso
@@ -41,7 +41,7 @@ WATCHERS = ("supervisor", "admin")
 
 
 class OverviewQuery(Strict):
-    units: str | None = Field(default=None, max_length=2000,
+    units: str | None = Field(default=None, max_length=MAX_UNITS_PARAM,
                               description="unit codes separated by commas (default: every unit "
                               "the caller may see)")
     lang: str | None = Field(default=None, max_length=8, description="vi or en: the alarms' language")

@@ -23,7 +23,7 @@ from onestop.accounts.auth import require_user
 from onestop.accounts.models import User
 from onestop.api import bp
 from onestop.api.common import now, resolve_unit
-from onestop.api.schemas import Strict
+from onestop.api.schemas import MAX_UNITS_PARAM, Strict
 from onestop.extensions import db
 from onestop.queueing.errors import DomainError, NotFound
 from onestop.queueing.models import Counter, CounterService, Service
@@ -50,7 +50,7 @@ class ReportQuery(Strict):
     counter_id: int | None = Id
     clerk_id: int | None = Id
     unit: str | None = Field(default=None, max_length=40)
-    units: str | None = Field(default=None, max_length=2000,
+    units: str | None = Field(default=None, max_length=MAX_UNITS_PARAM,
                               description="several units (supervisors, admins): codes separated by "
                               "commas; a row per unit and a ranking (onestop/reports/several.py)")
     lang: str | None = Field(default=None, max_length=8)

@@ -7,6 +7,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Priority = Literal["none", "elderly", "disabled", "pregnant", "meritorious"]
+# ?units=CODE,CODE (overview, reports): short enough that any such value, percent-encoded, stays
+# within the server's request line (8 KiB, else a bare 414); the overview page asks for every
+# tile instead of a longer list (onestop/manager/static/manager/overview.js)
+MAX_UNITS_PARAM = 300
 
 
 class Strict(BaseModel):

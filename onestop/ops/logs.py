@@ -110,12 +110,13 @@ class AccessLogger(Logger):  # type: ignore[misc]
     others: gunicorn's own ``atoms`` also copies every request header, response header and
     WSGI environ entry on every request."""
 
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any],
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any] | None,
               request_time: dt.timedelta) -> dict[str, Any]:
         status = resp.status
         if isinstance(status, str):
             status = status.split(None, 1)[0]
         sent = getattr(resp, "sent", None)
+        environ = environ or {}  # None when pywsgi refused the request line itself (414, 400)
         method = environ.get("REQUEST_METHOD")
         return {
             "h": environ.get("REMOTE_ADDR", "-"),

@@ -85,6 +85,18 @@ def test_ready_metrics_and_json_logs(server: Server) -> None:
     assert {"ts", "level", "logger", "message", "request_id"} <= set(lines[0])
 
 
+def test_a_request_line_too_long_is_refused_without_a_traceback(server: Server) -> None:
+    """pywsgi answers 414 itself, before any WSGI environ: the access line is still written,
+    not a greenlet's traceback (which was also no JSON line)."""
+    long = requests.get(f"{server.base}/healthz?pad={'x' * 9000}", timeout=30)
+    assert long.status_code == 414
+    after = requests.get(f"{server.base}/healthz", headers={"X-Request-ID": "ops-test-rid-414"}, timeout=30)
+    assert after.status_code == 200
+    lines = _log_lines(server, lambda rows: any(r.get("request_id") == "ops-test-rid-414" for r in rows))
+    assert not [r for r in lines if "Traceback" in str(r.get("message"))]
+    assert "Traceback" not in Path(server.log_path).read_text()
+
+
 def _log_lines(server: Server, done: object, timeout: float = 15) -> list[dict[str, object]]:
     """Every line of the server's output is one JSON object (waits for the wanted line)."""
     deadline = time.monotonic() + timeout
