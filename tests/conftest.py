@@ -227,11 +227,19 @@ def espeak() -> str:
     return engine
 
 
+@pytest.hookimpl(tryfirst=True)  # the marks before xdist's own hook reads them
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``make test`` runs the suite on two pytest-xdist workers (``--dist loadgroup``). A
     module stays on one worker, so that its module-wide live server starts once; the modules
     that talk to Redis all share one worker, one after the other: Redis's pub/sub channels
-    are the same for every database number, so two of them at once would hear each other."""
+    are the same for every database number, so two of them at once would hear each other.
+
+    The group travels as a ``@group`` suffix of the node id. pytest-xdist 3.8 writes it to
+    ``item._nodeid``, which pytest 9 no longer reads (its node id is ``item._id``): the
+    suffix never appeared and every test was scheduled on its own, the tests of one module
+    on both workers, each with a live server of its own (the hall display's restart test
+    saw a server where no earlier test had opened counter 2, the floods' metrics test one
+    that had seen no flood). So the suffix is set here, where xdist's did not take."""
     def module(item: pytest.Item) -> str:
         return item.nodeid.split("::", 1)[0]
 
@@ -239,3 +247,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         group = "redis" if module(item) in on_redis else module(item)
         item.add_marker(pytest.mark.xdist_group(group))
+        if config.getoption("loadgroup", False) and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]

@@ -128,10 +128,13 @@ def _seconds(n: int) -> float:
 def test_the_book_xlsx_is_written_in_linear_time():
     """``sheet.max_row`` inside the row loop made 4,000 lines 15x slower than 1,000 (9.5 s
     against 0.6 s on the development box) and a year of 7,650 lines ran past the worker's
-    30 s; counted rows keep it about 4x."""
+    30 s; counted rows keep it about 4x. The best of three of each, taken in turn: under the
+    other test worker's load one run of 4,000 lines took 11x one of 1,000 (a pause, not the
+    code: alone it is 2.5-3x)."""
     _seconds(200)  # imports and first-use costs out of the measure
-    small, large = _seconds(1000), _seconds(4000)
-    assert large < 7 * small + 0.3, (small, large)
+    runs = [(_seconds(1000), _seconds(4000)) for _ in range(3)]
+    small, large = min(r[0] for r in runs), min(r[1] for r in runs)
+    assert large < 7 * small + 0.3, runs
 
 
 def _slow_token() -> str:
