@@ -187,6 +187,14 @@ def race_processes(target: Callable[..., None], arg_rows: list[tuple[Any, ...]],
     return sorted(out, key=lambda row: row["index"])
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def race_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """An app configuration (always open) on a SQLite file, then on a PostgreSQL schema: the
+    races of several processes run on both."""
+    extra = {} if request.param == "sqlite" else {"DATABASE_URL": request.getfixturevalue("pg_url")}
+    return app_config(tmp_path, ALWAYS_OPEN=True, **extra)
+
+
 @pytest.fixture
 def client(app: Any) -> Any:
     return app.test_client()

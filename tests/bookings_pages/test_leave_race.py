@@ -4,9 +4,6 @@ next one) or called (and the citizen told 409 ticket_not_waiting), never both.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from onestop import demo
@@ -15,19 +12,13 @@ from onestop.extensions import db
 from onestop.queueing.models import TicketEvent
 from tests.api.helpers import act, in_db, issue, ok
 from tests.bookings_pages import _workers
-from tests.conftest import app_config, create_schema, race_processes, token_for
+from tests.conftest import create_schema, race_processes, token_for
 
 ROUNDS = 6
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def config(request: pytest.FixtureRequest, tmp_path: Path) -> dict:
-    extra = {} if request.param == "sqlite" else {"DATABASE_URL": request.getfixturevalue("pg_url")}
-    return app_config(tmp_path, ALWAYS_OPEN=True, **extra)
-
-
-def test_i_left_against_call_next(config):
-    app = create_app(config)
+def test_i_left_against_call_next(race_config):
+    app = create_app(race_config)
     create_schema(app.config["DATABASE_URL"])
     with app.app_context():
         demo.load(db.session())

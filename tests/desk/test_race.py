@@ -3,9 +3,6 @@ processes on one database (SQLite file, PostgreSQL): one gets it, the other a 40
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from onestop import demo
@@ -13,21 +10,15 @@ from onestop.app import create_app
 from onestop.extensions import db
 from onestop.queueing.models import TicketEvent
 from tests.api.helpers import act, in_db, issue, ok, ticket_row
-from tests.conftest import app_config, create_schema, race_processes, token_for
+from tests.conftest import create_schema, race_processes, token_for
 from tests.desk import _workers
 from tests.desk.helpers import set_unit
 
 ROUNDS = 4
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def config(request: pytest.FixtureRequest, tmp_path: Path) -> dict:
-    extra = {} if request.param == "sqlite" else {"DATABASE_URL": request.getfixturevalue("pg_url")}
-    return app_config(tmp_path, ALWAYS_OPEN=True, **extra)
-
-
-def test_two_counters_race_for_one_ticket_out_of_order(config):
-    app = create_app(config)
+def test_two_counters_race_for_one_ticket_out_of_order(race_config):
+    app = create_app(race_config)
     create_schema(app.config["DATABASE_URL"])
     with app.app_context():
         demo.load(db.session())
