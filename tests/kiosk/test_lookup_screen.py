@@ -126,8 +126,13 @@ def _scan(page: Any, text: str, delay: float = 5) -> None:
     page.keyboard.press("Enter")
 
 
-def _message(page: Any) -> str:
-    page.wait_for_selector("#lk-msg:not(.is-info)", state="visible")
+def _message(page: Any, after: str = "") -> str:
+    """The screen's message once it is an answer (not "searching"), and other than ``after``
+    (the one still shown from the scan before: a new scan only replaces it when processed)."""
+    page.wait_for_function(
+        "(after) => { const m = document.getElementById('lk-msg');"
+        " return !!m && m.offsetParent !== null && !m.classList.contains('is-info')"
+        " && m.innerText.trim() !== after; }", arg=after)
     return str(page.inner_text("#lk-msg")).strip()
 
 
@@ -191,7 +196,9 @@ def test_scan_type_and_read_the_result(server, browser):
 
     # 4. a forged token: the same words as an unknown dossier
     _scan(page, url.split("?k=")[0] + "?k=aaaaaaaaaaaa")
-    assert _message(page) == "Không tìm thấy hồ sơ. Vui lòng kiểm tra lại mã hồ sơ hoặc hỏi cán bộ."
+    junk_said = "Mã vừa quét không phải mã tra cứu hồ sơ."
+    assert _message(page, after=junk_said) == (
+        "Không tìm thấy hồ sơ. Vui lòng kiểm tra lại mã hồ sơ hoặc hỏi cán bộ.")
 
     # 5. too many lookups from this kiosk: the API's 429 in words
     api = re.compile(r".*/api/v1/lookup\?.*")
