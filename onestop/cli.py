@@ -391,6 +391,53 @@ def day_close(unit_code: str | None, all_units: bool, day: dt.datetime | None, y
         if erased:
             click.echo(f"{erased} dossier(s): personal data erased (retention)"
                        + (f" in {code}" if all_units else ""))
+        _summarise(database, code, all_units)
+
+
+def _summarise(database: Database, code: str, named: bool, always: bool = False, **options: Any) -> None:
+    """Summarise the unit's settled days for the reports (onestop/reports/rollup.py)."""
+    from onestop.reports import rollup
+
+    with database.transaction() as session:
+        unit = _unit(session, code)
+        unit_id, today = unit.id, unit.business_date(utcnow())
+    assert database.engine is not None
+    done = rollup.settle(database.engine, unit_id, today, **options)
+    if done.days or always:
+        click.echo(f"{done.days} ngày đã tổng hợp cho báo cáo (days summarised for the reports, "
+                   f"{done.cells} cells)" + (f" in {code}" if named else ""))
+
+
+@main.group("reports")
+def reports_group() -> None:
+    """The reports' summary of past days (báo cáo)."""
+
+
+@reports_group.command("rollup")
+@click.option("--unit", "unit_code", default=None)
+@click.option("--all-units", is_flag=True, help="every unit")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="first day (default: the unit's first day with tickets, ratings, dossiers or bookings)")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="last day (default: yesterday; today is never summarised)")
+@click.option("--rebuild", is_flag=True, help="summarise again the days already summarised")
+def reports_rollup(unit_code: str | None, all_units: bool, start: dt.datetime | None,
+                   end: dt.datetime | None, rebuild: bool) -> None:
+    """Summarise the past days whose tickets are all settled, so that a month's or a year's
+    report reads a few rows per day instead of every event (the nightly day-close does this
+    for the days it finds; run it once after an upgrade, or with --rebuild after history
+    was written into past days)."""
+    if all_units and unit_code:
+        raise click.UsageError("--unit and --all-units exclude each other")
+    if start and end and start > end:
+        raise click.BadParameter("--from is after --to", param_hint="--from")
+    database = _db()
+    with database.transaction() as session:
+        codes = list(session.scalars(select(Unit.code).order_by(Unit.id))) if all_units else [
+            _unit(session, unit_code).code]
+    for code in codes:
+        _summarise(database, code, True, always=True, rebuild=rebuild, start=start.date() if start else None,
+                   end=end.date() if end else None)
 
 
 @main.group("privacy")

@@ -20,88 +20,94 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy.engine import Connection
 
 from onestop.reports import queries
 from onestop.reports.periods import Period
 from onestop.reports.queries import Filters
+from onestop.reports.rollup import Cell, Key, LocalClock, collect, local_bounds
 from onestop.units.models import Unit
+
+__all__ = ["DIMENSIONS", "NOT_RATED", "SATISFIED", "LocalClock", "build", "local_bounds",
+           "percentile", "ticket_figures"]
 
 SATISFIED = ("very_satisfied", "satisfied")
 NOT_RATED = "not_rated"
 DIMENSIONS = ("service", "counter", "clerk")
 
 
-def percentile(values: list[float], share: float) -> float | None:
+def percentile(values: Sequence[float] | np.ndarray, share: float) -> float | None:
     """Nearest-rank percentile of ``values`` (sorted or not); None when empty."""
-    if not values:
+    if len(values) == 0:
         return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(share * len(ordered)))
-    return ordered[rank - 1]
+    data = np.asarray(values, dtype=np.float64)
+    rank = max(1, math.ceil(share * data.size)) - 1
+    return float(np.partition(data, rank)[rank])
 
 
 def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60.0, 2)
 
 
+def _joined(chunks: list[Any]) -> np.ndarray:
+    if not chunks:
+        return np.empty(0, dtype=np.float64)
+    return np.concatenate([np.asarray(c, dtype=np.float64) for c in chunks])
+
+
 @dataclass
 class Group:
-    """The ticket figures of one slice (the whole unit, a field, a counter, a clerk)."""
+    """The ticket figures of one slice (the whole unit, a field, a counter, a clerk); the
+    samples as the cells' arrays, joined when the figures are asked for."""
 
     issued: int = 0
     served: int = 0
     expired: int = 0
     missed: set[int] = field(default_factory=set)
     transferred: set[int] = field(default_factory=set)
-    waits: list[float] = field(default_factory=list)
-    services: list[float] = field(default_factory=list)
+    wait_chunks: list[Any] = field(default_factory=list)
+    service_chunks: list[Any] = field(default_factory=list)
+
+    def add(self, cell: Cell) -> None:
+        self.issued += cell.issued
+        self.served += cell.served
+        self.expired += cell.expired
+        self.missed |= cell.missed
+        self.transferred |= cell.transferred
+        if len(cell.samples["waits"]):
+            self.wait_chunks.append(cell.samples["waits"])
+        if len(cell.samples["services"]):
+            self.service_chunks.append(cell.samples["services"])
+
+    @property
+    def waits(self) -> np.ndarray:
+        return _joined(self.wait_chunks)
+
+    @property
+    def services(self) -> np.ndarray:
+        return _joined(self.service_chunks)
 
     def figures(self, target_seconds: float) -> dict[str, Any]:
         waits, services = self.waits, self.services
-        within = sum(1 for w in waits if w <= target_seconds)
+        n_waits, n_services = int(waits.size), int(services.size)
         return {
             "issued": self.issued, "served": self.served, "missed": len(self.missed),
             "transferred": len(self.transferred), "expired": self.expired,
-            "waits_counted": len(waits),
-            "avg_wait_minutes": _minutes(sum(waits) / len(waits)) if waits else None,
+            "waits_counted": n_waits,
+            "avg_wait_minutes": _minutes(float(waits.sum()) / n_waits) if n_waits else None,
             "p90_wait_minutes": _minutes(percentile(waits, 0.9)),
-            "max_wait_minutes": _minutes(max(waits)) if waits else None,
-            "avg_service_minutes": _minutes(sum(services) / len(services)) if services else None,
+            "max_wait_minutes": _minutes(float(waits.max())) if n_waits else None,
+            "avg_service_minutes": _minutes(float(services.sum()) / n_services) if n_services else None,
             "p90_service_minutes": _minutes(percentile(services, 0.9)),
-            "service_level": round(within / len(waits), 4) if waits else None,
+            "service_level": round(int(np.count_nonzero(waits <= target_seconds)) / n_waits, 4)
+            if n_waits else None,
         }
-
-
-class LocalClock:
-    """Unix times to the unit's local (date, weekday, hour), cached per quarter hour
-    (every real UTC offset is a multiple of 15 minutes)."""
-
-    def __init__(self, tz: ZoneInfo) -> None:
-        self.tz = tz
-        self._cache: dict[int, tuple[dt.date, int, int]] = {}
-
-    def parts(self, ts: float) -> tuple[dt.date, int, int]:
-        key = int(ts // 900)
-        hit = self._cache.get(key)
-        if hit is None:
-            moment = dt.datetime.fromtimestamp(key * 900, self.tz)
-            hit = self._cache[key] = (moment.date(), moment.weekday(), moment.hour)
-        return hit
-
-
-def local_bounds(unit: Unit, period: Period) -> tuple[dt.datetime, dt.datetime]:
-    """The UTC instants of the first local midnight of ``period`` and of the day after it."""
-    start = dt.datetime.combine(period.start, dt.time(), unit.tz).astimezone(dt.UTC)
-    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), unit.tz)
-    return start, end.astimezone(dt.UTC)
 
 
 def _passes(filters: Filters, service_id: int | None, counter_id: int | None,
@@ -111,21 +117,8 @@ def _passes(filters: Filters, service_id: int | None, counter_id: int | None,
                 or (filters.clerk_id and clerk_id != filters.clerk_id))
 
 
-def _add(group: Group, kind: str, ticket_id: int, seconds: float | None) -> None:
-    if kind == "issue":
-        group.issued += 1
-    elif kind == "wait" and seconds is not None:
-        group.waits.append(max(0.0, float(seconds)))
-    elif kind == "finish":
-        group.served += 1
-        if seconds is not None:
-            group.services.append(max(0.0, float(seconds)))
-    elif kind == "skip":
-        group.missed.add(ticket_id)
-    elif kind == "transfer":
-        group.transferred.add(ticket_id)
-    elif kind == "expire":
-        group.expired += 1
+def _chosen(cells: dict[Key, Cell], filters: Filters) -> list[tuple[Key, Cell]]:
+    return [(key, cell) for key, cell in cells.items() if _passes(filters, *key[1:])]
 
 
 @dataclass
@@ -136,77 +129,47 @@ class TicketFigures:
     daily: dict[dt.date, list[int]]  # date -> [issued, served]
     arrivals: dict[int, dict[int, int]]  # service -> local hour -> tickets issued
     service_days: dict[int, set[dt.date]]  # service -> business dates with tickets issued
-    # the waits from issue to first call of walk-ins and of numbers from a phone, and of booked
-    # tickets by ticket with their issue (Unix time), for the waits by arrival
-    first_waits: dict[str, list[float]] = field(default_factory=dict)
-    booked_waits: dict[int, tuple[float, float]] = field(default_factory=dict)
+    # the first waits (issue to first call) by arrival: walk-in, phone, booked (a booked
+    # citizen's from the slot's start or the check-in, whichever is later)
+    first_waits: dict[str, list[Any]] = field(default_factory=dict)
 
 
-def ticket_figures(rows: Iterable[Any], clock: LocalClock, filters: Filters,
-                   sources: dict[int, str] | None = None) -> TicketFigures:
-    """Aggregate the rows of ``queries.ticket_facts``: each row is one counted event, and
-    may also carry the waiting spell that event opened. ``sources``: the tickets from a
-    booking or a phone (``queries.arrival_tickets``), the others being walk-ins."""
-    special = sources or {}
+def ticket_figures(cells: dict[Key, Cell], filters: Filters) -> TicketFigures:
+    """The ticket figures of the cells that pass ``filters``: every slice's counts and
+    samples, the heat map, the daily counts, the arrivals by hour per field."""
     total = Group()
     by: dict[str, dict[int, Group]] = {d: defaultdict(Group) for d in DIMENSIONS}
     heat = [[0] * 24 for _ in range(7)]
     daily: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     arrivals: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     service_days: dict[int, set[dt.date]] = defaultdict(set)
-    first_waits: dict[str, list[float]] = {"walk_in": [], "remote": []}
-    booked_waits: dict[int, tuple[float, float]] = {}
-    by_service, by_counter, by_clerk = by["service"], by["counter"], by["clerk"]
-    for (kind, ticket_id, service_id, counter_id, clerk_id, ts, service_s,
-         wait_s, wait_service, wait_counter, wait_clerk) in rows:
-        if wait_s is not None and _passes(filters, wait_service, wait_counter, wait_clerk):
-            _credit(total, by_service, by_counter, by_clerk, "wait", ticket_id,
-                    wait_service, wait_counter, wait_clerk, wait_s)
-            if kind == "issue":
-                source = special.get(ticket_id)
-                if source is None:
-                    first_waits["walk_in"].append(max(0.0, float(wait_s)))
-                elif source == "booking":
-                    booked_waits[ticket_id] = (float(wait_s), float(ts))
-                else:
-                    first_waits["remote"].append(max(0.0, float(wait_s)))
-        if kind == "requeue" or not _passes(filters, service_id, counter_id, clerk_id):
-            continue
-        _credit(total, by_service, by_counter, by_clerk, kind, ticket_id,
-                service_id, counter_id, clerk_id, service_s)
-        if kind in ("issue", "finish") and ts is not None:
-            day, weekday, hour = clock.parts(float(ts))
-            daily[day][0 if kind == "issue" else 1] += 1
-            if kind == "issue":
-                heat[weekday][hour] += 1
-                arrivals[service_id][hour] += 1
+    first: dict[str, list[Any]] = {"walk_in": [], "remote": [], "booked": []}
+    for (_day, service_id, counter_id, clerk_id), cell in _chosen(cells, filters):
+        total.add(cell)
+        for dim, key in (("service", service_id), ("counter", counter_id), ("clerk", clerk_id)):
+            if key is not None:
+                by[dim][key].add(cell)
+        for (day, hour), n in cell.hours.items():
+            daily[day][0] += n
+            heat[day.weekday()][hour] += n
+            if service_id is not None:
+                arrivals[service_id][hour] += n
                 service_days[service_id].add(day)
-    return TicketFigures(total, by, heat, dict(daily), arrivals, service_days, first_waits,
-                         booked_waits)
+        for day, n in cell.served_on.items():
+            daily[day][1] += n
+        for kind, chunks in first.items():
+            if len(cell.samples[kind]):
+                chunks.append(cell.samples[kind])
+    return TicketFigures(total, by, heat, dict(daily), arrivals, service_days, first)
 
 
-def _credit(total: Group, by_service: dict[int, Group], by_counter: dict[int, Group],
-            by_clerk: dict[int, Group], kind: str, ticket_id: int, service_id: int | None,
-            counter_id: int | None, clerk_id: int | None, seconds: float | None) -> None:
-    _add(total, kind, ticket_id, seconds)
-    if service_id is not None:
-        _add(by_service[service_id], kind, ticket_id, seconds)
-    if counter_id is not None:
-        _add(by_counter[counter_id], kind, ticket_id, seconds)
-    if clerk_id is not None:
-        _add(by_clerk[clerk_id], kind, ticket_id, seconds)
-
-
-def rating_figures(rows: Iterable[Any], filters: Filters) -> dict[str, Any]:
+def rating_figures(chosen: Iterable[tuple[Key, Cell]]) -> dict[str, Any]:
     """Ratings by level (codes of the unit's scale, plus ``not_rated``) and the satisfaction
     rate: (very satisfied + satisfied) / ratings given (QĐ 766, TT 01/2018)."""
     by_level: dict[str, int] = defaultdict(int)
-    for level, _score, service_id, counter_id, clerk_id, _scale in rows:
-        if ((filters.service_id and service_id != filters.service_id)
-                or (filters.counter_id and counter_id != filters.counter_id)
-                or (filters.clerk_id and clerk_id != filters.clerk_id)):
-            continue
-        by_level[str(level)] += 1
+    for _key, cell in chosen:
+        for level, n in cell.ratings.items():
+            by_level[level] += n
     rated = sum(n for level, n in by_level.items() if level != NOT_RATED)
     satisfied = sum(by_level.get(level, 0) for level in SATISFIED)
     return {"by_level": dict(by_level), "rated": rated, "not_rated": by_level.get(NOT_RATED, 0),
@@ -214,33 +177,21 @@ def rating_figures(rows: Iterable[Any], filters: Filters) -> dict[str, Any]:
             "satisfaction_rate": round(satisfied / rated, 4) if rated else None}
 
 
-def dossier_figures(events: Iterable[Any], overdue: Iterable[Any], unit: Unit, cutoff: dt.datetime,
+def dossier_figures(chosen: Iterable[tuple[Key, Cell]], overdue: Iterable[Any], cutoff: dt.datetime,
                     filters: Filters) -> dict[str, Any] | None:
     """Received, finished early / on time / late against the appointment, apologies, and
     dossiers overdue at ``cutoff``. None under a counter filter (dossiers have no counter)."""
     if filters.counter_id:
         return None
-    out = {"received": 0, "finished": 0, "early": 0, "on_time": 0, "late": 0, "apologies": 0}
+    out = dict.fromkeys(("received", "finished", "early", "on_time", "late", "apologies"), 0)
+    for _key, cell in chosen:
+        for name, n in cell.dossiers.items():
+            out[name] += n
 
     def wanted(service_id: int | None, clerk_id: int | None) -> bool:
         return not ((filters.service_id and service_id != filters.service_id)
                     or (filters.clerk_id and clerk_id != filters.clerk_id))
 
-    for action, _to, at, _id, service_id, clerk_id, appointment in events:
-        if not wanted(service_id, clerk_id):
-            continue
-        if action == "receive":
-            out["received"] += 1
-        elif action == "apology":
-            out["apologies"] += 1
-        else:  # the result is ready
-            out["finished"] += 1
-            if at > appointment:
-                out["late"] += 1
-            elif unit.local(at).date() < unit.local(appointment).date():
-                out["early"] += 1
-            else:
-                out["on_time"] += 1
     out["overdue"] = sum(1 for _id, service_id, clerk_id, appointment, new in overdue
                          if wanted(service_id, clerk_id) and cutoff > (new or appointment))
     finished = out["finished"]
@@ -248,57 +199,49 @@ def dossier_figures(events: Iterable[Any], overdue: Iterable[Any], unit: Unit, c
     return {**out, "on_time_rate": rate}
 
 
-def _days(values: list[float | None]) -> dict[str, Any]:
-    """How many, and the mean and median days between ready and returned (pages and exports
-    round them for showing, as they do minutes)."""
-    known = [v for v in values if v is not None]
-    return {"returned": len(values),
-            "mean_days": round(statistics.fmean(known), 2) if known else None,
-            "median_days": round(statistics.median(known), 2) if known else None}
+def _days(chunks: list[Any]) -> dict[str, Any]:
+    """How many, and the mean and median days between ready and returned (NaN: no ready
+    time known; pages and exports round them for showing, as they do minutes)."""
+    values = _joined(chunks)
+    known = values[~np.isnan(values)]
+    return {"returned": int(values.size),
+            "mean_days": round(float(known.mean()), 2) if known.size else None,
+            "median_days": round(float(np.median(known)), 2) if known.size else None}
 
 
-def returns_figures(rows: Iterable[Any], filters: Filters) -> dict[str, Any] | None:
+def returns_figures(chosen: Iterable[tuple[Key, Cell]], filters: Filters) -> dict[str, Any] | None:
     """Results handed over (trả kết quả), in total and per clerk (who recorded the hand-over),
     with the days from ready to returned. None under a counter filter, as for dossiers."""
     if filters.counter_id:
         return None
-    total: list[float | None] = []
-    by_clerk: dict[int, list[float | None]] = defaultdict(list)
-    for clerk_id, service_id, days in rows:
-        if (filters.service_id and service_id != filters.service_id) or (
-                filters.clerk_id and clerk_id != filters.clerk_id):
-            continue
-        total.append(days)
-        if clerk_id is not None:
-            by_clerk[clerk_id].append(days)
+    total: list[Any] = []
+    by_clerk: dict[int, list[Any]] = defaultdict(list)
+    for (_day, _service, _counter, clerk_id), cell in chosen:
+        returns = cell.samples["returns"]
+        if len(returns):
+            total.append(returns)
+            if clerk_id is not None:
+                by_clerk[clerk_id].append(returns)
     return {**_days(total), "by_clerk": [{"id": clerk, **_days(days)} for clerk, days in by_clerk.items()]}
 
 
 BOOKING_STATES = ("booked", "checked_in", "no_show", "cancelled")
 
 
-def _wait_stats(waits: list[float]) -> dict[str, Any]:
-    return {"count": len(waits),
-            "avg_wait_minutes": _minutes(sum(waits) / len(waits)) if waits else None,
+def _wait_stats(chunks: list[Any]) -> dict[str, Any]:
+    waits = _joined(chunks)
+    return {"count": int(waits.size),
+            "avg_wait_minutes": _minutes(float(waits.sum()) / waits.size) if waits.size else None,
             "p90_wait_minutes": _minutes(percentile(waits, 0.9))}
 
 
-def arrival_waits(tickets: TicketFigures, bookings: Iterable[Any]) -> dict[str, Any]:
-    """The wait from issue to first call of booked, walk-in and phone citizens.
-
-    A booked citizen's wait starts at the slot's start or at the check-in (the ticket's
-    issue), whichever is later: one who checks in 15 minutes early waits for their own time,
-    not for the office. Walk-ins are every ticket neither from a booking nor from a phone
-    (kiosk, counter, reception, API)."""
-    slots = {ticket_id: float(start) for _s, _state, _c, start, ticket_id in bookings if ticket_id}
-    booked = [max(0.0, wait - max(0.0, slots.get(ticket_id, issued) - issued))  # the call: issued + wait
-              for ticket_id, (wait, issued) in tickets.booked_waits.items()]
-    return {"booked": _wait_stats(booked), "walk_in": _wait_stats(tickets.first_waits["walk_in"]),
-            "remote": _wait_stats(tickets.first_waits["remote"])}
+def arrival_waits(tickets: TicketFigures) -> dict[str, Any]:
+    """The wait from issue to first call of booked, walk-in and phone citizens. Walk-ins are
+    every ticket neither from a booking nor from a phone (kiosk, counter, reception, API)."""
+    return {kind: _wait_stats(tickets.first_waits[kind]) for kind in ("booked", "walk_in", "remote")}
 
 
-def booking_figures(bookings: Iterable[Any], arrivals: Iterable[Any], clock: LocalClock,
-                    filters: Filters) -> dict[str, Any] | None:
+def booking_figures(chosen: Iterable[tuple[Key, Cell]], filters: Filters) -> dict[str, Any] | None:
     """Bookings per state (made = all of them, on their slot's day), by channel, and numbers
     taken from a phone; per field and day too. None under a counter or clerk filter (a
     booking belongs to a field only)."""
@@ -307,21 +250,20 @@ def booking_figures(bookings: Iterable[Any], arrivals: Iterable[Any], clock: Loc
     blank = {"made": 0, **dict.fromkeys(BOOKING_STATES, 0), "remote_tickets": 0}
     total = dict(blank)
     channels: dict[str, int] = defaultdict(int)
-    rows: dict[tuple[dt.date, int], dict[str, int]] = defaultdict(lambda: dict(blank))
-    for service_id, state, channel, start, _ticket in bookings:
-        if filters.service_id and service_id != filters.service_id:
+    rows: dict[tuple[dt.date, int | None], dict[str, int]] = {}
+    for (day, service_id, _counter, _clerk), cell in chosen:
+        if not (cell.bookings or cell.remote):
             continue
-        day = clock.parts(float(start))[0]
-        for target in (total, rows[(day, service_id)]):
-            target["made"] += 1
-            target[state] = target.get(state, 0) + 1
-        channels[channel] += 1
-    for _ticket, source, service_id, day in arrivals:
-        if source == "remote" and not (filters.service_id and service_id != filters.service_id):
-            total["remote_tickets"] += 1
-            rows[(day, service_id)]["remote_tickets"] += 1
+        row = rows.setdefault((day, service_id), dict(blank))
+        for target in (total, row):
+            for state, n in cell.bookings.items():
+                target["made"] += n
+                target[state] = target.get(state, 0) + n
+            target["remote_tickets"] += cell.remote
+        for channel, n in cell.channels.items():
+            channels[channel] += n
     daily = [{"date": day.isoformat(), "service_id": service_id, **values}
-             for (day, service_id), values in sorted(rows.items())]
+             for (day, service_id), values in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))]
     return {**total, "by_channel": dict(channels), "daily": daily}
 
 
@@ -335,15 +277,11 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
           now: dt.datetime) -> dict[str, Any]:
     """Every figure of the reports page for ``unit`` over ``period``."""
     start, end = local_bounds(unit, period)
-    clock = LocalClock(unit.tz)
-    arrivals = queries.arrival_tickets(conn, unit.id, period)
-    tickets = ticket_figures(queries.ticket_facts(conn, unit.id, period), clock, filters,
-                             {row[0]: row[1] for row in arrivals})
-    ratings = rating_figures(queries.rating_rows(conn, unit.id, start, end), filters)
+    cells = collect(conn, unit, period)
+    chosen = _chosen(cells, filters)
+    tickets = ticket_figures(cells, filters)
     cutoff = min(end, now)
-    dossiers = dossier_figures(queries.dossier_events(conn, unit.id, start, end),
-                               queries.dossiers_overdue(conn, unit.id, cutoff), unit, cutoff, filters)
-    bookings = queries.booking_rows(conn, unit.id, start, end)
+    dossiers = dossier_figures(chosen, queries.dossiers_overdue(conn, unit.id, cutoff), cutoff, filters)
     target = float(unit.setting("target_wait_minutes"))
     summary = tickets.total.figures(target * 60)
     if filters.counter_id or filters.clerk_id:
@@ -359,9 +297,9 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
         "heatmap": tickets.heatmap,
         "daily": [{"date": d.isoformat(), "issued": v[0], "served": v[1]}
                   for d, v in sorted(tickets.daily.items())],
-        "ratings": ratings,
+        "ratings": rating_figures(chosen),
         "dossiers": dossiers,
-        "returns": returns_figures(queries.returned_results(conn, unit.id, start, end), filters),
-        "bookings": booking_figures(bookings, arrivals, clock, filters),
-        "waits_by_arrival": arrival_waits(tickets, bookings),
+        "returns": returns_figures(chosen, filters),
+        "bookings": booking_figures(chosen, filters),
+        "waits_by_arrival": arrival_waits(tickets),
     }

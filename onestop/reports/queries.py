@@ -95,7 +95,7 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
     for a finish the start of the service), ``service_s`` (finish: the service in seconds), then the
     waiting spell the event opens, if it was called from the queue: ``wait_s``,
     ``wait_service_id`` (the field waited for), ``wait_counter_id``, ``wait_clerk_id`` (who
-    called). Spells are paired by
+    called), and last the ticket's ``business_date``. Spells are paired by
     correlated look-ups on the ``ticket_id`` index, which SQLite runs faster than
     ``LAG``/``LEAD`` windows.
     """
@@ -107,7 +107,7 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
     sql = f"""
     WITH ev AS (
       SELECT e.id, e.ticket_id, e.action, e.from_state, e.to_state, e.counter_id, e.service_id,
-        e.actor_user_id, e.at,
+        e.actor_user_id, e.at, t.business_date,
         CASE WHEN e.to_state = 'waiting' AND (e.from_state IS NULL OR e.from_state <> 'waiting')
           THEN (SELECT MIN(x.id) FROM ticket_events x WHERE x.ticket_id = e.ticket_id
                 AND x.id > e.id AND x.from_state = 'waiting') END AS n_id,
@@ -127,18 +127,19 @@ def ticket_facts(conn: Connection, unit_id: int, period: Period) -> list[Any]:
       {t("COALESCE(p.at, ev.at)")},
       CASE WHEN ev.action = 'finish' AND p.id IS NOT NULL THEN {t("ev.at")} - {t("p.at")} END,
       CASE WHEN n.action = 'call' THEN {t("n.at")} - {t("ev.at")} END,
-      ev.service_id, n.counter_id, n.actor_user_id
+      ev.service_id, n.counter_id, n.actor_user_id, ev.business_date
     FROM ev LEFT JOIN ticket_events n ON n.id = ev.n_id
       LEFT JOIN ticket_events p ON p.id = ev.p_id
     """
-    return list(conn.execute(text(sql), {"unit": unit_id, "d0": period.start, "d1": period.end}))
+    query = text(sql).columns(business_date=Date())
+    return list(conn.execute(query, {"unit": unit_id, "d0": period.start, "d1": period.end}))
 
 
 def rating_rows(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> list[Any]:
-    """``(level, score, service_id, counter_id, clerk_id, scale)`` of the unit's ratings
-    given in ``[start, end)`` (UTC)."""
-    sql = text("SELECT level, score, service_id, counter_id, clerk_id, scale FROM ratings "
-               "WHERE unit_id = :unit AND rated_at >= :t0 AND rated_at < :t1")
+    """``(level, score, service_id, counter_id, clerk_id, scale, rated_at)`` of the unit's
+    ratings given in ``[start, end)`` (UTC), ``rated_at`` as Unix time."""
+    sql = text(f"SELECT level, score, service_id, counter_id, clerk_id, scale, {epoch(conn, 'rated_at')} "
+               "FROM ratings WHERE unit_id = :unit AND rated_at >= :t0 AND rated_at < :t1")
     return list(conn.execute(sql, _range(conn, unit_id, start, end)))
 
 
@@ -162,13 +163,14 @@ def dossier_events(conn: Connection, unit_id: int, start: dt.datetime, end: dt.d
 
 
 def returned_results(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> list[Any]:
-    """``(clerk_id, service_id, days)`` of the unit's results handed over in ``[start, end)``:
+    """``(clerk_id, service_id, days, at)`` of the unit's results handed over in ``[start, end)``:
     the clerk credited is who recorded the hand-over (the event's actor), ``days`` the time
-    from the result being ready to its return, in days (None when no ready time is known)."""
+    from the result being ready to its return, in days (None when no ready time is known),
+    ``at`` the hand-over (Unix time)."""
     sql = text(
         f"SELECT e.actor_user_id, d.service_id, "
         f"CASE WHEN d.ready_at IS NOT NULL THEN ({epoch(conn, 'e.at')} - {epoch(conn, 'd.ready_at')}) "
-        f"/ 86400.0 END "
+        f"/ 86400.0 END, {epoch(conn, 'e.at')} "
         "FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id "
         "WHERE d.unit_id = :unit AND e.at >= :t0 AND e.at < :t1 AND e.to_state = 'returned' "
         "AND (e.from_state IS NULL OR e.from_state <> 'returned')"
@@ -179,11 +181,17 @@ def returned_results(conn: Connection, unit_id: int, start: dt.datetime, end: dt
 def dossiers_overdue(conn: Connection, unit_id: int, cutoff: dt.datetime) -> list[Any]:
     """``(dossier_id, service_id, received_by, appointment_at, new_appointment_at)`` of the
     dossiers still with the office at ``cutoff`` (their last event before it left them
-    ``received`` or ``processing``); the caller compares the appointment in force."""
+    ``received`` or ``processing``); the caller compares the appointment in force.
+
+    Only the dossiers that can have been running then are looked at (received before
+    ``cutoff``, neither ready nor closed before it: a dossier is ready once and never goes
+    back), so the cost follows the dossiers in progress, not the years of history."""
     sql = text(
         "SELECT d.id, d.service_id, d.received_by_id, d.appointment_at, d.new_appointment_at "
         "FROM dossiers d JOIN dossier_events e ON e.dossier_id = d.id "
-        "WHERE d.unit_id = :unit AND e.id = (SELECT MAX(x.id) FROM dossier_events x "
+        "WHERE d.unit_id = :unit AND d.received_at < :t1 "
+        "AND (d.ready_at IS NULL OR d.ready_at >= :t1) AND (d.closed_at IS NULL OR d.closed_at >= :t1) "
+        "AND e.id = (SELECT MAX(x.id) FROM dossier_events x "
         "  WHERE x.dossier_id = d.id AND x.at < :t1) "
         "AND e.to_state IN ('received', 'processing')"
     ).columns(id=Integer(), service_id=Integer(), received_by_id=Integer(),

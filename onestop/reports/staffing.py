@@ -24,9 +24,10 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from onestop.reports import erlang, queries
-from onestop.reports.figures import LocalClock, local_bounds, ticket_figures
+from onestop.reports.figures import local_bounds, ticket_figures
 from onestop.reports.periods import Period
 from onestop.reports.queries import Filters
+from onestop.reports.rollup import collect
 from onestop.units.calendar import UnitCalendar
 from onestop.units.models import Unit
 
@@ -83,8 +84,7 @@ def advice(conn: Connection, unit: Unit, period: Period, now: dt.datetime, calen
     target = float(unit.setting("target_wait_minutes"))
     default_minutes = float(unit.setting("default_service_minutes"))
     start, end = local_bounds(unit, period)
-    figures = ticket_figures(queries.ticket_facts(conn, unit.id, period), LocalClock(unit.tz),
-                             Filters())
+    figures = ticket_figures(collect(conn, unit, period), Filters())
     opened = open_seconds(queries.counter_events(conn, unit.id, end), unit, start, min(end, now))
     today = unit.business_date(now)
     rows = []
@@ -92,8 +92,10 @@ def advice(conn: Connection, unit: Unit, period: Period, now: dt.datetime, calen
         sid = svc["id"]
         days_set = field_days(calendar, svc.get("weekdays") or [], period, today,
                           figures.service_days.get(sid, set()))
-        samples = figures.by["service"][sid].services if sid in figures.by["service"] else []
-        mean = sum(samples) / len(samples) / 60.0 if samples else default_minutes
+        group = figures.by["service"].get(sid)
+        samples = group.services if group is not None else None
+        measured = samples is not None and samples.size > 0
+        mean = float(samples.mean()) / 60.0 if samples is not None and measured else default_minutes
         open_by_hour: dict[int, float] = defaultdict(float)
         for counter_id, slots in opened.items():
             if sid in links.get(counter_id, []):
@@ -101,7 +103,7 @@ def advice(conn: Connection, unit: Unit, period: Period, now: dt.datetime, calen
                     if day in days_set:
                         open_by_hour[hour] += seconds
         arrivals = figures.arrivals.get(sid, {})
-        rows.append(_field_row(svc, len(days_set), mean, bool(samples), arrivals, open_by_hour, target))
+        rows.append(_field_row(svc, len(days_set), mean, measured, arrivals, open_by_hour, target))
     return {"target_wait_minutes": target, "max_late_share": erlang.DEFAULT_MAX_LATE_SHARE,
             "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
             "services": rows}
