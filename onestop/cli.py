@@ -680,10 +680,12 @@ def demo(host: str, port: int, data_dir: str | None, always_open: bool, history_
     upgrade(settings["DATABASE_URL"])
     with _db(overrides).transaction() as session:
         unit = demo_data.load(session)
-        unit_name = unit.name
+        unit_name, unit_code = unit.name, unit.code
         devices = demo_data.register_devices(session, unit, now=utcnow())
         history = demo_data.seed_history(session, unit, weeks=history_weeks, now=utcnow())
         bookings = demo_data.seed_bookings(session, unit, now=utcnow())
+    if history.tickets:  # the past weeks are settled: summarised, as the nightly close would
+        _summarise(_db(overrides), unit_code, False)
     base = f"http://{host}:{port}"
     public = os.environ.get("ONESTOP_PUBLIC_BASE_URL") or base
     _print_demo(base, unit_name, always_open, devices, public)
