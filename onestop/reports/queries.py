@@ -143,10 +143,15 @@ def rating_rows(conn: Connection, unit_id: int, start: dt.datetime, end: dt.date
     return list(conn.execute(sql, _range(conn, unit_id, start, end)))
 
 
-def _range(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+def utc_param(conn: Connection, moment: dt.datetime) -> dt.datetime:
+    """``moment`` as a parameter compared with a stored UTC column in plain SQL."""
     if conn.dialect.name == "sqlite":  # stored as naive UTC
-        start, end = (t.astimezone(dt.UTC).replace(tzinfo=None) for t in (start, end))
-    return {"unit": unit_id, "t0": start, "t1": end}
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def _range(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    return {"unit": unit_id, "t0": utc_param(conn, start), "t1": utc_param(conn, end)}
 
 
 def dossier_events(conn: Connection, unit_id: int, start: dt.datetime, end: dt.datetime) -> list[Any]:

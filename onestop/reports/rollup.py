@@ -288,9 +288,9 @@ def _first_day(conn: Connection, unit: Unit) -> dt.date | None:
 
 def settled_days(conn: Connection, unit: Unit, today: dt.date, *, rebuild: bool = False,
                  start: dt.date | None = None, end: dt.date | None = None) -> list[dt.date]:
-    """The unit's days before ``today`` (within ``[start, end]``) that are over and have no
-    ticket still open, and are not summarised at the current version (all of them with
-    ``rebuild``)."""
+    """The unit's days before ``today`` (within ``[start, end]``) that are over, with no
+    ticket still open nor booking still waiting for its check-in (the day close settles
+    both), and are not summarised at the current version (all of them with ``rebuild``)."""
     first = _first_day(conn, unit)
     last = min(end or today, today - dt.timedelta(days=1))
     if first is None:
@@ -305,6 +305,12 @@ def settled_days(conn: Connection, unit: Unit, today: dt.date, *, rebuild: bool 
         "SELECT DISTINCT business_date FROM tickets WHERE unit_id = :unit AND business_date >= :d0 "
         f"AND business_date <= :d1 AND state IN ({active})").columns(business_date=Date()),
         params).scalars())
+    # bookings of a day not closed yet are still "booked": the close makes them no-shows
+    until = local_bounds(unit, Period(first, last))[1]
+    for (begin,) in conn.execute(text(
+            "SELECT start FROM bookings WHERE unit_id = :unit AND state = 'booked' AND start < :t1")
+            .columns(start=UTCDateTime()), {"unit": unit.id, "t1": queries.utc_param(conn, until)}):
+        open_days.add(unit.local(begin).date())
     return [d for d in Period(first, last).dates() if d not in done and d not in open_days]
 
 

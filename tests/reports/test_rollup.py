@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, func, select
 
 from onestop.accounts.models import User
+from onestop.bookings.models import Booking
 from onestop.cli import main
 from onestop.dossiers.models import Procedure
 from onestop.extensions import db
@@ -64,7 +65,15 @@ def _history(app: Any) -> dict[str, int]:
                  [("state", "ready", local(DAYS[2], 9)), ("state", "returned", local(DAYS[2], 15))])
         _dossier(session, unit, proc, 3, local(DAYS[1], 9, 20), due,
                  [("apology", "processing", local(DAYS[1], 16))])
-        # the nightly close expired what was left (the tickets marked absent)
+        for n, (day, state) in enumerate(((DAYS[0], "cancelled"), (DAYS[0], "booked"),
+                                          (DAYS[1], "booked"), (DAYS[2], "booked"))):
+            begin = local(day, 9, 30)
+            session.add(Booking(unit_id=unit.id, service_id=proc.service_id, code=f"RB{n}XYZ",
+                                start=begin, end=begin + dt.timedelta(minutes=15),
+                                phone=f"+8491234567{n}", state=state, channel="web",
+                                created_at=begin - dt.timedelta(days=2)))
+        # the nightly close expired what was left (the tickets marked absent) and made the
+        # bookings never checked in no-shows
         engine.close_day(session, unit, now=local(DAYS[2], 23), business_date=DAYS[2])
         session.commit()
         clerk = session.scalars(select(User.id).where(User.username == "clerk1")).one()
@@ -93,6 +102,7 @@ def test_the_summary_gives_the_same_figures_and_is_what_is_read(app: Any) -> Non
     from_events = _reports(client, manager, ids)
     assert from_events["all"]["summary"]["issued"] == 270  # the history is there
     assert from_events["all"]["ratings"]["rated"] > 0 and from_events["all"]["dossiers"]["received"] == 3
+    assert (from_events["all"]["bookings"]["made"], from_events["all"]["bookings"]["no_show"]) == (4, 3)
 
     done = rollup.settle(db.engine, ids["unit"], TODAY)
     # from the first history day to yesterday; every day, with or without tickets
@@ -122,12 +132,14 @@ def test_today_and_days_with_open_tickets_are_read_from_the_events(app: Any) -> 
                             always_open=True)
         stale = session.scalars(select(Ticket).where(Ticket.business_date == DAYS[2])).first()
         stale.state = "waiting"
+        # and a booking of Tuesday the close has not made a no-show
+        session.execute(Booking.__table__.update().where(Booking.code == "RB2XYZ").values(state="booked"))
         session.commit()
     done = rollup.settle(db.engine, ids["unit"], TODAY)
-    assert done.days == (TODAY - MONDAY).days - 1  # all but Wednesday
+    assert done.days == (TODAY - MONDAY).days - 2  # all but Tuesday and Wednesday
     with app.app_context():
         days = set(db.session.scalars(select(ReportDay.day)))
-        assert DAYS[2] not in days and TODAY not in days and DAYS[1] in days
+        assert not {DAYS[1], DAYS[2], TODAY} & days and DAYS[0] in days
     res = client.get(f"/api/v1/reports/summary?from={MONDAY}&to={TODAY}", headers=manager)
     assert res.get_json()["issued"] == 271  # today's ticket is counted from the events
 
