@@ -44,10 +44,15 @@ def queues(session: Session, unit: Unit, today: dt.date, now: dt.datetime) -> li
 
 
 def today_totals(session: Session, unit: Unit, today: dt.date) -> dict[str, int]:
-    """Tickets issued and served (``finish`` events) of today's business date."""
+    """Tickets issued and served (``finish`` events) of today's business date.
+
+    The events are bounded by the day's start as well (a ticket's trail begins with its
+    issue, on its business date): without it PostgreSQL may hash-join a scan of every
+    event ever written, which grows with history (tests/reports/test_dashboard_history.py)."""
+    start, _end = local_bounds(unit, Period(today, today))
     counts = dict(session.execute(
         select(TicketEvent.action, func.count()).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(Ticket.unit_id == unit.id, Ticket.business_date == today,
+        .where(Ticket.unit_id == unit.id, Ticket.business_date == today, TicketEvent.at >= start,
                TicketEvent.action.in_(("issue", "finish"))).group_by(TicketEvent.action)).tuples().all())
     return {"issued": int(counts.get("issue", 0)), "served": int(counts.get("finish", 0))}
 
