@@ -313,13 +313,16 @@ def _flush_outbox(session: Session) -> None:
             log.exception("could not disconnect room %s", room)
     session.info.pop("services", None)  # held for one transaction only (_service)
     box = session.info.pop("outbox", None)
-    for name, payload, namespace, rooms in box or []:
-        try:
-            socketio.emit(name, payload, namespace=namespace, to=rooms)
-            for hook in emit_hooks if namespace == ev.DISPLAY_NS else ():
+    if not box:
+        return
+    # with several instances: one message on the queue for the whole transaction
+    instances.emit_all(socketio.server, box)
+    for name, payload, namespace, _rooms in box:
+        for hook in emit_hooks if namespace == ev.DISPLAY_NS else ():
+            try:
                 hook(name, payload)
-        except Exception:  # a broken message queue must not fail a committed request
-            log.exception("could not emit %s", name)
+            except Exception:  # a metric is never worth a failed request
+                log.exception("emit hook failed for %s", name)
 
 
 def _drop_outbox(session: Session) -> None:

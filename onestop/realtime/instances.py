@@ -36,6 +36,8 @@ LISTEN_RETRY_MAX_S = 1.0
 #: a message that closes every socket of a room on every instance (sent as the library's
 #: close_room, which each instance handles; older instances just empty the room)
 _DISCONNECT = "onestop_disconnect"
+#: the emits of one transaction in one message on the queue (``PublishFirst.emit_many``)
+_BATCH = "onestop_batch"
 
 
 class PublishFirst(socketio.RedisManager):  # type: ignore[misc]
@@ -45,7 +47,37 @@ class PublishFirst(socketio.RedisManager):  # type: ignore[misc]
         self.queue_ok = True
         self.recovered: list[Callable[[], None]] = []
 
+    def emit_many(self, items: list[tuple[str, dict[str, Any], str, list[str]]]) -> None:
+        """The events of one transaction, ``(event, payload, namespace, rooms)`` in order:
+        one message on the queue for all of them, then each sent to this instance's clients.
+
+        Each emit is otherwise its own publish (a round trip to Redis) and its own message
+        for every instance to read and decode, this one included (Redis sends a channel's
+        messages to every subscriber, the publisher too). A ticket issued or called emits
+        two to four events; with two instances that was most of the CPU the second instance
+        added to each request (docs/postgres-performance.md). An instance of an older
+        version cannot read the batch: it logs it and drops it (a rolling upgrade's
+        displays on that instance miss those events until their next refresh)."""
+        messages = [{"method": "emit", "event": event, "data": [payload], "binary": False,
+                     "namespace": namespace or "/", "room": rooms, "skip_sid": None,
+                     "callback": None, "host_id": self.host_id}
+                    for event, payload, namespace, rooms in items]
+        batch = {"method": "emit", _BATCH: messages, "callback": None, "host_id": self.host_id}
+        if self.queue_ok:  # the others first, as for a single emit
+            self._publish(batch)
+            for message in messages:
+                super()._handle_emit(message)
+        else:  # the queue fails: this instance's clients do not wait for it
+            for message in messages:
+                super()._handle_emit(message)
+            self._publish(batch)
+
     def _handle_emit(self, message: dict[str, Any]) -> None:
+        batch = message.get(_BATCH)
+        if batch is not None:  # another instance's transaction: its events, in order
+            for item in batch:
+                super()._handle_emit(item)
+            return
         # messages from other instances never carry this host's id (the listener drops
         # this host's own), so this is an emit made here
         if (self.queue_ok and message.get("host_id") == self.host_id
@@ -121,6 +153,24 @@ def disconnect_room(server: Any, namespace: str, room: str) -> None:
         server.manager.disconnect_room(namespace, room)
     else:
         disconnect_local(server, namespace, room)
+
+
+def emit_all(server: Any, items: list[tuple[str, dict[str, Any], str, list[str]]]) -> None:
+    """Emit ``items`` in order: in one message on the queue when there are several and the
+    queue is Redis (``PublishFirst.emit_many``), else each as its own emit. A failure is
+    logged, never raised: the request that emits has committed."""
+    manager = getattr(server, "manager", None)
+    if isinstance(manager, PublishFirst) and len(items) > 1:
+        try:
+            manager.emit_many(items)
+        except Exception:  # noqa: BLE001 - a broken queue must not fail a committed request
+            log.exception("could not emit %s", ", ".join(item[0] for item in items))
+        return
+    for event, payload, namespace, rooms in items:
+        try:
+            server.emit(event, payload, namespace=namespace, to=rooms)
+        except Exception:  # noqa: BLE001 - as above, and the next events still go
+            log.exception("could not emit %s", event)
 
 
 def on_recovered(server: Any, hook: Callable[[], None]) -> None:

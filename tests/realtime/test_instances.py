@@ -96,3 +96,32 @@ def test_while_the_queue_fails_this_instance_sends_to_its_own_displays_first(
 
     assert order == ["publish 1", "fan-out 1", "fan-out 2", "publish 2"]
     assert manager.queue_ok is False
+
+
+def test_a_transactions_events_cross_the_queue_in_one_message_and_in_order(
+        redis_url: str, other_instance: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A call emits several events; with two instances each was a publish of its own (a
+    round trip to Redis) and a message for every instance to decode."""
+    from onestop.realtime.instances import emit_all
+
+    manager = PublishFirst(redis_url, channel=other_instance.channel)
+    server = socketio.Server(client_manager=manager, async_mode="threading")
+    sent: list[tuple[str, Any, Any]] = []
+    monkeypatch.setattr(Manager, "emit", lambda self, event, data, namespace=None, room=None, **kw:
+                        sent.append((event, data, namespace)))
+    items = [("ticket.called", {"label": "A001"}, "/display", ["unit-1"]),
+             ("counter.changed", {"number": 3}, "/display", ["unit-1", "zone-1-A"]),
+             ("queue.changed", {"waiting": 4}, "/counter", ["unit-1"])]
+
+    emit_all(server, items)
+
+    expected = [(event, payload, namespace) for event, payload, namespace, _rooms in items]
+    assert sent == expected, "this instance's clients got each event, in order"
+    raw = other_instance.sub.get_message(timeout=2)
+    assert raw is not None and other_instance.sub.get_message(timeout=0.5) is None, "one message"
+    # another instance reads that one message: its clients get the same events, in order
+    other = PublishFirst(redis_url, channel=f"{other_instance.channel}-b")
+    socketio.Server(client_manager=other, async_mode="threading")
+    sent.clear()
+    other._handle_emit(json.loads(raw["data"]))
+    assert sent == expected
