@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from hardware.printing import (
@@ -350,8 +350,12 @@ def _settle_ticket(session: Session, job: PrintJob, state: str) -> Ticket | None
 
 def expire_due(session: Session, now: dt.datetime, *, unit_id: int | None = None,
                agent_id: int | None = None) -> list[PrintJob]:
-    """Pending jobs past ``expires_at`` become ``expired`` (never printed); one alarm each."""
-    query = select(PrintJob.id).where(PrintJob.state == "pending", PrintJob.expires_at < now)
+    """Pending jobs past ``expires_at`` become ``expired`` (never printed); one alarm each.
+
+    ``state = 'pending'`` is written out, not bound: SQLite takes the partial index
+    ``ix_print_jobs_pending`` only for a condition that matches its own text, and without
+    it this look-up, made for every slip sent to an agent, read every job of the year."""
+    query = select(PrintJob.id).where(text("print_jobs.state = 'pending'"), PrintJob.expires_at < now)
     if unit_id is not None:
         query = query.where(PrintJob.unit_id == unit_id)
     if agent_id is not None:
