@@ -14,8 +14,12 @@ foreign-key triggers (``session_replication_role = replica``: the rows are consi
 construction); then ``ANALYZE`` as autovacuum would. Today a morning of tickets waiting.
 
 Then, in one process (the Flask app and its test client; the offloaded work runs inline,
-so what is timed is the work itself), each request once (``cold_s``: the first call after
-the fill) and ``--repeat`` more times (``warm_median_s``):
+so what is timed is the work itself): the month, quarter and year summaries read from the
+events, once each (as on the day of an upgrade, before any day is summarised;
+``--skip-events``: not), then the summary of the settled days written
+(``onestop.reports.rollup.settle``, what ``onestop reports rollup`` and the nightly close
+run; timed, and timed again with nothing new), then each request once (``cold_s``: the
+first call) and ``--repeat`` more times (``warm_median_s``):
 
 - ``GET /api/v1/display/state`` (the hall's snapshot), also before the history was
   written (it must not depend on history), and the clerk's counter page: the counters, the
@@ -326,6 +330,25 @@ def in_database(url: str) -> dict[str, int]:
     return out
 
 
+def summarise(url: str, unit_id: int, today: dt.date) -> dict[str, Any]:
+    """The nightly summary of the settled days (``onestop reports rollup``), timed: what a
+    centre runs once after upgrading, and each night for one day after."""
+    from onestop.db import make_engine
+    from onestop.reports import rollup
+
+    engine = make_engine(url)
+    try:
+        start = time.perf_counter()
+        done = rollup.settle(engine, unit_id, today)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        again = rollup.settle(engine, unit_id, today)  # a night with nothing new: the check alone
+        return {"seconds": round(first, 2), "days": done.days, "cells": done.cells,
+                "nothing_new_s": round(time.perf_counter() - start, 3), "nothing_new_days": again.days}
+    finally:
+        engine.dispose()
+
+
 def timed(client: Any, path: str, headers: dict[str, str], repeat: int) -> dict[str, Any]:
     """The first call (cold) and the median of ``repeat`` more (warm)."""
     times, statuses, size = [], [], 0
@@ -343,17 +366,18 @@ def timed(client: Any, path: str, headers: dict[str, str], repeat: int) -> dict[
 
 
 def run_kind(kind: str, days: int, per_day: int, repeat: int, pg_url: str = PG_URL,
-             url: str | None = None, keep_indexes: bool = False) -> dict[str, Any]:
+             url: str | None = None, keep_indexes: bool = False,
+             skip_events: bool = False) -> dict[str, Any]:
     """One back end: a fresh database (``url``: this one, empty), the fill, the requests."""
     with tempfile.TemporaryDirectory(prefix=f"onestop-year-{kind}-") as tmp:
         if url is not None:
-            return _run(kind, Path(tmp), url, days, per_day, repeat, keep_indexes)
+            return _run(kind, Path(tmp), url, days, per_day, repeat, keep_indexes, skip_events)
         with database(kind, Path(tmp), pg_url) as fresh:
-            return _run(kind, Path(tmp), fresh, days, per_day, repeat, keep_indexes)
+            return _run(kind, Path(tmp), fresh, days, per_day, repeat, keep_indexes, skip_events)
 
 
 def _run(kind: str, tmp: Path, url: str, days: int, per_day: int, repeat: int,
-         keep_indexes: bool) -> dict[str, Any]:
+         keep_indexes: bool, skip_events: bool) -> dict[str, Any]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
@@ -387,7 +411,7 @@ def _run(kind: str, tmp: Path, url: str, days: int, per_day: int, repeat: int,
         unit = session.scalars(select(Unit)).one()
         today = unit.business_date(dt.datetime.now(dt.UTC))
         history = YearHistory(session, unit, today, days, per_day)
-        code = unit.code
+        code, unit_id = unit.code, unit.id
     engine.dispose()
     out: dict[str, Any] = {"kind": kind, "history": fill(url, history, keep_indexes)}
     out["in_database"] = in_database(url)
@@ -397,6 +421,13 @@ def _run(kind: str, tmp: Path, url: str, days: int, per_day: int, repeat: int,
     spans = {"month": 30, "quarter": 91, "year": 365}
     period = {name: f"from={(today - dt.timedelta(days=span)).isoformat()}&to={today.isoformat()}"
               for name, span in spans.items()}
+    if not skip_events:  # before the summary of settled days exists: every event is read
+        for name in spans:
+            key = f"summary_{name}_from_events"
+            requests[key] = timed(client, f"/api/v1/reports/summary?{period[name]}", manager, 0)
+            print(f"   {key}: {requests[key]}", flush=True)
+    out["rollup"] = summarise(url, unit_id, today)
+    print(f"   rollup: {out['rollup']}", flush=True)
     plan: list[tuple[str, str, dict[str, str]]] = [
         ("display_state", "/api/v1/display/state", kiosk),
         ("dashboard", "/api/v1/dashboard", manager),
@@ -437,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="warm calls after the cold one")
     parser.add_argument("--keep-indexes", action="store_true",
                         help="fill with the indexes in place (slower; to compare)")
+    parser.add_argument("--skip-events", action="store_true",
+                        help="do not time the summaries read from the events (before the rollup)")
     parser.add_argument("--database-url", default=PG_URL)
     parser.add_argument("--name", default="year_reports")
     args = parser.parse_args(argv)
@@ -447,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     for kind in kinds:
         print(f"-- {kind}", flush=True)
         result[kind] = run_kind(kind, args.days, args.per_day, args.repeat, args.database_url,
-                                keep_indexes=args.keep_indexes)
+                                keep_indexes=args.keep_indexes, skip_events=args.skip_events)
         write_json(args.name, result)
         print(json.dumps({k: v for k, v in result[kind].items() if k != "requests"}, indent=1,
                          ensure_ascii=False), flush=True)

@@ -38,3 +38,8 @@ def test_the_smoke_year(target: tuple[str, str]) -> None:
     year = out["year_summary"]
     assert year["issued"] == 1000 + 60  # the history and today's waiting morning
     assert year["dossiers"]["received"] == 500
+    # the nightly summary covered the history (and the days between without tickets), and a
+    # second night found nothing new
+    rollup = out["rollup"]
+    assert rollup["days"] >= 5 and rollup["cells"] > 0 and rollup["nothing_new_days"] == 0, rollup
+    assert "summary_year_from_events" in answers
