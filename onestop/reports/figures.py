@@ -78,8 +78,10 @@ class Group:
         self.issued += cell.issued
         self.served += cell.served
         self.expired += cell.expired
-        self.missed |= cell.missed
-        self.transferred |= cell.transferred
+        if cell.missed:
+            self.missed |= cell.missed
+        if cell.transferred:
+            self.transferred |= cell.transferred
         if len(cell.samples["waits"]):
             self.wait_chunks.append(cell.samples["waits"])
         if len(cell.samples["services"]):
@@ -281,7 +283,9 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
     chosen = _chosen(cells, filters)
     tickets = ticket_figures(cells, filters)
     cutoff = min(end, now)
-    dossiers = dossier_figures(chosen, queries.dossiers_overdue(conn, unit.id, cutoff), cutoff, filters)
+    running = (queries.dossiers_running(conn, unit.id) if cutoff >= now
+               else queries.dossiers_overdue(conn, unit.id, cutoff))
+    dossiers = dossier_figures(chosen, running, cutoff, filters)
     target = float(unit.setting("target_wait_minutes"))
     summary = tickets.total.figures(target * 60)
     if filters.counter_id or filters.clerk_id:

@@ -48,14 +48,14 @@ from onestop.units.models import Unit
 
 # Bump when what a cell holds or how it is computed changes: days summarised by an older
 # version are read from the events again until ``settle`` writes them anew.
-VERSION = 1
+VERSION = 2
 # the sample arrays of a cell, in the order they are stored
 SAMPLES = ("waits", "services", "walk_in", "remote", "booked", "returns")
 DOSSIER_COUNTS = ("received", "finished", "early", "on_time", "late", "apologies")
 Key = tuple[dt.date, int | None, int | None, int | None]  # day, field, counter, clerk
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """What happened in one slice on one day. Samples are lists while built from events,
     numpy arrays once read from the table; a return whose ready time is unknown is NaN."""
@@ -75,50 +75,72 @@ class Cell:
     dossiers: dict[str, int] = field(default_factory=Tally)
     samples: dict[str, Any] = field(default_factory=lambda: {name: [] for name in SAMPLES})
 
-    def to_row(self) -> tuple[str, bytes]:
-        """``(facts, samples)`` as stored."""
-        lengths = [len(self.samples[name]) for name in SAMPLES]
-        facts = {
-            "issued": self.issued, "served": self.served, "expired": self.expired,
-            "remote": self.remote, "missed": sorted(self.missed),
-            "transferred": sorted(self.transferred),
-            "hours": [[d.isoformat(), h, n] for (d, h), n in sorted(self.hours.items())],
-            "served_on": [[d.isoformat(), n] for d, n in sorted(self.served_on.items())],
-            "ratings": dict(self.ratings), "bookings": dict(self.bookings),
-            "channels": dict(self.channels), "dossiers": dict(self.dossiers), "n": lengths,
-        }
+    def to_row(self, day: dt.date) -> tuple[str, bytes]:
+        """``(facts, samples)`` as stored for the cell of ``day``: only what is not empty
+        (most cells hold waits and services and little else), issues by hour of ``day``
+        (an issue is on its ticket's business date), finishes of another day apart."""
+        facts: dict[str, Any] = {"n": [len(self.samples[name]) for name in SAMPLES]}
+        parts: list[tuple[str, Any]] = [
+            ("i", self.issued), ("s", self.served), ("e", self.expired), ("p", self.remote),
+            ("m", sorted(self.missed)), ("t", sorted(self.transferred)), ("r", dict(self.ratings)),
+            ("b", dict(self.bookings)), ("c", dict(self.channels)), ("d", dict(self.dossiers))]
+        hours = [[h, n] for (d, h), n in sorted(self.hours.items()) if d == day]
+        other_hours = [[d.isoformat(), h, n] for (d, h), n in sorted(self.hours.items()) if d != day]
+        later = {d.isoformat(): n for d, n in sorted(self.served_on.items()) if d != day}
+        for key, value in [*parts, ("h", hours), ("ho", other_hours), ("so", later)]:
+            if value:
+                facts[key] = value
+        if sum(self.served_on.values()) != self.served:  # a finish without a time: none today
+            facts["sd"] = self.served_on.get(day, 0)
         blob = array("d")
         for name in SAMPLES:
             blob.extend(float(v) for v in self.samples[name])
         return json.dumps(facts, separators=(",", ":")), blob.tobytes()
 
     @classmethod
-    def from_row(cls, facts_text: str, blob: bytes, dates: dict[str, dt.date]) -> Cell:
-        """A stored cell; ``dates``: a cache of parsed ISO dates shared by the cells of one
-        read (a year's cells name a few hundred dates, tens of thousands of times). The
-        counts stay plain dicts (a ``Counter`` built for each of 15,000 cells was most of a
-        year's read)."""
+    def from_row(cls, day: dt.date, facts_text: str, blob: bytes, dates: dict[str, dt.date]) -> Cell:
+        """A stored cell of ``day``; ``dates``: a cache of parsed ISO dates shared by the
+        cells of one read. What a cell does not hold is a shared empty value, never changed
+        (the figures only read cells): a year is ~17,000 cells, each built here."""
         facts = json.loads(facts_text)
-        values = np.frombuffer(blob, dtype=np.float64)
-        samples, at = {}, 0
-        for name, length in zip(SAMPLES, facts["n"], strict=True):
-            samples[name] = values[at:at + length]
-            at += length
+        samples = dict(_NO_SAMPLES)
+        if any(facts["n"]):
+            values = np.frombuffer(blob, dtype=np.float64)
+            at = 0
+            for name, length in zip(SAMPLES, facts["n"], strict=True):
+                if length:
+                    samples[name] = values[at:at + length]
+                    at += length
 
-        def day(iso: str) -> dt.date:
-            parsed = dates.get(iso)
-            if parsed is None:
-                parsed = dates[iso] = dt.date.fromisoformat(iso)
-            return parsed
+        def parsed(iso: str) -> dt.date:
+            found = dates.get(iso)
+            if found is None:
+                found = dates[iso] = dt.date.fromisoformat(iso)
+            return found
 
-        return cls(
-            issued=facts["issued"], served=facts["served"], expired=facts["expired"],
-            remote=facts["remote"], missed=set(facts["missed"]),
-            transferred=set(facts["transferred"]),
-            hours={(day(d), h): n for d, h, n in facts["hours"]},
-            served_on={day(d): n for d, n in facts["served_on"]},
-            ratings=facts["ratings"], bookings=facts["bookings"], channels=facts["channels"],
-            dossiers=facts["dossiers"], samples=samples)
+        hours: dict[tuple[dt.date, int], int] = _NO_COUNTS  # type: ignore[assignment]
+        if "h" in facts or "ho" in facts:
+            hours = {(day, h): n for h, n in facts.get("h", ())}
+            hours.update({(parsed(d), h): n for d, h, n in facts.get("ho", ())})
+        served = facts.get("s", 0)
+        served_on: dict[dt.date, int] = _NO_COUNTS  # type: ignore[assignment]
+        if served or "so" in facts:
+            later = {parsed(d): n for d, n in facts.get("so", {}).items()}
+            own = facts.get("sd", served - sum(later.values()))
+            served_on = {day: own, **later} if own else later
+        return cls(issued=facts.get("i", 0), served=served, expired=facts.get("e", 0),
+                   remote=facts.get("p", 0),
+                   missed=set(facts["m"]) if "m" in facts else _NO_IDS,
+                   transferred=set(facts["t"]) if "t" in facts else _NO_IDS,
+                   hours=hours, served_on=served_on, ratings=facts.get("r", _NO_COUNTS),
+                   bookings=facts.get("b", _NO_COUNTS), channels=facts.get("c", _NO_COUNTS),
+                   dossiers=facts.get("d", _NO_COUNTS), samples=samples)
+
+
+# the shared empty values of stored cells (read only, see Cell.from_row)
+_NO_IDS: set[int] = set()
+_NO_COUNTS: dict[str, int] = {}
+_NO_SAMPLES = {name: np.empty(0, dtype=np.float64) for name in SAMPLES}
 
 
 class LocalClock:
@@ -264,8 +286,8 @@ def collect(conn: Connection, unit: Unit, period: Period) -> Cells:
     for run in _runs(d for d in period.dates() if d not in stored):
         cells.update(from_events(conn, unit, run))
     if stored:
-        for day, service_id, counter_id, clerk_id, facts, blob in conn.execute(_STORED_CELLS, params):
-            cells[(day, service_id, counter_id, clerk_id)] = Cell.from_row(facts, bytes(blob), dates)
+        for day, service_id, counter_id, clerk_id, facts, blob in conn.execute(_STORED_CELLS, params).all():
+            cells[(day, service_id, counter_id, clerk_id)] = Cell.from_row(day, facts, bytes(blob), dates)
     return cells
 
 
@@ -340,7 +362,7 @@ def settle(engine: Engine, unit_id: int, today: dt.date, *, rebuild: bool = Fals
             cells = from_events(conn, unit, run)
         rows = []
         for (day, service_id, counter_id, clerk_id), cell in cells.items():
-            facts, blob = cell.to_row()
+            facts, blob = cell.to_row(day)
             rows.append({"unit_id": unit_id, "day": day, "service_id": service_id,
                          "counter_id": counter_id, "clerk_id": clerk_id, "facts": facts,
                          "samples": blob})
