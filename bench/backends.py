@@ -19,6 +19,15 @@ beside each run so that a run taken on a busy machine can be recognised.
 
     python -m bench.backends [--rounds 2] [--kinds sqlite,pg,pg2] [--database-url URL]
 
+Each run also splits the CPU per request (``bench/cpu.py``, over the clients' timed
+window): the server worker(s), PostgreSQL (the server's sessions and the auxiliary
+processes), Redis, the load clients (their own ``process_time``) and the whole machine.
+Their sum bounds what the machine's cores can give: ``cores x 1000 ms / sum`` requests per
+second. For two instances that ceiling over one instance's measured rate is the best
+``pg2 / pg`` ratio the machine permits at these costs (printed after the table; a 2-core
+machine shared by two servers, PostgreSQL, Redis and eight clients cannot double a rate
+whose one-instance run already keeps more than one core busy).
+
 Correctness is checked at every run (no duplicate, no gap, no ticket called twice, none
 left waiting). Results: bench/results/backends.json.
 """
@@ -114,6 +123,8 @@ class LockSampler:
 
         self.base_url, self.app_name = base_url, app_name
         self.samples: dict[str, int] = {}
+        self.pids: set[int] = set()  # the server's sessions (their backend processes)
+        self.own_pid: set[int] = set()  # this sampler's session
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -121,12 +132,19 @@ class LockSampler:
         import psycopg
 
         with psycopg.connect(self.base_url, autocommit=True) as conn:
+            row = conn.execute("SELECT pg_backend_pid()").fetchone()
+            self.own_pid = {int(row[0])} if row else set()
             while not self.stop.wait(0.02):
-                for wait, n in conn.execute(
-                        "SELECT coalesce(wait_event_type, 'CPU'), count(*) FROM pg_stat_activity"
-                        " WHERE application_name = %s AND state = 'active' GROUP BY 1",
-                        (self.app_name,)):
-                    self.samples[wait] = self.samples.get(wait, 0) + n
+                for pid, state, wait in conn.execute(
+                        "SELECT pid, state, coalesce(wait_event_type, 'CPU') FROM pg_stat_activity"
+                        " WHERE application_name = %s", (self.app_name,)):
+                    self.pids.add(int(pid))
+                    if state == "active":
+                        self.samples[wait] = self.samples.get(wait, 0) + 1
+
+    def sessions(self) -> tuple[set[int], set[int]]:
+        """The server's sessions seen so far, and this sampler's own (``Phase``)."""
+        return set(self.pids), set(self.own_pid)
 
     def __enter__(self) -> LockSampler:
         self.thread.start()
@@ -167,11 +185,13 @@ def run_kind(kind: str, clients: int, tickets: int, warmup: int, pg_url: str = P
                 floor = _floor()
                 with _sampler(kind, pg_url, app_name) as locks:
                     issue = bench_issue(servers, url, centre["kiosk_token"], centre["services"],
-                                        clients, tickets, warmup, profile)
+                                        clients, tickets, warmup, profile,
+                                        locks.sessions if locks else None)
                 issue.update(floor_s=floor, pg_activity=locks.summary() if locks else None)
                 floor = _floor()
                 with _sampler(kind, pg_url, app_name) as locks:
-                    call = bench_call(servers, url, centre["counters"], clients, profile)
+                    call = bench_call(servers, url, centre["counters"], clients, profile,
+                                      locks.sessions if locks else None)
                 call.update(floor_s=floor, pg_activity=locks.summary() if locks else None)
             finally:
                 for server in servers:
@@ -218,9 +238,14 @@ def compare(rounds: list[dict[str, dict[str, dict[str, Any]]]]) -> dict[str, Any
     return out
 
 
+def _cpu(res: dict[str, Any], part: str) -> float:
+    return float((res.get("cpu_ms_per_request") or {}).get(part) or 0.0)
+
+
 def table(rounds: list[dict[str, dict[str, dict[str, Any]]]]) -> str:
-    head = (f"{'round':<6}{'kind':<8}{'bench':<16}{'per s':>8}{'p50 ms':>8}{'mean ms':>9}"
-            f"{'p99 ms':>8}{'cpu ms':>8}{'floor':>7}{'dup':>5}{'2x':>4}{'lock':>6}")
+    head = (f"{'round':<6}{'kind':<7}{'bench':<15}{'per s':>7}{'p50':>6}{'p99':>6}"
+            f" |{'srv':>5}{'pg':>5}{'rds':>5}{'cli':>5}{'sum':>6}{'hrn':>5}{'mach':>6}{'busy':>5}"
+            f"{'cap/s':>6} |{'floor':>6}{'dup':>4}{'2x':>3}{'lock':>5}")
     lines = [head, "-" * len(head)]
     floors = [res["floor_s"] for r in rounds for k in r.values() for res in k.values()]
     low = min(floors) if floors else 1.0
@@ -228,16 +253,75 @@ def table(rounds: list[dict[str, dict[str, dict[str, Any]]]]) -> str:
         for kind, results in r.items():
             for name, res in results.items():
                 lines.append(
-                    f"{n:<6}{kind:<8}{name:<16}{res['per_s']:>8.1f}{res.get('p50_ms', 0):>8.1f}"
-                    f"{res.get('mean_ms', 0):>9.1f}{res.get('p99_ms', 0):>8.1f}"
-                    f"{res.get('server_cpu_ms_per_request', 0):>8.2f}"
-                    f"{res['floor_s'] / low:>7.2f}{res.get('duplicates', 0):>5}"
-                    f"{res.get('called_twice', 0):>4}"
-                    f"{(res.get('pg_activity') or {}).get('lock_wait_share') or 0:>6.2f}")
-    lines.append("floor = the idle-floor time before the run / the session's smallest "
-                 "(1.00: the bench had a core to itself); cpu ms = server CPU per request; lock = share "
-                 "of the server's active PostgreSQL sessions seen waiting on a lock")
+                    f"{n:<6}{kind:<7}{name:<15}{res['per_s']:>7.1f}{res.get('p50_ms', 0):>6.1f}"
+                    f"{res.get('p99_ms', 0):>6.1f} |"
+                    + "".join(f"{_cpu(res, part):>5.2f}" for part in
+                              ("server", "postgres", "redis", "clients"))
+                    + f"{_cpu(res, 'total'):>6.2f}{_cpu(res, 'harness'):>5.2f}"
+                    f"{_cpu(res, 'machine_busy'):>6.2f}"
+                    f"{(res.get('machine_busy_share') or 0) * 100:>4.0f}%"
+                    f"{res.get('cores_ceiling_per_s') or 0:>6.0f} |"
+                    f"{res['floor_s'] / low:>6.2f}{res.get('duplicates', 0):>4}"
+                    f"{res.get('called_twice', 0):>3}"
+                    f"{(res.get('pg_activity') or {}).get('lock_wait_share') or 0:>5.2f}")
+    lines += [
+        "per s, p50, p99 (ms): the clients' timed part. CPU ms per timed request over that window:",
+        "  srv = the onestop server worker(s), pg = PostgreSQL (the server's sessions + the",
+        "  walwriter/checkpointer...), rds = redis-server, cli = the 8 load clients (their own",
+        "  process_time), sum = srv+pg+rds+cli, hrn = this harness's samplers (not in sum), mach =",
+        "  the whole machine's busy time (others' work included), busy = the machine's busy share",
+        "  of all its cores, cap/s = cores x 1000 / sum:",
+        "  the most the machine's cores allow at these costs.",
+        "floor = the idle-floor time before the run / the session's smallest (1.00: the bench had",
+        "  a core to itself); dup, 2x = duplicates, called twice; lock = share of the server's",
+        "  active PostgreSQL sessions seen waiting on a lock"]
     return "\n".join(lines)
+
+
+def ceiling(rounds: list[dict[str, dict[str, dict[str, Any]]]]) -> dict[str, Any]:
+    """What the cores allow two instances, per round: the pg2 cost per request (server +
+    PostgreSQL + Redis + clients) over all the cores (``cores x 1000 ms / cost``), and that
+    ceiling over the one-instance rate measured in the same round: the best pg2 / pg ratio
+    these costs permit, whatever the second instance does."""
+    out: dict[str, Any] = {}
+    for bench in ("issue_http", "call_next_http"):
+        per_round = []
+        for r in rounds:
+            p, p2 = (r.get(k, {}).get(bench) for k in ("pg", "pg2"))
+            if not p or not p2 or not p2.get("cores_ceiling_per_s"):
+                continue
+            cap = p2["cores_ceiling_per_s"]
+            per_round.append({
+                "pg_per_s": p["per_s"], "pg2_per_s": p2["per_s"],
+                "pg_cost_ms": _cpu(p, "total"), "pg2_cost_ms": _cpu(p2, "total"),
+                "pg_server_ms": _cpu(p, "server"),
+                "pg_one_core_bound_per_s": round(1000 / _cpu(p, "server"), 1)
+                if _cpu(p, "server") else None,
+                "pg2_cores_ceiling_per_s": cap,
+                "pg2_over_pg_best_possible": _ratio(cap, p["per_s"]),
+                "pg2_over_pg_measured": _ratio(p2["per_s"], p["per_s"])})
+        best = [row["pg2_over_pg_best_possible"] for row in per_round
+                if row["pg2_over_pg_best_possible"]]
+        out[bench] = {"rounds": per_round,
+                      "median_best_possible": round(statistics.median(best), 2) if best else None}
+    return out
+
+
+def ceiling_lines(result: dict[str, Any]) -> list[str]:
+    cores = os.cpu_count() or 1
+    lines = [f"two instances on {cores} cores: ceiling = {cores} x 1000 ms / (CPU ms per request, "
+             "all parts); best pg2/pg = ceiling / one instance's measured rate"]
+    for bench, cmp in result.items():
+        for n, row in enumerate(cmp["rounds"], 1):
+            lines.append(
+                f"  {bench:<15} round {n}: pg2 {row['pg2_cost_ms']:.2f} ms/req -> ceiling "
+                f"{row['pg2_cores_ceiling_per_s']:.0f}/s; pg measured {row['pg_per_s']:.0f}/s "
+                f"(its server alone: {row['pg_one_core_bound_per_s'] or 0:.0f}/s on one core) -> "
+                f"best pg2/pg {row['pg2_over_pg_best_possible']}, measured "
+                f"{row['pg2_over_pg_measured']}")
+        lines.append(f"  {bench}: median best possible pg2/pg {cmp['median_best_possible']} "
+                     f"(target {TARGETS['pg2_over_pg_min']})")
+    return lines
 
 
 def run(rounds: int = 2, kinds: tuple[str, ...] = KINDS, clients: int = 8, tickets: int = 2000,
@@ -258,8 +342,8 @@ def run(rounds: int = 2, kinds: tuple[str, ...] = KINDS, clients: int = 8, ticke
     correct = all(res["ok_correct"] for r in out for k in r.values() for res in k.values())
     return {"name": "backends", "machine": machine_info(), "kinds": list(kinds),
             "clients": clients, "tickets": tickets, "warmup": warmup, "targets": TARGETS,
-            "rounds": out, "comparison": compare(out), "correct": correct,
-            "table": table(out).splitlines()}
+            "rounds": out, "comparison": compare(out), "ceiling": ceiling(out),
+            "correct": correct, "table": table(out).splitlines()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(result["table"]))
     for bench, cmp in result["comparison"].items():
         print(f"{bench}: medians {cmp['median']} met {cmp['met']}")
+    if any(c["rounds"] for c in result["ceiling"].values()):
+        print("\n".join(ceiling_lines(result["ceiling"])))
     print(f"results in {path}")
     return 0 if result["correct"] else 1
 

@@ -42,6 +42,7 @@ from bench.common import (
     sqlite_url,
     write_json,
 )
+from bench.cpu import CpuSampler
 from bench.profile_report import summarise
 
 TARGET_PER_S = 500.0
@@ -122,13 +123,15 @@ def _servers(server: Server | list[Server]) -> list[Server]:
 
 
 def bench_issue(server: Server | list[Server], url: str, token: str, services: list[int],
-                clients: int, tickets: int, warmup: int, profile: bool) -> dict[str, Any]:
-    """``server``: one, or several instances of one database (client i on instance i % n)."""
+                clients: int, tickets: int, warmup: int, profile: bool,
+                pg_sessions: PgSessions | None = None) -> dict[str, Any]:
+    """``server``: one, or several instances of one database (client i on instance i % n).
+    ``pg_sessions``: the server's PostgreSQL sessions (``Phase``)."""
     servers = _servers(server)
     per_client = tickets // clients
     rows = [(servers[i % len(servers)].port, token, services, per_client, warmup // clients)
             for i in range(clients)]
-    with Phase(servers, "issue_http", profile) as phase:
+    with Phase(servers, "issue_http", profile, url, pg_sessions) as phase:
         out = _race(load.issue_worker, rows)
     answered = [tuple(t) for r in out for t in r["tickets"] + r["warmup_tickets"]]
     warm = sum(len(r["warmup_tickets"]) for r in out)
@@ -144,7 +147,8 @@ def bench_issue(server: Server | list[Server], url: str, token: str, services: l
             "elapsed_s": round(elapsed, 3), "per_s": round(rate, 1),
             **latency_summary([x for r in out for x in r["latencies"]]), **checks,
             "reconnects": sum(r.get("reconnects", 0) for r in out),
-            **phase.cost(done + sum(errors.values()) + warm, rate), "target_per_s": TARGET_PER_S,
+            **phase.cost(done + sum(errors.values()) + warm, rate),
+            **phase.split(out, done + sum(errors.values())), "target_per_s": TARGET_PER_S,
             "ok_correct": checks["duplicates"] == 0 and checks["gaps"] == 0
             and checks["answered_but_missing"] == 0 and not errors}
 
@@ -162,13 +166,13 @@ def _tokens(base: str, users: list[str]) -> list[str]:
 
 
 def bench_call(server: Server | list[Server], url: str, counters: dict[int, int],
-               clients: int, profile: bool) -> dict[str, Any]:
+               clients: int, profile: bool, pg_sessions: PgSessions | None = None) -> dict[str, Any]:
     servers = _servers(server)
     numbers = sorted(counters)[:clients]
     tokens = _tokens(servers[0].base, [f"clerk{n}" for n in numbers])
     rows = [(servers[i % len(servers)].port, tok, counters[n])
             for i, (n, tok) in enumerate(zip(numbers, tokens, strict=True))]
-    with Phase(servers, "call_next_http", profile) as phase:
+    with Phase(servers, "call_next_http", profile, url, pg_sessions) as phase:
         out = _race(load.call_worker, rows)
     answered = [tid for r in out for tid in r["called"]]
     elapsed, rate = _throughput(out, len(answered))
@@ -184,6 +188,8 @@ def bench_call(server: Server | list[Server], url: str, counters: dict[int, int]
             **latency_summary([x for r in out for x in r["latencies"]]), **checks,
             "reconnects": sum(r.get("reconnects", 0) for r in out),
             **phase.cost(len(answered) + len(rows) * 3 + sum(r["busy_retries"] for r in out), rate),
+            **phase.split(out, len(answered) + len(rows) + sum(r["busy_retries"] for r in out)
+                          + sum(errors.values())),
             "target_per_s": TARGET_PER_S,
             "ok_correct": checks["called_twice"] == 0 and checks["left_waiting"] == 0
             and not errors}
@@ -222,19 +228,56 @@ def _side_by_side(sqlite: list[dict[str, Any]], pg: list[dict[str, Any]]) -> str
     return "\n".join(lines)
 
 
+# the bench's PostgreSQL sessions: (the server's backend pids, the bench's own to leave out)
+PgSessions = Callable[[], tuple[set[int], set[int]]]
+
+
 class Phase:
     """One timed phase: the server worker's CPU time (summed over the instances), the
     machine's load, and py-spy on the (first) worker when profiling is asked for (raw
     samples in the data dir, a summary of where the time goes in
-    bench/results/profile_<name>.json)."""
+    bench/results/profile_<name>.json).
 
-    def __init__(self, server: Server | list[Server], name: str, profile: bool) -> None:
+    A ``CpuSampler`` (``bench/cpu.py``) runs meanwhile; ``split`` gives the CPU per timed
+    request of the server, PostgreSQL (on a PostgreSQL ``url``), Redis (several
+    instances), the load clients (their own ``process_time``) and the whole machine over the
+    clients' timed window, and the rate the machine's cores would allow at that cost."""
+
+    def __init__(self, server: Server | list[Server], name: str, profile: bool,
+                 url: str = "", pg_sessions: PgSessions | None = None) -> None:
         self.servers = _servers(server)
         self.server, self.name, self.enabled = self.servers[0], name, profile
         self.proc: subprocess.Popen[bytes] | None = None
         self.path: Path | None = None
         self.summary: Path | None = None
         self.cpu = 0.0
+        self.pg_sessions = pg_sessions
+        self.sampler = CpuSampler(lambda: [p for s in self.servers for p in s.worker_pids()],
+                                  postgres=url.startswith("postgresql"),
+                                  redis=len(self.servers) > 1)
+
+    def split(self, rows: list[dict[str, Any]], requests: int) -> dict[str, Any]:
+        """CPU ms per timed request by part, over the clients' timed window (``rows``: the
+        clients' reports, with ``start``, ``end`` and ``cpu_s``)."""
+        if not requests:
+            return {}
+        t0, t1 = min(r["start"] for r in rows), max(r["end"] for r in rows)
+        own, skip = self.pg_sessions() if self.pg_sessions else (set(), set())
+        win = self.sampler.window(t0, t1, own, skip)
+        ms = {"server": win["server_s"], "postgres": win["pg_s"], "redis": win["redis_s"],
+              "clients": sum(r.get("cpu_s", 0.0) for r in rows)}
+        ms = {k: round(v * 1000 / requests, 3) for k, v in ms.items()}
+        total = round(sum(ms.values()), 3)
+        cores = os.cpu_count() or 1
+        return {"cpu_ms_per_request": {
+            **ms, "total": total,
+            "postgres_whole_cluster": round(win["pg_all_s"] * 1000 / requests, 3),
+            "harness": round((win["harness_s"] + win["pg_harness_s"]) * 1000 / requests, 3),
+            "machine_busy": round(win["machine_busy_s"] * 1000 / requests, 3)},
+            "machine_busy_share": round(win["machine_busy_s"] / win["machine_s"], 3)
+            if win["machine_s"] else None,
+            "cores": cores,
+            "cores_ceiling_per_s": round(cores * 1000 / total, 1) if total else None}
 
     def cost(self, requests: int, rate: float) -> dict[str, Any]:
         """Server CPU per request (all ``requests`` of the phase, warm-up included), the
@@ -250,6 +293,7 @@ class Phase:
 
     def __enter__(self) -> Phase:
         self.cpu = sum(s.cpu_seconds() for s in self.servers)
+        self.sampler.__enter__()
         self._start_profiler()
         return self
 
@@ -270,6 +314,7 @@ class Phase:
 
     def __exit__(self, *exc: Any) -> None:
         self.cpu = sum(s.cpu_seconds() for s in self.servers) - self.cpu
+        self.sampler.__exit__(*exc)
         if self.proc is None:
             return
         self.proc.send_signal(2)  # SIGINT: py-spy writes its output and exits
