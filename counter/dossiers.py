@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -110,12 +111,13 @@ def dossier_desk() -> str:
     at = now()
     flt, page = request_filter()
     found = search.search(db.session(), unit, flt, at, page=min(page, 100000))
-    audit_search(unit.id, flt, found.total)
+    audit_search(unit.id, flt, found.total, found.capped)
     fields = services(db.session(), unit)
     db.session.commit()
     keep = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("counter/dossiers.html", unit=unit, found=found, flt=flt, fields=fields,
                            states=DOSSIER_STATES, state_labels=STATE_LABELS, keep=keep,
+                           number=format_decimal,
                            fmt=lambda w: _fmt(w, unit), overdue=lambda d: engine.is_overdue(d, at))
 
 

@@ -164,7 +164,10 @@ class DossierBrief(BaseModel):
 
 class SearchOut(BaseModel):
     items: list[DossierBrief]
-    total: int
+    total: int = Field(description="the matches; at most 1,000 (see total_capped)")
+    total_capped: bool = Field(description="more than `total` (1,000) match: they were not all "
+                               "counted; `pages` is then the pages known to exist (this one and "
+                               "the next at least)")
     page: int
     pages: int
     per_page: int
@@ -308,11 +311,13 @@ def search_filter(query: SearchQuery) -> search.DossierFilter:
                                 date_from=query.date_from, date_to=query.date_to, due=due)
 
 
-def audit_search(unit_id: int, flt: search.DossierFilter, found: int) -> None:
-    """Who searched the applicants' data for what (Nghị định 13/2023/NĐ-CP): the audit log."""
+def audit_search(unit_id: int, flt: search.DossierFilter, found: int, capped: bool = False) -> None:
+    """Who searched the applicants' data for what (Nghị định 13/2023/NĐ-CP): the audit log.
+    ``capped``: more than ``found`` matched (not all counted)."""
     asked = {k: str(v) for k, v in vars(flt).items() if v not in (None, "")}
+    more = {"found_capped": True} if capped else {}
     audit.record_request(db.session(), action="read", entity="dossier", entity_id="search",
-                         unit_id=unit_id, after={**asked, "found": found})
+                         unit_id=unit_id, after={**asked, "found": found, **more})
 
 
 @bp.get("/dossiers")
@@ -321,16 +326,18 @@ def audit_search(unit_id: int, flt: search.DossierFilter, found: int) -> None:
 @bp.output(SearchOut)
 @bp.doc(summary="Search the unit's dossiers (the dossier desk), newest received first",
         description="q: any part of the code, the ID number, the phone or the applicant's name, "
-        "with or without diacritics (every word must match). Read-only; integration accounts "
-        "may read it.", responses=[400, 401, 403, 422])
+        "with or without diacritics (every word must match). The matches are counted up to "
+        "1,000: past that `total` is 1,000 and `total_capped` true (more than 1,000). "
+        "Read-only; integration accounts may read it.", responses=[400, 401, 403, 422])
 def search_dossiers(query: SearchQuery) -> dict[str, Any]:
     unit = resolve_unit()
     at = now()
     flt = search_filter(query)
     found = search.search(db.session(), unit, flt, at, page=query.page, per_page=query.per_page)
-    audit_search(unit.id, flt, found.total)
-    return {"items": [brief(d, at) for d in found.items], "total": found.total, "page": found.page,
-            "pages": found.pages, "per_page": found.per_page}
+    audit_search(unit.id, flt, found.total, found.capped)
+    return {"items": [brief(d, at) for d in found.items], "total": found.total,
+            "total_capped": found.capped, "page": found.page, "pages": found.pages,
+            "per_page": found.per_page}
 
 
 @bp.get("/dossiers/<code>")

@@ -3,8 +3,19 @@
 ``q`` matches any part of the code (``0001``, ``261206-0001``), the ID number, the phone
 (``+84`` read as ``0``, spaces ignored) or the applicant's name with or without diacritics;
 every word must match. A scanned chip ID card QR (``ID|old ID|name|...``) searches by its
-ID number. The text looked in is ``Dossier.search_text`` (filled on write), so a year of
-dossiers (~50,000 rows) is one scan of one short column, without folding at read time.
+ID number. The text looked in is ``Dossier.search_text`` (filled on write), without folding
+at read time.
+
+With a year of dossiers (a busy centre receives ~1,000 a working day: 250,000 a year) the
+desk's list must not read them all (issue 24 item 3): the results are read newest first
+along an index of that order (``ix_dossiers_unit_received``, by state
+``ix_dossiers_unit_state_received``, by field ``ix_dossiers_unit_service_received``,
+migration 0017), a page stops after its rows, a date range bounds ``received_at`` too (the
+index's column; ``business_date`` is the day of ``received_at`` in the unit's timezone),
+and the matches are counted up to ``COUNT_CAP`` only: past that the page says "more than
+1,000" (``Page.capped``). A text that matches few dossiers is still looked for in every
+``search_text`` of the unit (a ``LIKE '%...%'`` has no index); its page is then the last
+one and is not counted again.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ PER_PAGE = 20
 MAX_PER_PAGE = 100
 MAX_WORDS = 8
 PHONE = re.compile(r"0[0-9]{9}")
+COUNT_CAP = 1000  # the matches are counted up to this many; past it "more than 1,000"
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,12 @@ def _like(word: str) -> ColumnElement[bool]:
     return Dossier.search_text.like(f"%{escaped}%", escape="\\")
 
 
+def day_start(unit: Unit, day: dt.date) -> dt.datetime:
+    """The start (UTC) of ``day`` in the unit's timezone: ``business_date >= day`` is
+    ``received_at >= day_start(day)``."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=unit.tz).astimezone(dt.UTC)
+
+
 def due_soon_cutoff(session: Session, unit: Unit, now: dt.datetime) -> dt.datetime:
     """The end of the next working day (UTC): a dossier due by then is due soon."""
     today = unit.business_date(now)
@@ -85,10 +103,15 @@ def search_query(session: Session, unit: Unit, flt: DossierFilter,
         query = query.where(Dossier.state == flt.state)
     if flt.service_id is not None:
         query = query.where(Dossier.service_id == flt.service_id)
+    # the days as business_date says, and as the same bounds of received_at (the indexes'
+    # column: a date range reads only its days, not the history after them)
     if flt.date_from is not None:
-        query = query.where(Dossier.business_date >= flt.date_from)
+        query = query.where(Dossier.business_date >= flt.date_from,
+                            Dossier.received_at >= day_start(unit, flt.date_from))
     if flt.date_to is not None:
         query = query.where(Dossier.business_date <= flt.date_to)
+        if flt.date_to < dt.date.max:
+            query = query.where(Dossier.received_at < day_start(unit, flt.date_to + dt.timedelta(days=1)))
     if flt.year is not None:
         query = query.where(Dossier.book_year == flt.year)
     if flt.due is not None:
@@ -101,33 +124,72 @@ def search_query(session: Session, unit: Unit, flt: DossierFilter,
     return query
 
 
-def count(session: Session, query: Select[Dossier]) -> int:
-    return int(session.scalar(query.with_only_columns(func.count(Dossier.id)).order_by(None)) or 0)
+def count(session: Session, query: Select[Dossier], limit: int | None = None) -> int:
+    """How many dossiers ``query`` finds; with ``limit``, at most that many (it reads no
+    further than the ``limit``-th match)."""
+    if limit is None:
+        return int(session.scalar(query.with_only_columns(func.count(Dossier.id)).order_by(None)) or 0)
+    found = query.with_only_columns(Dossier.id).order_by(None).limit(limit).subquery()
+    return int(session.scalar(select(func.count()).select_from(found)) or 0)
 
 
 @dataclass(frozen=True)
 class Page:
+    """One page of results. ``capped``: there are more than ``total`` (= ``COUNT_CAP``)
+    matches, they were not all counted; ``pages`` is then the pages known to exist."""
+
     items: list[Dossier]
     total: int
     page: int
     pages: int
     per_page: int
+    capped: bool = False
 
     @property
     def first(self) -> int:
         """The position of the first item (1-based); 0 when empty."""
         return (self.page - 1) * self.per_page + 1 if self.items else 0
 
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _rows(session: Session, query: Select[Dossier], page: int, per_page: int) -> list[Dossier]:
+    """The page's rows and the first of the next page, if there is one."""
+    return list(session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).unique())
+
 
 def search(session: Session, unit: Unit, flt: DossierFilter, now: dt.datetime, *, page: int = 1,
            per_page: int = PER_PAGE) -> Page:
     """One page of the matching dossiers, newest received first; ``page`` is clamped into
-    the pages there are."""
+    the pages there are.
+
+    The page is read first (newest first along the index, the page's rows and one more);
+    if nothing follows it, it is the last page and the total is known without counting;
+    otherwise the matches are counted up to ``COUNT_CAP`` (+1, to know there are more). A
+    page asked past the end (an old link) is answered with the last page: that reads as
+    far as the offset asked for, not further."""
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    query = search_query(session, unit, flt, now)
-    total = count(session, query)
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    rows = session.scalars(query.order_by(Dossier.received_at.desc(), Dossier.id.desc())
-                           .offset((page - 1) * per_page).limit(per_page))
-    return Page(items=list(rows.unique()), total=total, page=page, pages=pages, per_page=per_page)
+    page = max(page, 1)
+    query = search_query(session, unit, flt, now).order_by(Dossier.received_at.desc(),
+                                                             Dossier.id.desc())
+    rows = _rows(session, query, page, per_page)
+    if not rows and page > 1:
+        total = count(session, query, COUNT_CAP + 1)
+        if total > COUNT_CAP:
+            total = count(session, query)
+        page = max(1, -(-total // per_page))
+        rows = _rows(session, query, page, per_page)
+    items = rows[:per_page]
+    seen = (page - 1) * per_page + len(items)
+    if len(rows) <= per_page:  # the last page: everything before it was a full page
+        total, capped = seen, False
+    elif seen >= COUNT_CAP:
+        total, capped = COUNT_CAP, True
+    else:
+        total = count(session, query, COUNT_CAP + 1)
+        total, capped = (COUNT_CAP, True) if total > COUNT_CAP else (total, False)
+    # capped: the pages known, those of the first COUNT_CAP, this one and the next
+    pages = max(-(-COUNT_CAP // per_page), page + 1) if capped else max(1, -(-total // per_page))
+    return Page(items=items, total=total, page=page, pages=pages, per_page=per_page, capped=capped)
