@@ -33,7 +33,7 @@ from typing import Any
 
 from bench.backends import PG_URL, database, pg_reachable
 from bench.common import machine_info, write_json
-from bench.year_reports import fill
+from bench.year_reports import YearHistory, fill
 
 SQL = {
     "sqlite": [
@@ -78,8 +78,7 @@ def run_kind(kind: str, days: int, per_day: int, repeat: int, pg_url: str) -> di
     from bench.common import prepare_centre
     from onestop import models  # noqa: F401 - every mapper known before a Unit is read
     from onestop.db import make_engine
-    from onestop.queueing.models import Counter, Service
-    from onestop.reports import figures, queries
+    from onestop.reports import figures, queries, rollup
     from onestop.reports.periods import Period
     from onestop.units.models import Unit
 
@@ -90,12 +89,8 @@ def run_kind(kind: str, days: int, per_day: int, repeat: int, pg_url: str) -> di
         with Session(engine) as session:
             unit = session.scalars(select(Unit)).one()
             unit_id, today = unit.id, unit.business_date(dt.datetime.now(dt.UTC))
-            services = list(session.scalars(select(Service.id).where(Service.unit_id == unit_id)))
-            counters = [(c.id, session.scalar(text("SELECT id FROM users WHERE username = :u"),
-                                              {"u": f"clerk{c.number}"}))
-                        for c in session.scalars(select(Counter).where(Counter.unit_id == unit_id)
-                                                 .order_by(Counter.number))]
-        filled = fill(url, unit_id, services, [c for c in counters if c[1]], today, days, per_day)
+            history = YearHistory(session, unit, today, days, per_day)
+        filled = fill(url, history)
         with engine.begin() as conn:
             for sql in SQL["sqlite" if kind == "sqlite" else "pg"]:
                 conn.execute(text(sql))
@@ -112,28 +107,24 @@ def run_kind(kind: str, days: int, per_day: int, repeat: int, pg_url: str) -> di
             assert reader_unit is not None
             unit = reader_unit
             start, end = figures.local_bounds(unit, period)
-            clock = figures.LocalClock(unit.tz)
             filters = queries.Filters()
             report = figures.build(conn, unit, period, filters, now)
             out["year_bookings"] = {k: report["bookings"][k] for k in ("made", "checked_in", "no_show",
                                                                        "remote_tickets")}
             out["year_waits_by_arrival"] = report["waits_by_arrival"]
             out["year_report_s"] = _median(lambda: figures.build(conn, unit, period, filters, now), repeat)
-            rows = queries.booking_rows(conn, unit_id, start, end)
-            arrivals = queries.arrival_tickets(conn, unit_id, period)
-            sources = {row[0]: row[1] for row in arrivals}
-            facts = queries.ticket_facts(conn, unit_id, period)
-            tickets = figures.ticket_figures(facts, clock, filters, sources)
+            block = rollup.Block.join(rollup.day_blocks(rollup.from_events(conn, unit, period)))
+            mask = figures.chosen_cells(block, filters)
+            tickets = figures.ticket_figures(block, filters)
             out["ticket_facts_query_s"] = _median(lambda: queries.ticket_facts(conn, unit_id, period), repeat)
-            out["ticket_figures_python_s"] = _median(
-                lambda: figures.ticket_figures(facts, clock, filters, sources), repeat)
+            out["ticket_figures_python_s"] = _median(lambda: figures.ticket_figures(block, filters), repeat)
             out["arrival_tickets_query_s"] = _median(lambda: queries.arrival_tickets(conn, unit_id, period),
                                                      repeat)
             out["booking_rows_query_s"] = _median(lambda: queries.booking_rows(conn, unit_id, start, end),
                                                   repeat)
+
             def python_pass() -> Any:
-                return (figures.booking_figures(rows, arrivals, clock, filters),
-                        figures.arrival_waits(tickets, rows))
+                return (figures.booking_figures(block, mask, filters), figures.arrival_waits(tickets))
 
             out["bookings_python_s"] = _median(python_pass, repeat)
         added = out["arrival_tickets_query_s"] + out["booking_rows_query_s"] + out["bookings_python_s"]

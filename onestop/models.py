@@ -18,7 +18,7 @@ from onestop.queueing.models import (
     TicketEvent,
 )
 from onestop.ratings.models import Rating
-from onestop.reports.models import ReportCell, ReportDay
+from onestop.reports.models import ReportDay
 from onestop.units.models import Unit, UnitDay
 from onestop.webhooks.models import Webhook, WebhookDelivery
 
@@ -27,5 +27,5 @@ __all__ = [
     "Service", "Ticket", "TicketEvent", "Unit", "User", "UserUnit",
     "Dossier", "DossierEvent", "UnitDay", "PrintJob",
     "Webhook", "WebhookDelivery", "Rating", "AuditEntry", "ProvincePush", "MediaItem", "PlaylistItem",
-    "Booking", "NotifyMessage", "NotifySubscription", "ReportCell", "ReportDay",
+    "Booking", "NotifyMessage", "NotifySubscription", "ReportDay",
 ]

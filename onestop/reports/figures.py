@@ -21,8 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from onestop.reports import queries
 from onestop.reports.periods import Period
 from onestop.reports.queries import Filters
-from onestop.reports.rollup import Cell, Key, LocalClock, collect, local_bounds
+from onestop.reports.rollup import NONE, Block, LocalClock, collect, local_bounds
 from onestop.units.models import Unit
 
 __all__ = ["DIMENSIONS", "NOT_RATED", "SATISFIED", "LocalClock", "build", "local_bounds",
@@ -40,6 +40,7 @@ __all__ = ["DIMENSIONS", "NOT_RATED", "SATISFIED", "LocalClock", "build", "local
 SATISFIED = ("very_satisfied", "satisfied")
 NOT_RATED = "not_rated"
 DIMENSIONS = ("service", "counter", "clerk")
+_TICKET = 1 << 40  # above any ticket id: (group, ticket) pairs as one integer
 
 
 def percentile(values: Sequence[float] | np.ndarray, share: float) -> float | None:
@@ -55,183 +56,236 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60.0, 2)
 
 
-def _joined(chunks: list[Any]) -> np.ndarray:
-    if not chunks:
-        return np.empty(0, dtype=np.float64)
-    return np.concatenate([np.asarray(c, dtype=np.float64) for c in chunks])
+def _sample_figures(waits: np.ndarray, services: np.ndarray, target_seconds: float) -> dict[str, Any]:
+    n_waits, n_services = int(waits.size), int(services.size)
+    return {
+        "waits_counted": n_waits,
+        "avg_wait_minutes": _minutes(float(waits.sum()) / n_waits) if n_waits else None,
+        "p90_wait_minutes": _minutes(percentile(waits, 0.9)),
+        "max_wait_minutes": _minutes(float(waits.max())) if n_waits else None,
+        "avg_service_minutes": _minutes(float(services.sum()) / n_services) if n_services else None,
+        "p90_service_minutes": _minutes(percentile(services, 0.9)),
+        "service_level": round(int(np.count_nonzero(waits <= target_seconds)) / n_waits, 4)
+        if n_waits else None,
+    }
+
+
+def _figures(counts: Sequence[int], missed: int, transferred: int, waits: np.ndarray,
+             services: np.ndarray, target_seconds: float) -> dict[str, Any]:
+    issued, served, expired = (int(c) for c in counts[:3])
+    return {"issued": issued, "served": served, "missed": missed, "transferred": transferred,
+            "expired": expired, **_sample_figures(waits, services, target_seconds)}
+
+
+def chosen_cells(block: Block, filters: Filters) -> np.ndarray:
+    """The cells that pass ``filters`` (a boolean mask)."""
+    mask = np.ones(block.key.shape[0], dtype=bool)
+    for column, wanted in enumerate((filters.service_id, filters.counter_id, filters.clerk_id)):
+        if wanted:
+            mask &= block.key[:, column] == wanted
+    return mask
+
+
+def _ticket_cells(block: Block) -> np.ndarray:
+    """The cells with ticket facts (others hold only ratings, bookings or dossiers, and make
+    no row of the breakdowns)."""
+    has: np.ndarray = np.asarray(block.count[:, :3].any(axis=1), dtype=bool)
+    for kind in ("waits", "services"):
+        has[block.samples[kind][1]] = True
+    for name in ("missed", "transferred"):
+        has[block.sets[name][:, 0]] = True
+    return has
 
 
 @dataclass
-class Group:
-    """The ticket figures of one slice (the whole unit, a field, a counter, a clerk); the
-    samples as the cells' arrays, joined when the figures are asked for."""
+class Grouping:
+    """The chosen cells in groups: ``ids`` the group keys, ``of_cell`` each cell's group
+    (-1: none)."""
 
-    issued: int = 0
-    served: int = 0
-    expired: int = 0
-    missed: set[int] = field(default_factory=set)
-    transferred: set[int] = field(default_factory=set)
-    wait_chunks: list[Any] = field(default_factory=list)
-    service_chunks: list[Any] = field(default_factory=list)
+    ids: np.ndarray
+    of_cell: np.ndarray
 
-    def add(self, cell: Cell) -> None:
-        self.issued += cell.issued
-        self.served += cell.served
-        self.expired += cell.expired
-        if cell.missed:
-            self.missed |= cell.missed
-        if cell.transferred:
-            self.transferred |= cell.transferred
-        if len(cell.samples["waits"]):
-            self.wait_chunks.append(cell.samples["waits"])
-        if len(cell.samples["services"]):
-            self.service_chunks.append(cell.samples["services"])
+    @classmethod
+    def of(cls, block: Block, mask: np.ndarray, column: int | None) -> Grouping:
+        of_cell = np.full(block.key.shape[0], -1, dtype=np.int64)
+        if column is None:  # one group: the whole selection
+            of_cell[mask] = 0
+            return cls(np.zeros(1, dtype=np.int64), of_cell)
+        chosen = mask & (block.key[:, column] != NONE)
+        ids, inverse = np.unique(block.key[chosen, column], return_inverse=True)
+        of_cell[chosen] = inverse
+        return cls(ids, of_cell)
 
-    @property
-    def waits(self) -> np.ndarray:
-        return _joined(self.wait_chunks)
+    def counts(self, block: Block) -> np.ndarray:
+        """[groups, 4] the counts summed per group."""
+        inside = self.of_cell >= 0
+        out = np.zeros((self.ids.size, block.count.shape[1]), dtype=np.int64)
+        np.add.at(out, self.of_cell[inside], block.count[inside])
+        return out
 
-    @property
-    def services(self) -> np.ndarray:
-        return _joined(self.service_chunks)
+    def distinct(self, entries: np.ndarray) -> np.ndarray:
+        """[groups] distinct tickets per group of ``entries`` (cell, ticket) rows."""
+        groups = self.of_cell[entries[:, 0]]
+        pairs = np.unique(groups[groups >= 0] * _TICKET + entries[groups >= 0, 1])
+        return np.bincount(pairs // _TICKET, minlength=self.ids.size)
 
-    def figures(self, target_seconds: float) -> dict[str, Any]:
-        waits, services = self.waits, self.services
-        n_waits, n_services = int(waits.size), int(services.size)
-        return {
-            "issued": self.issued, "served": self.served, "missed": len(self.missed),
-            "transferred": len(self.transferred), "expired": self.expired,
-            "waits_counted": n_waits,
-            "avg_wait_minutes": _minutes(float(waits.sum()) / n_waits) if n_waits else None,
-            "p90_wait_minutes": _minutes(percentile(waits, 0.9)),
-            "max_wait_minutes": _minutes(float(waits.max())) if n_waits else None,
-            "avg_service_minutes": _minutes(float(services.sum()) / n_services) if n_services else None,
-            "p90_service_minutes": _minutes(percentile(services, 0.9)),
-            "service_level": round(int(np.count_nonzero(waits <= target_seconds)) / n_waits, 4)
-            if n_waits else None,
-        }
+    def samples(self, values: np.ndarray, per_cell: np.ndarray) -> list[np.ndarray]:
+        """Each group's samples. A kind's samples lie cell after cell (``per_cell``: how
+        many each cell has), so the cells are put in group order, not the samples: the
+        samples' order follows from the cells' runs in one vectorised step."""
+        starts = np.cumsum(per_cell) - per_cell
+        cells = np.flatnonzero((self.of_cell >= 0) & (per_cell > 0))
+        cells = cells[np.argsort(self.of_cell[cells], kind="stable")]
+        lengths = per_cell[cells]
+        total = int(lengths.sum())
+        # sample positions: each chosen cell's run, one after the other
+        shift = np.repeat(starts[cells] - (np.cumsum(lengths) - lengths), lengths)
+        ordered = values[np.arange(total, dtype=np.int64) + shift]
+        group_sizes = np.bincount(self.of_cell[cells], weights=lengths, minlength=self.ids.size)
+        bounds = np.concatenate(([0], np.cumsum(group_sizes.astype(np.int64))))
+        return [ordered[bounds[i]:bounds[i + 1]] for i in range(self.ids.size)]
 
-
-def _passes(filters: Filters, service_id: int | None, counter_id: int | None,
-            clerk_id: int | None) -> bool:
-    return not ((filters.service_id and service_id != filters.service_id)
-                or (filters.counter_id and counter_id != filters.counter_id)
-                or (filters.clerk_id and clerk_id != filters.clerk_id))
-
-
-def _chosen(cells: dict[Key, Cell], filters: Filters) -> list[tuple[Key, Cell]]:
-    return [(key, cell) for key, cell in cells.items() if _passes(filters, *key[1:])]
+    def figures(self, block: Block, target_seconds: float) -> list[dict[str, Any]]:
+        counts = self.counts(block)
+        missed = self.distinct(block.sets["missed"])
+        transferred = self.distinct(block.sets["transferred"])
+        waits = self.samples(block.samples["waits"][0], block.per_cell["waits"])
+        services = self.samples(block.samples["services"][0], block.per_cell["services"])
+        return [_figures(counts[i], int(missed[i]), int(transferred[i]), waits[i], services[i],
+                         target_seconds) for i in range(self.ids.size)]
 
 
 @dataclass
 class TicketFigures:
-    total: Group
-    by: dict[str, dict[int, Group]]
+    summary: dict[str, Any]
+    by: dict[str, dict[int, dict[str, Any]]]
     heatmap: list[list[int]]  # [weekday Mon..Sun][hour 0..23]: tickets issued
     daily: dict[dt.date, list[int]]  # date -> [issued, served]
     arrivals: dict[int, dict[int, int]]  # service -> local hour -> tickets issued
-    service_days: dict[int, set[dt.date]]  # service -> business dates with tickets issued
-    # the first waits (issue to first call) by arrival: walk-in, phone, booked (a booked
-    # citizen's from the slot's start or the check-in, whichever is later)
-    first_waits: dict[str, list[Any]] = field(default_factory=dict)
+    service_days: dict[int, set[dt.date]]  # service -> dates with tickets issued
+    mean_service_s: dict[int, float]  # service -> mean service (seconds), where measured
+    first_waits: dict[str, np.ndarray]  # walk_in, remote, booked: issue to first call
 
 
-def ticket_figures(cells: dict[Key, Cell], filters: Filters) -> TicketFigures:
-    """The ticket figures of the cells that pass ``filters``: every slice's counts and
-    samples, the heat map, the daily counts, the arrivals by hour per field."""
-    total = Group()
-    by: dict[str, dict[int, Group]] = {d: defaultdict(Group) for d in DIMENSIONS}
-    heat = [[0] * 24 for _ in range(7)]
+def _hours(block: Block, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The chosen issues by hour: (cell, date ordinal, hour, number) arrays."""
+    entries, codes = block.tallies["hours"]
+    entries = entries[mask[entries[:, 0]]]
+    day = np.array([dt.date.fromisoformat(c[:10]).toordinal() for c in codes], dtype=np.int64)
+    hour = np.array([int(c[11:]) for c in codes], dtype=np.int64)
+    return entries[:, 0], day[entries[:, 1]], hour[entries[:, 1]], entries[:, 2]
+
+
+def ticket_figures(block: Block, filters: Filters, target_seconds: float = 0.0) -> TicketFigures:
+    """The ticket figures of the cells that pass ``filters``: the summary, every slice's
+    figures, the heat map, the daily counts, the arrivals by hour per field."""
+    mask = chosen_cells(block, filters)
+    tickets = mask & _ticket_cells(block)
+    summary = Grouping.of(block, tickets, None).figures(block, target_seconds)[0]
+    by: dict[str, dict[int, dict[str, Any]]] = {}
+    mean_service_s: dict[int, float] = {}
+    for column, dim in enumerate(DIMENSIONS):
+        grouping = Grouping.of(block, tickets, column)
+        by[dim] = {int(k): f for k, f in zip(grouping.ids, grouping.figures(block, target_seconds),
+                                            strict=True)}
+        if dim == "service":
+            for key, services in zip(grouping.ids, grouping.samples(block.samples["services"][0],
+                                                                    block.per_cell["services"]),
+                                     strict=True):
+                if services.size:
+                    mean_service_s[int(key)] = float(services.mean())
+    cells, day, hour, number = _hours(block, mask)
+    heat = np.zeros((7, 24), dtype=np.int64)
+    np.add.at(heat, ((day + 6) % 7, hour), number)
     daily: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     arrivals: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     service_days: dict[int, set[dt.date]] = defaultdict(set)
-    first: dict[str, list[Any]] = {"walk_in": [], "remote": [], "booked": []}
-    for (_day, service_id, counter_id, clerk_id), cell in _chosen(cells, filters):
-        total.add(cell)
-        for dim, key in (("service", service_id), ("counter", counter_id), ("clerk", clerk_id)):
-            if key is not None:
-                by[dim][key].add(cell)
-        for (day, hour), n in cell.hours.items():
-            daily[day][0] += n
-            heat[day.weekday()][hour] += n
-            if service_id is not None:
-                arrivals[service_id][hour] += n
-                service_days[service_id].add(day)
-        for day, n in cell.served_on.items():
-            daily[day][1] += n
-        for kind, chunks in first.items():
-            if len(cell.samples[kind]):
-                chunks.append(cell.samples[kind])
-    return TicketFigures(total, by, heat, dict(daily), arrivals, service_days, first)
+    dates: dict[int, dt.date] = {}
+    services_of = block.key[cells, 0]
+    for ordinal, h, n, service in zip(day.tolist(), hour.tolist(), number.tolist(),
+                                      services_of.tolist(), strict=True):
+        when = dates.get(ordinal) or dates.setdefault(ordinal, dt.date.fromordinal(ordinal))
+        daily[when][0] += n
+        if service != NONE:
+            arrivals[service][h] += n
+            service_days[service].add(when)
+    entries, codes = block.tallies["served_on"]
+    entries = entries[mask[entries[:, 0]]]
+    served = np.bincount(entries[:, 1], weights=entries[:, 2], minlength=len(codes))
+    for code, n in zip(codes, served.tolist(), strict=True):
+        if n:
+            daily[dt.date.fromisoformat(code)][1] += int(n)
+    first = {kind: values[mask[cells_of]] for kind in ("walk_in", "remote", "booked")
+             for values, cells_of in [block.samples[kind]]}
+    return TicketFigures(summary, by, heat.tolist(), dict(daily), arrivals, service_days,
+                         mean_service_s, first)
 
 
-def rating_figures(chosen: Iterable[tuple[Key, Cell]]) -> dict[str, Any]:
+def _tally(block: Block, mask: np.ndarray, name: str) -> dict[str, int]:
+    entries, codes = block.tallies[name]
+    entries = entries[mask[entries[:, 0]]]
+    sums = np.bincount(entries[:, 1], weights=entries[:, 2], minlength=len(codes))
+    return {code: int(n) for code, n in zip(codes, sums.tolist(), strict=True) if n}
+
+
+def rating_figures(block: Block, mask: np.ndarray) -> dict[str, Any]:
     """Ratings by level (codes of the unit's scale, plus ``not_rated``) and the satisfaction
     rate: (very satisfied + satisfied) / ratings given (QĐ 766, TT 01/2018)."""
-    by_level: dict[str, int] = defaultdict(int)
-    for _key, cell in chosen:
-        for level, n in cell.ratings.items():
-            by_level[level] += n
+    by_level = _tally(block, mask, "ratings")
     rated = sum(n for level, n in by_level.items() if level != NOT_RATED)
     satisfied = sum(by_level.get(level, 0) for level in SATISFIED)
-    return {"by_level": dict(by_level), "rated": rated, "not_rated": by_level.get(NOT_RATED, 0),
+    return {"by_level": by_level, "rated": rated, "not_rated": by_level.get(NOT_RATED, 0),
             "satisfied": satisfied,
             "satisfaction_rate": round(satisfied / rated, 4) if rated else None}
 
 
-def dossier_figures(chosen: Iterable[tuple[Key, Cell]], overdue: Iterable[Any], cutoff: dt.datetime,
+def dossier_figures(block: Block, mask: np.ndarray, overdue: Sequence[tuple[Any, Any, int]],
                     filters: Filters) -> dict[str, Any] | None:
     """Received, finished early / on time / late against the appointment, apologies, and
-    dossiers overdue at ``cutoff``. None under a counter filter (dossiers have no counter)."""
+    dossiers overdue (``(service_id, received_by, number)`` rows). None under a counter
+    filter (dossiers have no counter)."""
     if filters.counter_id:
         return None
     out = dict.fromkeys(("received", "finished", "early", "on_time", "late", "apologies"), 0)
-    for _key, cell in chosen:
-        for name, n in cell.dossiers.items():
-            out[name] += n
+    out.update(_tally(block, mask, "dossiers"))
 
     def wanted(service_id: int | None, clerk_id: int | None) -> bool:
         return not ((filters.service_id and service_id != filters.service_id)
                     or (filters.clerk_id and clerk_id != filters.clerk_id))
 
-    out["overdue"] = sum(1 for _id, service_id, clerk_id, appointment, new in overdue
-                         if wanted(service_id, clerk_id) and cutoff > (new or appointment))
+    out["overdue"] = sum(int(n) for service_id, clerk_id, n in overdue if wanted(service_id, clerk_id))
     finished = out["finished"]
     rate = round((out["early"] + out["on_time"]) / finished, 4) if finished else None
     return {**out, "on_time_rate": rate}
 
 
-def _days(chunks: list[Any]) -> dict[str, Any]:
+def _days(values: np.ndarray) -> dict[str, Any]:
     """How many, and the mean and median days between ready and returned (NaN: no ready
     time known; pages and exports round them for showing, as they do minutes)."""
-    values = _joined(chunks)
     known = values[~np.isnan(values)]
     return {"returned": int(values.size),
             "mean_days": round(float(known.mean()), 2) if known.size else None,
             "median_days": round(float(np.median(known)), 2) if known.size else None}
 
 
-def returns_figures(chosen: Iterable[tuple[Key, Cell]], filters: Filters) -> dict[str, Any] | None:
+def returns_figures(block: Block, mask: np.ndarray, filters: Filters) -> dict[str, Any] | None:
     """Results handed over (trả kết quả), in total and per clerk (who recorded the hand-over),
     with the days from ready to returned. None under a counter filter, as for dossiers."""
     if filters.counter_id:
         return None
-    total: list[Any] = []
-    by_clerk: dict[int, list[Any]] = defaultdict(list)
-    for (_day, _service, _counter, clerk_id), cell in chosen:
-        returns = cell.samples["returns"]
-        if len(returns):
-            total.append(returns)
-            if clerk_id is not None:
-                by_clerk[clerk_id].append(returns)
-    return {**_days(total), "by_clerk": [{"id": clerk, **_days(days)} for clerk, days in by_clerk.items()]}
+    values, cells = block.samples["returns"]
+    total = values[mask[cells]]
+    clerks = Grouping.of(block, mask, 2)
+    per_clerk = clerks.samples(values, block.per_cell["returns"])
+    return {**_days(total), "by_clerk": [{"id": int(clerk), **_days(days)}
+                                         for clerk, days in zip(clerks.ids, per_clerk, strict=True)
+                                         if days.size]}
 
 
 BOOKING_STATES = ("booked", "checked_in", "no_show", "cancelled")
 
 
-def _wait_stats(chunks: list[Any]) -> dict[str, Any]:
-    waits = _joined(chunks)
+def _wait_stats(waits: np.ndarray) -> dict[str, Any]:
     return {"count": int(waits.size),
             "avg_wait_minutes": _minutes(float(waits.sum()) / waits.size) if waits.size else None,
             "p90_wait_minutes": _minutes(percentile(waits, 0.9))}
@@ -239,11 +293,12 @@ def _wait_stats(chunks: list[Any]) -> dict[str, Any]:
 
 def arrival_waits(tickets: TicketFigures) -> dict[str, Any]:
     """The wait from issue to first call of booked, walk-in and phone citizens. Walk-ins are
-    every ticket neither from a booking nor from a phone (kiosk, counter, reception, API)."""
+    every ticket neither from a booking nor from a phone (kiosk, counter, reception, API); a
+    booked citizen's from the slot's start or the check-in, whichever is later."""
     return {kind: _wait_stats(tickets.first_waits[kind]) for kind in ("booked", "walk_in", "remote")}
 
 
-def booking_figures(chosen: Iterable[tuple[Key, Cell]], filters: Filters) -> dict[str, Any] | None:
+def booking_figures(block: Block, mask: np.ndarray, filters: Filters) -> dict[str, Any] | None:
     """Bookings per state (made = all of them, on their slot's day), by channel, and numbers
     taken from a phone; per field and day too. None under a counter or clerk filter (a
     booking belongs to a field only)."""
@@ -251,22 +306,23 @@ def booking_figures(chosen: Iterable[tuple[Key, Cell]], filters: Filters) -> dic
         return None
     blank = {"made": 0, **dict.fromkeys(BOOKING_STATES, 0), "remote_tickets": 0}
     total = dict(blank)
-    channels: dict[str, int] = defaultdict(int)
-    rows: dict[tuple[dt.date, int | None], dict[str, int]] = {}
-    for (day, service_id, _counter, _clerk), cell in chosen:
-        if not (cell.bookings or cell.remote):
-            continue
-        row = rows.setdefault((day, service_id), dict(blank))
+    rows: dict[tuple[int, int], dict[str, int]] = {}
+    entries, codes = block.tallies["bookings"]
+    entries = entries[mask[entries[:, 0]]]
+    for cell, code, n in entries.tolist():
+        row = rows.setdefault((int(block.day[cell]), int(block.key[cell, 0])), dict(blank))
         for target in (total, row):
-            for state, n in cell.bookings.items():
-                target["made"] += n
-                target[state] = target.get(state, 0) + n
-            target["remote_tickets"] += cell.remote
-        for channel, n in cell.channels.items():
-            channels[channel] += n
-    daily = [{"date": day.isoformat(), "service_id": service_id, **values}
-             for (day, service_id), values in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))]
-    return {**total, "by_channel": dict(channels), "daily": daily}
+            target["made"] += n
+            target[codes[code]] = target.get(codes[code], 0) + n
+    remote = np.flatnonzero(mask & (block.count[:, 3] > 0))
+    for cell in remote.tolist():
+        n = int(block.count[cell, 3])
+        rows.setdefault((int(block.day[cell]), int(block.key[cell, 0])), dict(blank))["remote_tickets"] += n
+        total["remote_tickets"] += n
+    daily = [{"date": dt.date.fromordinal(day).isoformat(),
+              "service_id": None if service == NONE else service, **values}
+             for (day, service), values in sorted(rows.items())]
+    return {**total, "by_channel": _tally(block, mask, "channels"), "daily": daily}
 
 
 def _issued_only_by_field(dim: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -279,15 +335,17 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
           now: dt.datetime) -> dict[str, Any]:
     """Every figure of the reports page for ``unit`` over ``period``."""
     start, end = local_bounds(unit, period)
-    cells = collect(conn, unit, period)
-    chosen = _chosen(cells, filters)
-    tickets = ticket_figures(cells, filters)
-    cutoff = min(end, now)
-    running = (queries.dossiers_running(conn, unit.id) if cutoff >= now
-               else queries.dossiers_overdue(conn, unit.id, cutoff))
-    dossiers = dossier_figures(chosen, running, cutoff, filters)
+    block = collect(conn, unit, period)
+    mask = chosen_cells(block, filters)
     target = float(unit.setting("target_wait_minutes"))
-    summary = tickets.total.figures(target * 60)
+    tickets = ticket_figures(block, filters, target * 60)
+    cutoff = min(end, now)
+    if cutoff >= now:
+        overdue = queries.dossiers_running(conn, unit.id, cutoff)
+    else:
+        overdue = [(service_id, clerk_id, 1) for _id, service_id, clerk_id, appointment, new
+                   in queries.dossiers_overdue(conn, unit.id, cutoff) if cutoff > (new or appointment)]
+    summary = tickets.summary
     if filters.counter_id or filters.clerk_id:
         summary["issued"] = None  # a ticket is issued to a field, not to a counter or clerk
     return {
@@ -296,14 +354,14 @@ def build(conn: Connection, unit: Unit, period: Period, filters: Filters,
                    "days": period.days},
         "target_wait_minutes": target,
         "summary": summary,
-        "breakdown": {dim: {key: _issued_only_by_field(dim, g.figures(target * 60))
-                            for key, g in groups.items()} for dim, groups in tickets.by.items()},
+        "breakdown": {dim: {key: _issued_only_by_field(dim, values) for key, values in groups.items()}
+                      for dim, groups in tickets.by.items()},
         "heatmap": tickets.heatmap,
         "daily": [{"date": d.isoformat(), "issued": v[0], "served": v[1]}
                   for d, v in sorted(tickets.daily.items())],
-        "ratings": rating_figures(chosen),
-        "dossiers": dossiers,
-        "returns": returns_figures(chosen, filters),
-        "bookings": booking_figures(chosen, filters),
+        "ratings": rating_figures(block, mask),
+        "dossiers": dossier_figures(block, mask, overdue, filters),
+        "returns": returns_figures(block, mask, filters),
+        "bookings": booking_figures(block, mask, filters),
         "waits_by_arrival": arrival_waits(tickets),
     }

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from array import array
 from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,20 +34,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Date, Integer, delete, insert, text
+from sqlalchemy import Date, delete, insert, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from onestop.db import UTCDateTime, utcnow
 from onestop.queueing.models import ACTIVE_STATES
 from onestop.reports import queries
-from onestop.reports.models import ReportCell, ReportDay
+from onestop.reports.models import ReportDay
 from onestop.reports.periods import Period
 from onestop.units.models import Unit
 
 # Bump when what a cell holds or how it is computed changes: days summarised by an older
 # version are read from the events again until ``settle`` writes them anew.
-VERSION = 2
+VERSION = 3
 # the sample arrays of a cell, in the order they are stored
 SAMPLES = ("waits", "services", "walk_in", "remote", "booked", "returns")
 DOSSIER_COUNTS = ("received", "finished", "early", "on_time", "late", "apologies")
@@ -57,8 +56,8 @@ Key = tuple[dt.date, int | None, int | None, int | None]  # day, field, counter,
 
 @dataclass(slots=True)
 class Cell:
-    """What happened in one slice on one day. Samples are lists while built from events,
-    numpy arrays once read from the table; a return whose ready time is unknown is NaN."""
+    """What happened in one slice on one day, built from the events (a return whose ready
+    time is unknown is NaN); a day's cells are then put in columns (``DayBlock``)."""
 
     issued: int = 0
     served: int = 0
@@ -66,7 +65,6 @@ class Cell:
     remote: int = 0  # tickets taken from a phone (issue events)
     missed: set[int] = field(default_factory=set)
     transferred: set[int] = field(default_factory=set)
-    # counts: a Counter while built from events, a plain dict once read
     hours: dict[tuple[dt.date, int], int] = field(default_factory=Tally)  # issues by local day, hour
     served_on: dict[dt.date, int] = field(default_factory=Tally)  # finishes by local day
     ratings: dict[str, int] = field(default_factory=Tally)
@@ -74,73 +72,6 @@ class Cell:
     channels: dict[str, int] = field(default_factory=Tally)
     dossiers: dict[str, int] = field(default_factory=Tally)
     samples: dict[str, Any] = field(default_factory=lambda: {name: [] for name in SAMPLES})
-
-    def to_row(self, day: dt.date) -> tuple[str, bytes]:
-        """``(facts, samples)`` as stored for the cell of ``day``: only what is not empty
-        (most cells hold waits and services and little else), issues by hour of ``day``
-        (an issue is on its ticket's business date), finishes of another day apart."""
-        facts: dict[str, Any] = {"n": [len(self.samples[name]) for name in SAMPLES]}
-        parts: list[tuple[str, Any]] = [
-            ("i", self.issued), ("s", self.served), ("e", self.expired), ("p", self.remote),
-            ("m", sorted(self.missed)), ("t", sorted(self.transferred)), ("r", dict(self.ratings)),
-            ("b", dict(self.bookings)), ("c", dict(self.channels)), ("d", dict(self.dossiers))]
-        hours = [[h, n] for (d, h), n in sorted(self.hours.items()) if d == day]
-        other_hours = [[d.isoformat(), h, n] for (d, h), n in sorted(self.hours.items()) if d != day]
-        later = {d.isoformat(): n for d, n in sorted(self.served_on.items()) if d != day}
-        for key, value in [*parts, ("h", hours), ("ho", other_hours), ("so", later)]:
-            if value:
-                facts[key] = value
-        if sum(self.served_on.values()) != self.served:  # a finish without a time: none today
-            facts["sd"] = self.served_on.get(day, 0)
-        blob = array("d")
-        for name in SAMPLES:
-            blob.extend(float(v) for v in self.samples[name])
-        return json.dumps(facts, separators=(",", ":")), blob.tobytes()
-
-    @classmethod
-    def from_row(cls, day: dt.date, facts_text: str, blob: bytes, dates: dict[str, dt.date]) -> Cell:
-        """A stored cell of ``day``; ``dates``: a cache of parsed ISO dates shared by the
-        cells of one read. What a cell does not hold is a shared empty value, never changed
-        (the figures only read cells): a year is ~17,000 cells, each built here."""
-        facts = json.loads(facts_text)
-        samples = dict(_NO_SAMPLES)
-        if any(facts["n"]):
-            values = np.frombuffer(blob, dtype=np.float64)
-            at = 0
-            for name, length in zip(SAMPLES, facts["n"], strict=True):
-                if length:
-                    samples[name] = values[at:at + length]
-                    at += length
-
-        def parsed(iso: str) -> dt.date:
-            found = dates.get(iso)
-            if found is None:
-                found = dates[iso] = dt.date.fromisoformat(iso)
-            return found
-
-        hours: dict[tuple[dt.date, int], int] = _NO_COUNTS  # type: ignore[assignment]
-        if "h" in facts or "ho" in facts:
-            hours = {(day, h): n for h, n in facts.get("h", ())}
-            hours.update({(parsed(d), h): n for d, h, n in facts.get("ho", ())})
-        served = facts.get("s", 0)
-        served_on: dict[dt.date, int] = _NO_COUNTS  # type: ignore[assignment]
-        if served or "so" in facts:
-            later = {parsed(d): n for d, n in facts.get("so", {}).items()}
-            own = facts.get("sd", served - sum(later.values()))
-            served_on = {day: own, **later} if own else later
-        return cls(issued=facts.get("i", 0), served=served, expired=facts.get("e", 0),
-                   remote=facts.get("p", 0),
-                   missed=set(facts["m"]) if "m" in facts else _NO_IDS,
-                   transferred=set(facts["t"]) if "t" in facts else _NO_IDS,
-                   hours=hours, served_on=served_on, ratings=facts.get("r", _NO_COUNTS),
-                   bookings=facts.get("b", _NO_COUNTS), channels=facts.get("c", _NO_COUNTS),
-                   dossiers=facts.get("d", _NO_COUNTS), samples=samples)
-
-
-# the shared empty values of stored cells (read only, see Cell.from_row)
-_NO_IDS: set[int] = set()
-_NO_COUNTS: dict[str, int] = {}
-_NO_SAMPLES = {name: np.empty(0, dtype=np.float64) for name in SAMPLES}
 
 
 class LocalClock:
@@ -269,26 +200,172 @@ def _runs(days: Iterable[dt.date], longest: int | None = None) -> Iterator[Perio
 
 _STORED_DAYS = text("SELECT day FROM report_days WHERE unit_id = :unit AND day >= :d0 "
                     "AND day <= :d1 AND version = :v").columns(day=Date())
-_STORED_CELLS = text(
-    "SELECT c.day, c.service_id, c.counter_id, c.clerk_id, c.facts, c.samples FROM report_cells c "
-    "JOIN report_days d ON d.unit_id = c.unit_id AND d.day = c.day "
-    "WHERE c.unit_id = :unit AND c.day >= :d0 AND c.day <= :d1 AND d.version = :v"
-).columns(day=Date(), service_id=Integer(), counter_id=Integer(), clerk_id=Integer())
+_STORED_BLOCKS = text(
+    "SELECT day, facts, block FROM report_days WHERE unit_id = :unit AND day >= :d0 "
+    "AND day <= :d1 AND version = :v").columns(day=Date())
 
 
-def collect(conn: Connection, unit: Unit, period: Period) -> Cells:
-    """The cells of ``period``: the stored ones of its summarised days, the others from the
-    events (one run of queries per stretch of days not summarised: today, usually)."""
+def collect(conn: Connection, unit: Unit, period: Period) -> Block:
+    """The facts of ``period`` as one block: the stored days' blocks, the other days (today,
+    usually) built from the events (one run of queries per stretch of days not summarised)."""
     params = {"unit": unit.id, "d0": period.start, "d1": period.end, "v": VERSION}
     stored = set(conn.execute(_STORED_DAYS, params).scalars())
-    cells = Cells()
-    dates: dict[str, dt.date] = {}
+    parts: list[DayBlock] = []
     for run in _runs(d for d in period.dates() if d not in stored):
-        cells.update(from_events(conn, unit, run))
+        parts.extend(day_blocks(from_events(conn, unit, run)))
     if stored:
-        for day, service_id, counter_id, clerk_id, facts, blob in conn.execute(_STORED_CELLS, params).all():
-            cells[(day, service_id, counter_id, clerk_id)] = Cell.from_row(day, facts, bytes(blob), dates)
-    return cells
+        parts.extend(decode(day, facts, bytes(blob))
+                     for day, facts, blob in conn.execute(_STORED_BLOCKS, params).all())
+    return Block.join(parts)
+
+
+# -- the columnar form: a day's cells as a few arrays, a period as their concatenation ------
+
+COUNTS = ("issued", "served", "expired", "remote")
+TALLIES = ("hours", "served_on", "ratings", "bookings", "channels", "dossiers")
+SETS = ("missed", "transferred")
+NONE = -1  # a cell's field, counter or clerk that is None
+
+
+@dataclass
+class DayBlock:
+    """One day's cells as arrays (n cells): ``key`` [n, 3] (field, counter, clerk; ``NONE``),
+    ``count`` [n, 4] (``COUNTS``); per tally [m, 3] rows (cell, code, number) and its codes
+    (strings: an hour as ``YYYY-MM-DD HH``, a date, a level, a state...); per set [k, 2]
+    rows (cell, ticket id); per sample kind its values and how many belong to each cell."""
+
+    day: dt.date
+    key: np.ndarray
+    count: np.ndarray
+    tallies: dict[str, tuple[np.ndarray, list[str]]]
+    sets: dict[str, np.ndarray]
+    samples: dict[str, tuple[np.ndarray, np.ndarray]]  # kind -> (values, per-cell numbers)
+
+
+def _none(value: int | None) -> int:
+    return NONE if value is None else value
+
+
+def day_blocks(cells: dict[Key, Cell]) -> list[DayBlock]:
+    """Cells built from events, as one block per day."""
+    by_day: dict[dt.date, list[tuple[Key, Cell]]] = {}
+    for key, cell in cells.items():
+        by_day.setdefault(key[0], []).append((key, cell))
+    return [_day_block(day, items) for day, items in sorted(by_day.items())]
+
+
+def _day_block(day: dt.date, items: list[tuple[Key, Cell]]) -> DayBlock:
+    n = len(items)
+    key = np.array([[_none(k[1]), _none(k[2]), _none(k[3])] for k, _c in items],
+                   dtype=np.int64).reshape(n, 3)
+    count = np.array([[c.issued, c.served, c.expired, c.remote] for _k, c in items],
+                     dtype=np.int64).reshape(n, 4)
+    tallies = {}
+    for name in TALLIES:
+        codes: dict[str, int] = {}
+        rows = []
+        for i, (_k, cell) in enumerate(items):
+            for code, number in _tally(cell, name).items():
+                if number:
+                    rows.append((i, codes.setdefault(code, len(codes)), number))
+        tallies[name] = (np.array(rows, dtype=np.int64).reshape(len(rows), 3), list(codes))
+    sets = {name: np.array([(i, t) for i, (_k, c) in enumerate(items) for t in sorted(getattr(c, name))],
+                           dtype=np.int64).reshape(-1, 2) for name in SETS}
+    samples = {}
+    for kind in SAMPLES:
+        values = [v for _k, c in items for v in c.samples[kind]]
+        samples[kind] = (np.array(values, dtype=np.float64),
+                         np.array([len(c.samples[kind]) for _k, c in items], dtype=np.int64))
+    return DayBlock(day, key, count, tallies, sets, samples)
+
+
+def _tally(cell: Cell, name: str) -> dict[str, int]:
+    if name == "hours":
+        return {f"{d.isoformat()} {h:02d}": n for (d, h), n in cell.hours.items()}
+    if name == "served_on":
+        return {d.isoformat(): n for d, n in cell.served_on.items()}
+    return dict(getattr(cell, name))
+
+
+def encode(block: DayBlock) -> tuple[str, bytes]:
+    """``(facts, block)`` as ``report_days`` stores them: the codes and the arrays' lengths
+    as JSON, the arrays' bytes one after the other (int64 and float64, this machine's order)."""
+    arrays = [block.key, block.count, *(block.tallies[t][0] for t in TALLIES),
+              *(block.sets[s] for s in SETS), *(a for k in SAMPLES for a in block.samples[k])]
+    facts = {"n": int(block.key.shape[0]),
+             "codes": {t: block.tallies[t][1] for t in TALLIES},
+             "m": [int(block.tallies[t][0].shape[0]) for t in TALLIES],
+             "k": [int(block.sets[s].shape[0]) for s in SETS],
+             "p": [int(block.samples[k][0].shape[0]) for k in SAMPLES]}
+    return json.dumps(facts, separators=(",", ":")), b"".join(np.ascontiguousarray(a).tobytes()
+                                                             for a in arrays)
+
+
+def decode(day: dt.date, facts_text: str, blob: bytes) -> DayBlock:
+    facts = json.loads(facts_text)
+    n, at = facts["n"], 0
+
+    def take(dtype: type, count: int, width: int = 1) -> np.ndarray:
+        nonlocal at
+        array: np.ndarray = np.frombuffer(blob, dtype=dtype, count=count * width, offset=at)
+        at += array.nbytes
+        return array.reshape(count, width) if width > 1 else array
+
+    key, count = take(np.int64, n, 3), take(np.int64, n, 4)
+    tallies = {t: (take(np.int64, m, 3), facts["codes"][t])
+               for t, m in zip(TALLIES, facts["m"], strict=True)}
+    sets = {s: take(np.int64, k, 2) for s, k in zip(SETS, facts["k"], strict=True)}
+    samples = {kind: (take(np.float64, p), take(np.int64, n))
+               for kind, p in zip(SAMPLES, facts["p"], strict=True)}
+    return DayBlock(day, key, count, tallies, sets, samples)
+
+
+@dataclass
+class Block:
+    """A period's cells (N), joined from its days' blocks: ``day`` [N] (date ordinals),
+    ``key`` [N, 3], ``count`` [N, 4]; per tally [M, 3] rows (cell, code, number) over the
+    period's codes; per set [K, 2] rows (cell, ticket id); per sample kind (values [P],
+    their cells [P])."""
+
+    day: np.ndarray
+    key: np.ndarray
+    count: np.ndarray
+    tallies: dict[str, tuple[np.ndarray, list[str]]]
+    sets: dict[str, np.ndarray]
+    samples: dict[str, tuple[np.ndarray, np.ndarray]]
+    per_cell: dict[str, np.ndarray]  # per sample kind: how many each cell has
+
+    @classmethod
+    def join(cls, parts: list[DayBlock]) -> Block:
+        offsets = np.cumsum([0] + [p.key.shape[0] for p in parts])
+        day = np.concatenate([np.full(p.key.shape[0], p.day.toordinal(), dtype=np.int64)
+                              for p in parts] or [np.empty(0, np.int64)])
+        key = np.concatenate([p.key for p in parts] or [np.empty((0, 3), np.int64)])
+        count = np.concatenate([p.count for p in parts] or [np.empty((0, 4), np.int64)])
+        tallies = {}
+        for name in TALLIES:
+            codes: dict[str, int] = {}
+            rows = []
+            for part, offset in zip(parts, offsets, strict=False):
+                entries, local = part.tallies[name]
+                if entries.shape[0]:
+                    remap = np.array([codes.setdefault(c, len(codes)) for c in local], dtype=np.int64)
+                    rows.append(np.column_stack((entries[:, 0] + offset, remap[entries[:, 1]],
+                                                 entries[:, 2])))
+            tallies[name] = (np.concatenate(rows) if rows else np.empty((0, 3), np.int64), list(codes))
+        sets = {}
+        for name in SETS:
+            rows = [np.column_stack((p.sets[name][:, 0] + o, p.sets[name][:, 1]))
+                    for p, o in zip(parts, offsets, strict=False) if p.sets[name].shape[0]]
+            sets[name] = np.concatenate(rows) if rows else np.empty((0, 2), np.int64)
+        samples, counts = {}, {}
+        for kind in SAMPLES:
+            values = [p.samples[kind][0] for p in parts if p.samples[kind][0].shape[0]]
+            per_cell = np.concatenate([p.samples[kind][1] for p in parts] or [np.empty(0, np.int64)])
+            samples[kind] = (np.concatenate(values) if values else np.empty(0, np.float64),
+                             np.repeat(np.arange(per_cell.shape[0], dtype=np.int64), per_cell))
+            counts[kind] = per_cell
+        return cls(day, key, count, tallies, sets, samples, counts)
 
 
 # -- writing: the settled days ---------------------------------------------------------
@@ -360,23 +437,19 @@ def settle(engine: Engine, unit_id: int, today: dt.date, *, rebuild: bool = Fals
             unit = Session(bind=conn).get(Unit, unit_id)
             assert unit is not None
             cells = from_events(conn, unit, run)
-        rows = []
-        for (day, service_id, counter_id, clerk_id), cell in cells.items():
-            facts, blob = cell.to_row(day)
-            rows.append({"unit_id": unit_id, "day": day, "service_id": service_id,
-                         "counter_id": counter_id, "clerk_id": clerk_id, "facts": facts,
-                         "samples": blob})
-        per_day = Tally(row["day"] for row in rows)
+        blocks = {block.day: block for block in day_blocks(cells)}
         now = utcnow()
+        rows: list[dict[str, Any]] = []
+        for day in run.dates():
+            block = blocks.get(day) or _day_block(day, [])
+            facts, blob = encode(block)
+            rows.append({"unit_id": unit_id, "day": day, "version": VERSION,
+                         "cells": int(block.key.shape[0]), "facts": facts, "block": blob,
+                         "written_at": now})
         with engine.begin() as write:
-            for table in (ReportCell, ReportDay):
-                write.execute(delete(table).where(table.unit_id == unit_id, table.day >= run.start,
-                                                  table.day <= run.end))
-            if rows:
-                write.execute(insert(ReportCell), rows)
-            write.execute(insert(ReportDay), [
-                {"unit_id": unit_id, "day": day, "version": VERSION, "cells": per_day.get(day, 0),
-                 "written_at": now} for day in run.dates()])
+            write.execute(delete(ReportDay).where(ReportDay.unit_id == unit_id,
+                                                  ReportDay.day >= run.start, ReportDay.day <= run.end))
+            write.execute(insert(ReportDay), rows)
         out.days += run.days
-        out.cells += len(rows)
+        out.cells += sum(int(block.key.shape[0]) for block in blocks.values())
     return out

@@ -92,10 +92,8 @@ def advice(conn: Connection, unit: Unit, period: Period, now: dt.datetime, calen
         sid = svc["id"]
         days_set = field_days(calendar, svc.get("weekdays") or [], period, today,
                           figures.service_days.get(sid, set()))
-        group = figures.by["service"].get(sid)
-        samples = group.services if group is not None else None
-        measured = samples is not None and samples.size > 0
-        mean = float(samples.mean()) / 60.0 if samples is not None and measured else default_minutes
+        measured = sid in figures.mean_service_s
+        mean = figures.mean_service_s[sid] / 60.0 if measured else default_minutes
         open_by_hour: dict[int, float] = defaultdict(float)
         for counter_id, slots in opened.items():
             if sid in links.get(counter_id, []):

@@ -22,7 +22,7 @@ from onestop.queueing.engine import Actor
 from onestop.queueing.models import Counter, Service, Ticket, TicketEvent
 from onestop.ratings.models import Rating
 from onestop.reports import rollup
-from onestop.reports.models import ReportCell, ReportDay
+from onestop.reports.models import ReportDay
 from onestop.units.models import Unit
 from tests.conftest import bearer, demo_app, token_for
 from tests.reports.script import TZ, local, write
@@ -150,10 +150,11 @@ def test_a_day_summarised_by_an_older_version_is_read_from_the_events(app: Any) 
     manager = bearer(token_for(client, "manager"))
     rollup.settle(db.engine, ids["unit"], TODAY)
     with app.app_context():
-        db.session.execute(ReportDay.__table__.update().values(version=rollup.VERSION - 1))
-        # a summary that disagrees with the events (none of their cells), as an older
+        # a summary that disagrees with the events (days without a cell), as an older
         # version's could
-        db.session.execute(delete(ReportCell))
+        empty, blob = rollup.encode(rollup.day_blocks({(MONDAY, None, None, None): rollup.Cell()})[0])
+        db.session.execute(ReportDay.__table__.update().values(version=rollup.VERSION - 1, facts=empty,
+                                                                block=blob))
         db.session.commit()
     res = client.get(f"/api/v1/reports/summary?from={WEEK[0]}&to={WEEK[1]}", headers=manager)
     assert res.get_json()["issued"] == 270

@@ -1,11 +1,15 @@
 """the reports' summary of closed days, and the print jobs still pending (issue 24 item 3)
 
-- ``report_days``: which past days are summarised, by which version of the summary;
-- ``report_cells``: per (day, field, counter, clerk) the counts and the exact samples of
-  waits and services (onestop/reports/models.py, onestop/reports/rollup.py);
+- ``report_days``: the past days summarised, by which version of the summary, each with its
+  cells (per field, counter and clerk: the counts and the exact samples of waits and
+  services) as arrays (onestop/reports/models.py, onestop/reports/rollup.py);
 - ``ix_print_jobs_pending``: ``print_jobs (unit_id, expires_at) WHERE state = 'pending'``,
   for the look-up of expired jobs made on every slip sent to a print agent (it read every
-  job of the unit: a year of slips).
+  job of the unit: a year of slips);
+- ``ix_dossiers_unit_received``, ``ix_dossiers_unit_state_received``,
+  ``ix_dossiers_unit_service_received``: ``dossiers (unit_id, [state | service_id,]
+  received_at, id)``, the dossier desk's list newest received first, all / by state / by
+  field (onestop/dossiers/search.py): it read and counted every dossier of the unit.
 
 The tables start empty: the nightly ``onestop day-close --yesterday`` fills the days it
 finds settled, ``onestop reports rollup`` all of them at once; until then a report reads
@@ -26,6 +30,11 @@ branch_labels = None
 depends_on = None
 
 _PENDING = "state = 'pending'"
+_DOSSIER_LIST = {
+    'ix_dossiers_unit_received': ['unit_id', 'received_at', 'id'],
+    'ix_dossiers_unit_state_received': ['unit_id', 'state', 'received_at', 'id'],
+    'ix_dossiers_unit_service_received': ['unit_id', 'service_id', 'received_at', 'id'],
+}
 
 
 def upgrade() -> None:
@@ -35,30 +44,21 @@ def upgrade() -> None:
         sa.Column('day', sa.Date(), nullable=False),
         sa.Column('version', sa.Integer(), nullable=False),
         sa.Column('cells', sa.Integer(), nullable=False),
+        sa.Column('facts', sa.Text(), nullable=False),
+        sa.Column('block', sa.LargeBinary(), nullable=False),
         sa.Column('written_at', onestop.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_report_days_unit_id_units')),
         sa.PrimaryKeyConstraint('unit_id', 'day', name=op.f('pk_report_days')),
     )
-    op.create_table(
-        'report_cells',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('unit_id', sa.Integer(), nullable=False),
-        sa.Column('day', sa.Date(), nullable=False),
-        sa.Column('service_id', sa.Integer(), nullable=True),
-        sa.Column('counter_id', sa.Integer(), nullable=True),
-        sa.Column('clerk_id', sa.Integer(), nullable=True),
-        sa.Column('facts', sa.Text(), nullable=False),
-        sa.Column('samples', sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_report_cells_unit_id_units')),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_report_cells')),
-    )
-    op.create_index('ix_report_cells_unit_day', 'report_cells', ['unit_id', 'day'], unique=False)
     op.create_index('ix_print_jobs_pending', 'print_jobs', ['unit_id', 'expires_at'], unique=False,
                     sqlite_where=sa.text(_PENDING), postgresql_where=sa.text(_PENDING))
+    # the dossier desk's list (onestop/dossiers/search.py, onestop/dossiers/models.py)
+    for name, columns in _DOSSIER_LIST.items():
+        op.create_index(name, 'dossiers', columns, unique=False)
 
 
 def downgrade() -> None:
+    for name in _DOSSIER_LIST:
+        op.drop_index(name, table_name='dossiers')
     op.drop_index('ix_print_jobs_pending', table_name='print_jobs')
-    op.drop_index('ix_report_cells_unit_day', table_name='report_cells')
-    op.drop_table('report_cells')
     op.drop_table('report_days')
