@@ -7,20 +7,22 @@ hour, ratings by level, bookings by state and channel, dossiers received / finis
 on time, late) / apologised for, and the exact samples: each wait, each service, the first
 waits by arrival (walk-in, phone, booking) and the days from ready to returned.
 
-Cells come from two places:
+A day's cells are kept in columns (:class:`DayBlock`: a few integer and float arrays), a
+period's as the concatenation of its days' (:class:`Block`), over which the figures are
+numpy sums, groupings and partitions. Days come from two places:
 
 - :func:`from_events`: built from the events of a run of days (``queries``), as every report
   did before; today and any day not summarised yet are read this way;
-- the ``report_cells`` table (``onestop.reports.models``): the cells of past days that are
-  *settled* (the day is over and none of its tickets is still open, so nothing can change
-  it), written once by :func:`settle` (the nightly ``onestop day-close --yesterday``,
-  ``onestop reports rollup``).
+- ``report_days`` (``onestop.reports.models``): the blocks of past days that are *settled*
+  (the day is over and none of its tickets nor bookings is still open, so nothing can
+  change it), written once by :func:`settle` (the nightly ``onestop day-close
+  --yesterday``, ``onestop reports rollup``).
 
-:func:`collect` gives a period's cells, stored where they exist (at the current
+:func:`collect` gives a period's block, stored where it exists (at the current
 :data:`VERSION`), from the events elsewhere, so a report's figures are the same either way:
-the stored cells carry every sample, not an approximation (tests/reports/test_rollup.py
-compares both on SQLite and PostgreSQL). A year of a busy centre is ~15,000 cells instead
-of two million ticket events.
+the stored days carry every sample, not an approximation (tests/reports/test_rollup.py
+compares both on SQLite and PostgreSQL). A year of a busy centre is 365 rows (~17,500
+cells) instead of two million ticket events.
 """
 
 from __future__ import annotations
