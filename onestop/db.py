@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import select
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -159,11 +160,133 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             raise exc_.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
 
 
+# A pooled PostgreSQL connection idle longer than this gets a real ping (a round trip) at
+# checkout; a busier one only the local check of ``_check_on_checkout``.
+PING_AFTER_IDLE_S = 10.0
+_IDLE_SINCE = "onestop_idle_since"
+
+
+def _socket_readable(fd: int) -> bool:
+    """Whether ``fd`` has something to read (or is closed) right now, without waiting and
+    without yielding to gevent (the original ``select.poll``)."""
+    poller = _POLL()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
+try:  # the unpatched poll under gevent's monkey patching (a zero timeout never waits)
+    from gevent.monkey import get_original
+
+    _POLL = get_original("select", "poll")
+except ImportError:  # pragma: no cover - gevent is a dependency
+    _POLL = select.poll
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection before use, mostly without a round trip.
+
+    ``pool_pre_ping`` sends a statement on every checkout: a round trip per request, and
+    its Python cost in psycopg and the pool (~0.1 ms of the server's CPU per request). A
+    connection whose server went away (a PostgreSQL restart or crash, the backend
+    terminated, a proxy cut) has its socket closed by the other side, and an idle
+    connection has nothing to read otherwise: so a socket that polls readable, or a
+    connection libpq already knows bad, is replaced (``DisconnectionError``: the pool
+    reconnects, and drops the other connections older than the failure, as after a failed
+    pre-ping). Only a connection idle more than ``PING_AFTER_IDLE_S`` (a peer that vanished
+    without closing) or with unexpected input gets the real ping."""
+    import psycopg
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None:  # a fresh connection
+            return
+        pgconn = dbapi_conn.pgconn
+        if pgconn.status != psycopg.pq.ConnStatus.OK:
+            raise exc_.DisconnectionError("connection bad")
+        if not _socket_readable(pgconn.socket) and time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except psycopg.Error as error:
+            raise exc_.DisconnectionError(str(error)) from error
+
+
+def _psycopg_cursor() -> type:
+    """psycopg's cursor with a ``description`` built only when its items are read.
+
+    SQLAlchemy asks every result for ``cursor.description`` (is there a row set?), and
+    psycopg answers with a new ``Column`` per column, each decoding its name and looking up
+    its type: ~2 us a column, 40-100 columns a request (the ticket and the service loaded
+    whole). For a statement it has seen before SQLAlchemy reads the result's shape from its
+    cache and never looks inside the list; this one has the same length and items, made
+    on first use."""
+    from collections.abc import Sequence
+    from types import SimpleNamespace
+
+    import psycopg
+    from psycopg import Column
+    from psycopg.pq import ExecStatus
+
+    class LazyDescription(Sequence[Column]):
+        __slots__ = ("_source", "_size", "_columns")
+
+        def __init__(self, cursor: psycopg.Cursor[Any], result: Any) -> None:
+            # what Column reads of a cursor, with this result kept (the cursor may move on)
+            self._source: Any = (cursor, result)
+            self._size = int(result.nfields)
+            self._columns: list[Column] | None = None
+
+        def _built(self) -> list[Column]:
+            if self._columns is None:
+                cursor, result = self._source
+                view = SimpleNamespace(pgresult=result, _encoding=cursor._encoding,
+                                       adapters=cursor.adapters)
+                self._columns = [Column(view, i) for i in range(self._size)]  # type: ignore[arg-type]
+            return self._columns
+
+        def __len__(self) -> int:
+            return self._size
+
+        def __getitem__(self, index: Any) -> Any:
+            return self._built()[index]
+
+        def __iter__(self) -> Iterator[Column]:
+            return iter(self._built())
+
+        def __eq__(self, other: object) -> bool:
+            return self._built() == other
+
+        def __repr__(self) -> str:
+            return repr(self._built())
+
+    rows = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
+
+    class Cursor(psycopg.Cursor[Any]):
+        __slots__ = ()
+
+        @property
+        def description(self) -> Any:  # as psycopg's, lazily
+            res = self.pgresult
+            if res and (res.nfields or res.status in rows):
+                return LazyDescription(self, res)
+            return None
+
+    return Cursor
+
+
 def make_engine(url: str, busy_timeout_ms: int = 10000) -> Engine:
-    """Create the engine for ``url``; SQLite gets WAL + busy timeout + BEGIN IMMEDIATE."""
+    """Create the engine for ``url``; SQLite gets WAL + busy timeout + BEGIN IMMEDIATE;
+    PostgreSQL's pooled connections are checked before use (``_check_on_checkout``)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    psycopg_url = url.startswith("postgresql+psycopg://")
+    kwargs: dict[str, Any] = {"pool_pre_ping": not psycopg_url}  # psycopg: see above
     if url.startswith("sqlite"):
         # "named": a parameter used many times in one statement (the queue heads of
         # onestop/queueing/policy.py name the unit and the day in each of ~55 parts) is sent
@@ -172,9 +295,13 @@ def make_engine(url: str, busy_timeout_ms: int = 10000) -> Engine:
                   "paramstyle": "named"}
     else:
         kwargs.update(pool_size=10, max_overflow=20)
+        if psycopg_url:
+            kwargs["connect_args"] = {"cursor_factory": _psycopg_cursor()}
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms)
+    elif psycopg_url:
+        _check_on_checkout(engine)
     return engine
 
 
@@ -214,6 +341,12 @@ class TrackedSession(Session):
             self.info.pop(_WROTE, None)
         if wrote:
             COMMITS.succeeded()
+
+
+def mark_written(session: Session) -> None:
+    """Count a write made outside the ORM's flush and DML (a text statement) for the
+    commit health of ``TrackedSession``."""
+    session.info[_WROTE] = True
 
 
 @event.listens_for(TrackedSession, "after_flush")
