@@ -18,7 +18,7 @@ from sqlalchemy.orm.util import identity_key
 
 from onestop import signals
 from onestop.bookings.states import mark_no_shows
-from onestop.db import UTCDateTime, give_back_sequence, next_sequence
+from onestop.db import UTCDateTime, give_back_sequence, mark_written, next_sequence
 from onestop.dossiers.models import Procedure
 from onestop.queueing import policy
 from onestop.queueing.errors import DomainError, NotFound
@@ -116,6 +116,15 @@ def issue_ticket(
         raise DomainError(state.code or "service_closed", reason=state.reason)
     business_date = unit.business_date(now)
     scope = f"service:{service.id}"
+    if session.get_bind().dialect.name == "postgresql":
+        ticket = _issue_pg(session, unit, service, scope, business_date, actor=actor, now=now,
+                           priority=priority, source=source, procedure_code=procedure_code,
+                           dossier_id=dossier_id, purpose=purpose,
+                           target_counter_id=target_counter_id, queue_at=queue_at,
+                           over_cap=over_cap, phone=phone, origin=origin)
+        signals.ticket_issued.send(session, ticket=ticket)
+        _queue_changed(session, unit.id, service.id)
+        return ticket
     seq = next_sequence(session, scope, business_date)
     number = seq if service.block_start is None else service.block_start + seq - 1
     if (service.daily_cap and seq > service.daily_cap and not over_cap) or (
@@ -138,6 +147,68 @@ def issue_ticket(
     _event(session, ticket, "issue", None, actor, now, priority=priority, source=source)
     signals.ticket_issued.send(session, ticket=ticket)
     _queue_changed(session, unit.id, service.id)
+    return ticket
+
+
+# Every column of a ticket, as an UPDATE or INSERT gives it back to be loaded (``columns``).
+_TICKET_COLUMNS = list(Ticket.__table__.columns)
+_RETURNING_TICKET = " RETURNING " + ", ".join(c.name for c in _TICKET_COLUMNS)
+
+
+# PostgreSQL: number, ticket and its "issue" event in one statement (data-modifying CTEs).
+# The day's counter row is locked by the first part until the transaction ends (gapless
+# numbering); taking the number in the same round trip as the writes that depend on it
+# leaves only the caller's reads (the ticket's place in the queue) and the COMMIT under
+# that lock, instead of three more round trips and the ORM's flush. A number past the cap
+# or the block inserts nothing (no row comes back) and is given back, as on SQLite.
+_ISSUE_PG = (select(Ticket).from_statement(text(
+    "WITH seq AS (INSERT INTO daily_counters (scope, business_date, last) VALUES (:scope, :day, 1)"
+    " ON CONFLICT (scope, business_date) DO UPDATE SET last = daily_counters.last + 1"
+    " RETURNING last),"
+    " num AS (SELECT last, coalesce(CAST(:block_start AS INTEGER) + last - 1, last) AS number"
+    " FROM seq),"
+    " t AS (INSERT INTO tickets (unit_id, service_id, issued_service_id, business_date, number,"
+    " label, priority, source, state, issued_at, queue_at, target_counter_id, recall_count,"
+    " device_id, print_state, procedure_code, dossier_id, purpose, phone, origin)"
+    " SELECT :unit, :service, :service, :day, number, CAST(:prefix AS VARCHAR) || CASE WHEN"
+    " CAST(:block_start AS INTEGER) IS NOT NULL OR number >= 100 THEN number::text"
+    " ELSE lpad(number::text, 3, '0') END, :priority, :source, 'waiting', :now, :queue_at,"
+    " :target, 0, :device, 'none', :procedure, :dossier, :purpose, :phone, :origin FROM num"
+    " WHERE (CAST(:cap AS INTEGER) IS NULL OR last <= CAST(:cap AS INTEGER))"
+    " AND (CAST(:block_end AS INTEGER) IS NULL OR number <= CAST(:block_end AS INTEGER))"
+    + _RETURNING_TICKET + "),"
+    " ev AS (INSERT INTO ticket_events (ticket_id, at, action, from_state, to_state,"
+    " actor_user_id, actor_device_id, counter_id, service_id, details)"
+    " SELECT id, :now, 'issue', NULL, state, :actor_user, :actor_device, NULL, service_id,"
+    " :details FROM t)"
+    " SELECT " + ", ".join(c.name for c in _TICKET_COLUMNS) + " FROM t"
+).bindparams(bindparam("now", type_=UTCDateTime), bindparam("queue_at", type_=UTCDateTime),
+             bindparam("day", type_=Date),
+             bindparam("details", type_=TicketEvent.__table__.c.details.type))
+   .columns(*_TICKET_COLUMNS)))
+
+
+def _issue_pg(session: Session, unit: Unit, service: Service, scope: str,
+              business_date: dt.date, *, actor: Actor, now: dt.datetime, priority: str,
+              source: str, procedure_code: str | None, dossier_id: int | None,
+              purpose: str | None, target_counter_id: int | None,
+              queue_at: dt.datetime | None, over_cap: bool, phone: str | None,
+              origin: str | None) -> Ticket:
+    """``issue_ticket``'s numbering and writes on PostgreSQL, in one round trip."""
+    cap = service.daily_cap if service.daily_cap and not over_cap else None
+    ticket = session.scalars(_ISSUE_PG, {
+        "scope": scope, "day": business_date, "block_start": service.block_start,
+        "block_end": service.block_end, "cap": cap, "prefix": service.prefix,
+        "unit": unit.id, "service": service.id, "priority": priority, "source": source,
+        "now": now, "queue_at": queue_at or now, "target": target_counter_id,
+        "device": actor.device_id, "procedure": procedure_code, "dossier": dossier_id,
+        "purpose": purpose, "phone": phone, "origin": origin, "actor_user": actor.user_id,
+        "actor_device": actor.device_id, "details": {"priority": priority, "source": source},
+    }).one_or_none()
+    if ticket is None:  # past the cap or the block: the number goes back (the row is ours)
+        give_back_sequence(session, scope, business_date)
+        raise DomainError("daily_cap_reached", cap=service.daily_cap)
+    mark_written(session)
     return ticket
 
 
@@ -256,20 +327,43 @@ _CURRENT_ID = text(
 # and runs its bulk-update set-up on every call (~35 us each, twice per call-next). The
 # returned columns are named and typed (``columns``), so that their mapping to Ticket is
 # worked out once, not from the cursor's description on every call (~20 us each).
-_TICKET_COLUMNS = list(Ticket.__table__.columns)
-_RETURNING_TICKET = " RETURNING " + ", ".join(c.name for c in _TICKET_COLUMNS)
 _FINISH_ROW = text(
     "UPDATE tickets SET state = 'done', finished_at = :now, outcome = :outcome,"
     " serving_at = coalesce(serving_at, called_at)"
     " WHERE id = :ticket AND state = :from_state" + _RETURNING_TICKET
 ).bindparams(bindparam("now", type_=UTCDateTime)).columns(*_TICKET_COLUMNS)
 _FINISH = select(Ticket).from_statement(_FINISH_ROW).execution_options(populate_existing=True)
-_CLAIM = (select(Ticket).from_statement(text(
-    "UPDATE tickets SET state = 'called', counter_id = :counter, called_at = :now,"
-    " serving_at = NULL, target_counter_id = NULL, recall_count = 0"
-    " WHERE id = :ticket AND state = :from_state" + _RETURNING_TICKET
-).bindparams(bindparam("now", type_=UTCDateTime))
-          .columns(*_TICKET_COLUMNS)).execution_options(populate_existing=True))
+# PostgreSQL: a change of a ticket and its event in one statement (a data-modifying CTE
+# ``changed`` whose rows the event's INSERT reads), as ``_event`` would write it.
+_EVENT_FROM_CHANGED = (
+    " logged AS (INSERT INTO ticket_events (ticket_id, at, action, from_state, to_state,"
+    " actor_user_id, actor_device_id, counter_id, service_id, details)"
+    " SELECT id, :now, :action, {from_state}, state, :actor_user, :actor_device, counter_id,"
+    " service_id, :details FROM changed)")
+_EVENT_TYPES = (bindparam("now", type_=UTCDateTime),
+                bindparam("details", type_=TicketEvent.__table__.c.details.type))
+_FINISH_CURRENT_PG = text(
+    "WITH changed AS (UPDATE tickets SET state = 'done', finished_at = :now, outcome = :outcome,"
+    " serving_at = coalesce(tickets.serving_at, tickets.called_at)"
+    " FROM (SELECT id, state FROM tickets WHERE counter_id = :counter AND state IN"
+    f" ({', '.join(repr(state) for state in CURRENT_STATES)}) ORDER BY called_at DESC LIMIT 1)"
+    " AS current WHERE tickets.id = current.id AND tickets.state = current.state"
+    " RETURNING current.state AS from_state, "
+    + ", ".join(f"tickets.{c.name}" for c in _TICKET_COLUMNS) + "),"
+    + _EVENT_FROM_CHANGED.format(from_state="from_state")
+    + " SELECT from_state, " + ", ".join(c.name for c in _TICKET_COLUMNS) + " FROM changed"
+).bindparams(*_EVENT_TYPES).columns(column("from_state", String), *_TICKET_COLUMNS)
+_CLAIM_SQL = ("UPDATE tickets SET state = 'called', counter_id = :counter, called_at = :now,"
+              " serving_at = NULL, target_counter_id = NULL, recall_count = 0"
+              " WHERE id = :ticket AND state = :from_state" + _RETURNING_TICKET)
+_CLAIM = (select(Ticket).from_statement(text(_CLAIM_SQL).bindparams(
+    bindparam("now", type_=UTCDateTime)).columns(*_TICKET_COLUMNS))
+    .execution_options(populate_existing=True))
+# call-next's claim and its "call" event (nothing written when another counter took it)
+_CLAIM_LOGGED_PG = (select(Ticket).from_statement(text(
+    "WITH changed AS (" + _CLAIM_SQL + ")," + _EVENT_FROM_CHANGED.format(from_state=":from_state")
+    + " SELECT " + ", ".join(c.name for c in _TICKET_COLUMNS) + " FROM changed"
+).bindparams(*_EVENT_TYPES).columns(*_TICKET_COLUMNS)).execution_options(populate_existing=True))
 
 
 def lock_counter(session: Session, counter_id: int) -> Counter:
@@ -431,6 +525,8 @@ def _finish_current(session: Session, counter: Counter, actor: Actor,
     of the ``UPDATE ... RETURNING`` (with the same attribute names) is what its event and
     its ``ticket_changed`` receivers read, which saves building a Ticket on every call."""
     session.flush()  # a plain read next: what the ORM holds must be in the database first
+    if session.get_bind().dialect.name == "postgresql":
+        return _finish_current_pg(session, counter, actor, now)
     current = session.connection().execute(_CURRENT_ID, {"counter": counter.id}).first()
     if current is None:
         return None
@@ -444,9 +540,35 @@ def _finish_current(session: Session, counter: Counter, actor: Actor,
     return {"id": done.id, "label": done.label}
 
 
+def _finish_current_pg(session: Session, counter: Counter, actor: Actor,
+                       now: dt.datetime) -> dict[str, Any] | None:
+    """``_finish_current`` on PostgreSQL: the look-up of the ticket at the counter and its
+    finish in one statement (``UPDATE ... FROM``, whose ``RETURNING`` also gives the state
+    it had), a round trip less on every call-next. A ticket this session holds is expired,
+    to be read afresh when used."""
+    row = session.connection().execute(_FINISH_CURRENT_PG, {
+        "counter": counter.id, "now": now, "outcome": "served", "action": "finish",
+        **_actor_params(actor), "details": {"outcome": "served"}}).first()
+    if row is None:
+        return None
+    mark_written(session)
+    held = session.identity_map.get(identity_key(Ticket, row.id))
+    if held is not None:
+        session.expire(held)
+    done: Any = held if held is not None else row  # the row reads as a Ticket would
+    _finished(session, done, row.from_state, actor, now, "served", logged=True)
+    return {"id": row.id, "label": row.label}
+
+
+def _actor_params(actor: Actor) -> dict[str, Any]:
+    return {"actor_user": actor.user_id, "actor_device": actor.device_id}
+
+
 def _announce_call(session: Session, ticket: Ticket, from_state: str, counter: Counter,
-                   actor: Actor, now: dt.datetime, action: str = "call", **details: Any) -> Ticket:
-    _event(session, ticket, action, from_state, actor, now, **details)
+                   actor: Actor, now: dt.datetime, action: str = "call", logged: bool = False,
+                   **details: Any) -> Ticket:
+    if not logged:  # ``logged``: the claiming statement wrote the event
+        _event(session, ticket, action, from_state, actor, now, **details)
     signals.ticket_called.send(session, ticket=ticket, counter=counter, recall=False)
     _queue_changed(session, ticket.unit_id, ticket.service_id)
     return ticket
@@ -467,15 +589,25 @@ def call_next(session: Session, unit: Unit, counter: Counter, *, actor: Actor,
     _require_open(counter)
     finished = _finish_current(session, counter, actor, now)
     business_date = unit.business_date(now)
+    logged = session.get_bind().dialect.name == "postgresql"  # claim and event: one statement
     for _attempt in range(5):
         candidates = policy.candidates(session, unit, counter, business_date)
         if not candidates:
             raise NotFound("queue_empty", finished=finished)
         for ticket_id, priority in candidates:
-            ticket = _claim(session, ticket_id, "waiting", counter, now)
+            if logged:
+                ticket = session.scalars(_CLAIM_LOGGED_PG, {
+                    "ticket": ticket_id, "from_state": "waiting", "counter": counter.id,
+                    "now": now, "action": "call", **_actor_params(actor),
+                    "details": {}}).one_or_none()
+            else:
+                ticket = _claim(session, ticket_id, "waiting", counter, now)
             if ticket is not None:
+                if logged:
+                    mark_written(session)
                 _count_since_priority(unit, counter, priority)
-                return _announce_call(session, ticket, "waiting", counter, actor, now)
+                return _announce_call(session, ticket, "waiting", counter, actor, now,
+                                      logged=logged)
     raise DomainError("busy_retry", status=503)
 
 
@@ -608,8 +740,11 @@ def _finish_ticket(session: Session, ticket_id: int, from_state: str, actor: Act
 
 
 def _finished(session: Session, ticket: Ticket, from_state: str, actor: Actor, now: dt.datetime,
-              outcome: str) -> Ticket:
-    _event(session, ticket, "finish", from_state, actor, now, outcome=outcome)
+              outcome: str, logged: bool = False) -> Ticket:
+    """After a finish: its event (unless the finishing statement wrote it: ``logged``), the
+    signal, and a transferred ticket sent back."""
+    if not logged:
+        _event(session, ticket, "finish", from_state, actor, now, outcome=outcome)
     signals.ticket_changed.send(session, ticket=ticket, action="finish")
     if ticket.return_counter_id is not None:  # "trả về quầy tôi" (transfer's return_here)
         return send_back(session, ticket, actor, now)
