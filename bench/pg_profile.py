@@ -33,25 +33,51 @@ from bench.backends import PG_URL, pg_schema
 from bench.common import machine_info, prepare_centre, sqlite_url, write_json
 
 
+def _backend_cpu_ns(pid: int | None) -> int:
+    """CPU time of a PostgreSQL backend so far, in ns (``/proc/PID/schedstat``: the
+    scheduler's own count, exact, where ``/proc/PID/stat`` counts 10 ms ticks)."""
+    if pid is None:
+        return 0
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0])
+    except OSError:  # another machine's server: no figure
+        return 0
+
+
 class StatementTimer:
-    """Per-statement wall time at the driver, grouped by the request it belongs to."""
+    """Per-statement wall time at the driver, grouped by the request it belongs to; on
+    PostgreSQL on this machine also the CPU the statement cost its backend process."""
 
     def __init__(self, engine: Any) -> None:
         from sqlalchemy import event
 
         self.rows: list[tuple[str, float]] = []
+        self.cpu: list[float] = []  # backend CPU ms, one per row
         self._start = 0.0
+        self._cpu = 0
+        self._pid: int | None = None
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
 
-    def _before(self, *_args: Any) -> None:
+    @staticmethod
+    def _backend(conn: Any) -> int | None:
+        driver = conn.connection.driver_connection
+        info = getattr(driver, "info", None)
+        return getattr(info, "backend_pid", None)
+
+    def _before(self, conn: Any, *_args: Any) -> None:
+        self._pid = self._backend(conn)
+        self._cpu = _backend_cpu_ns(self._pid)
         self._start = time.perf_counter()
 
     def _after(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.rows.append((statement, time.perf_counter() - self._start))
+        self.cpu.append((_backend_cpu_ns(self._pid) - self._cpu) / 1e6)
 
     def take(self) -> list[tuple[str, float]]:
         rows, self.rows = self.rows, []
+        self.last_cpu, self.cpu = self.cpu, []
         return rows
 
 
@@ -97,6 +123,7 @@ def profile(url: str, waiting: int, rounds: int, explain: int) -> dict[str, Any]
     }
     per: dict[str, dict[str, list[float]]] = {k: defaultdict(list) for k in kinds}
     dear: dict[str, dict[str, list[float]]] = {k: defaultdict(list) for k in kinds}
+    cpu_of: dict[str, dict[str, list[float]]] = {k: defaultdict(list) for k in kinds}
     for i in range(rounds):
         for name, request in kinds.items():
             timer.take()
@@ -109,9 +136,11 @@ def profile(url: str, waiting: int, rounds: int, explain: int) -> dict[str, Any]
                 continue
             per[name]["total_ms"].append(total * 1000)
             per[name]["db_ms"].append(sum(d for _s, d in rows) * 1000)
+            per[name]["backend_cpu_ms"].append(sum(timer.last_cpu))
             per[name]["statements"].append(len(rows))
-            for statement, duration in rows:
+            for (statement, duration), cpu in zip(rows, timer.last_cpu, strict=True):
                 dear[name][_shape(statement)].append(duration * 1000)
+                cpu_of[name][_shape(statement)].append(cpu)
     out: dict[str, Any] = {}
     for name in kinds:
         p = per[name]
@@ -119,11 +148,14 @@ def profile(url: str, waiting: int, rounds: int, explain: int) -> dict[str, Any]
             "requests": len(p["total_ms"]),
             "median_total_ms": round(statistics.median(p["total_ms"]), 2),
             "median_db_ms": round(statistics.median(p["db_ms"]), 2),
+            "mean_backend_cpu_ms": round(statistics.fmean(p["backend_cpu_ms"]), 3),
             "median_statements": statistics.median(p["statements"]),
             "statements": sorted(
                 ({"sql": s, "per_request": round(len(d) / len(p["total_ms"]), 2),
-                  "median_ms": round(statistics.median(d), 3)} for s, d in dear[name].items()),
-                key=lambda row: -row["median_ms"] * row["per_request"])[:8],
+                  "median_ms": round(statistics.median(d), 3),
+                  "mean_backend_cpu_ms": round(statistics.fmean(cpu_of[name][s]), 3)}
+                 for s, d in dear[name].items()),
+                key=lambda row: -row["median_ms"] * row["per_request"])[:10],
         }
     if url.startswith("postgresql"):
         from sqlalchemy import text
