@@ -70,6 +70,19 @@ def prepare_centre(data_dir: Path, url: str | None = None) -> dict[str, Any]:
     return out
 
 
+def in_process_app(data_dir: Path, url: str) -> tuple[Any, dict[str, Any]]:
+    """The demo centre on ``url`` (``prepare_centre``) and a Flask app on it in this process,
+    with the limits off (a bench calls as fast as it can): ``(app, centre)``."""
+    from onestop.app import create_app
+
+    centre = prepare_centre(data_dir, url)
+    app = create_app({"DATABASE_URL": url, "DATA_DIR": str(data_dir), "TESTING": True,
+                      "ALWAYS_OPEN": True, "SECRET_KEY": "x" * 32,
+                      "TICKET_RATE_LIMIT": "1000000 per minute",
+                      "LOGIN_RATE_LIMIT": "1000 per minute"})
+    return app, centre
+
+
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """The server's environment; ``extra``: more ``ONESTOP_*`` settings (a database URL,
     a message queue) given without the prefix: ``server_env(d, DATABASE_URL=url)``."""

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.backends import PG_URL, pg_schema
-from bench.common import machine_info, prepare_centre, sqlite_url, write_json
+from bench.common import in_process_app, machine_info, sqlite_url, write_json
 
 
 def _backend_cpu_ns(pid: int | None) -> int:
@@ -89,15 +89,10 @@ def _shape(statement: str) -> str:
 
 
 def profile(url: str, waiting: int, rounds: int, explain: int) -> dict[str, Any]:
-    from onestop.app import create_app
     from onestop.extensions import db
 
     data_dir = Path(tempfile.mkdtemp(prefix="onestop-pgprof-"))
-    centre = prepare_centre(data_dir, url)
-    app = create_app({"DATABASE_URL": url, "DATA_DIR": str(data_dir), "TESTING": True,
-                      "ALWAYS_OPEN": True, "SECRET_KEY": "x" * 32,
-                      "TICKET_RATE_LIMIT": "1000000 per minute",
-                      "LOGIN_RATE_LIMIT": "1000 per minute"})
+    app, centre = in_process_app(data_dir, url)
     client = app.test_client()
     kiosk = {"Authorization": f"Bearer {centre['kiosk_token']}"}
     services = centre["services"]

@@ -381,16 +381,11 @@ def _run(kind: str, tmp: Path, url: str, days: int, per_day: int, repeat: int,
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from bench.common import prepare_centre
-    from onestop.app import create_app
+    from bench.common import in_process_app
     from onestop.db import make_engine
     from onestop.units.models import Unit
 
-    centre = prepare_centre(tmp, url)
-    app = create_app({"DATABASE_URL": url, "DATA_DIR": str(tmp), "TESTING": True,
-                      "ALWAYS_OPEN": True, "SECRET_KEY": "x" * 32,
-                      "TICKET_RATE_LIMIT": "1000000 per minute",
-                      "LOGIN_RATE_LIMIT": "1000 per minute"})
+    app, centre = in_process_app(tmp, url)
     client = app.test_client()
     kiosk = {"Authorization": f"Bearer {centre['kiosk_token']}"}
     services = centre["services"]

@@ -159,6 +159,15 @@ def app(tmp_path: Path) -> Iterator[Any]:
         yield application
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def app_both(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """The demo centre on a SQLite file, then on a PostgreSQL schema (a module that runs on
+    both names it as its ``app``)."""
+    extra = {} if request.param == "sqlite" else {"DATABASE_URL": request.getfixturevalue("pg_url")}
+    with demo_app(tmp_path, **extra) as application:
+        yield application
+
+
 def race_processes(target: Callable[..., None], arg_rows: list[tuple[Any, ...]],
                    timeout: float = 120.0) -> list[dict[str, Any]]:
     """Run ``target(*row, barrier, results, index)`` in one spawned process per row, all

@@ -17,39 +17,32 @@ measures are planned from the statistics of their own data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bench.year_reports import FIRST_ID, YearHistory, fill
+from bench.year_reports import FIRST_ID
 from onestop.dossiers import search
 from onestop.extensions import db
 from onestop.units.models import Unit
-from tests.conftest import bearer, demo_app, token_for
+from tests.conftest import bearer, token_for
 from tests.reports.test_dashboard_history import Work
 
-PER_DAY = 150  # tickets a day; a dossier for every second one
+# the dashboard test's history: 150 tickets a day, a dossier for every second one
+from tests.reports.test_dashboard_history import _history as write_history
+
 CAP = 50
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    extra = {} if request.param == "sqlite" else {"DATABASE_URL": request.getfixturevalue("pg_url")}
-    with demo_app(tmp_path, **extra) as application:
-        yield application
+@pytest.fixture
+def app(app_both: Any) -> Any:
+    """On SQLite, then on PostgreSQL."""
+    return app_both
 
 
 def _history(app: Any, days: int, skip_recent: int, first_id: int) -> dict[str, Any]:
-    with app.app_context():
-        session = db.session()
-        unit = session.scalars(select(Unit)).one()
-        history = YearHistory(session, unit, unit.business_date(dt.datetime.now(dt.UTC)), days,
-                              PER_DAY, first_id=first_id, skip_recent=skip_recent)
-        db.session.remove()
-    counts = fill(app.config["DATABASE_URL"], history)
+    counts = write_history(app, days, skip_recent, first_id)
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,16 +24,15 @@ from onestop.extensions import db
 from onestop.printing.models import PrintJob
 from onestop.queueing.models import Ticket
 from onestop.units.models import Unit
-from tests.conftest import bearer, demo_app, token_for
+from tests.conftest import bearer, token_for
 
 PER_DAY = 150
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    extra = {} if request.param == "sqlite" else {"DATABASE_URL": request.getfixturevalue("pg_url")}
-    with demo_app(tmp_path, **extra) as application:
-        yield application
+@pytest.fixture
+def app(app_both: Any) -> Any:
+    """On SQLite, then on PostgreSQL."""
+    return app_both
 
 
 class Work:

@@ -4,8 +4,6 @@ events, read from the summary once it is written, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +22,7 @@ from onestop.ratings.models import Rating
 from onestop.reports import rollup
 from onestop.reports.models import ReportDay
 from onestop.units.models import Unit
-from tests.conftest import bearer, demo_app, token_for
+from tests.conftest import bearer, token_for
 from tests.reports.script import TZ, local, write
 from tests.reports.test_figures import _dossier, scripted_day
 
@@ -34,11 +32,10 @@ DAYS = [MONDAY + dt.timedelta(days=i) for i in range(3)]  # Monday to Wednesday
 WEEK = (MONDAY, MONDAY + dt.timedelta(days=6))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    extra = {"DATABASE_URL": request.getfixturevalue("pg_url")} if request.param == "postgres" else {}
-    with demo_app(tmp_path, **extra) as application:
-        yield application
+@pytest.fixture
+def app(app_both: Any) -> Any:
+    """On SQLite, then on PostgreSQL."""
+    return app_both
 
 
 def _history(app: Any) -> dict[str, int]:
