@@ -48,6 +48,10 @@ def test_kiosk_issues_a_ticket_and_display_shows_the_call(server: tuple[str, Pat
     assert kiosk.request.post(f"{base}/api/v1/devices/pair", data={"code": code}).ok
     kiosk.goto(f"{base}/kiosk/")
     kiosk.get_by_role("button", name="Tư pháp – Hộ tịch").click()
+    # the field's screen loads after the kiosk asked the server it is there: a tap on "Lấy
+    # số" before its script ran did nothing (seen once in a loaded CI run)
+    kiosk.wait_for_url("**/kiosk/field/**")
+    kiosk.wait_for_load_state("load")
     kiosk.click("#go")
     kiosk.wait_for_selector(".big-number")
     label = kiosk.inner_text(".big-number")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.security.live import Site, hostile_site, new_page, sign_in, violations
 
@@ -156,9 +157,17 @@ def test_kiosk_ticket_screen_and_scanner_garbage(site: Site, browser: Any) -> No
         assert message in ("Mã vừa quét không phải mã tra cứu hồ sơ.",
                            "Không tìm thấy hồ sơ. Vui lòng kiểm tra lại mã hồ sơ hoặc hỏi cán bộ."), message
         page.wait_for_timeout(200)
-    page.keyboard.type(lookup_url, delay=3)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#lk-result:not([hidden])")
+    # a scan is told from typing by its keys' pace (kiosk/static/kiosk/scan.js): on a loaded
+    # machine the browser can stall mid-burst, and a citizen would scan again, as here
+    for _attempt in range(3):
+        page.keyboard.type(lookup_url, delay=3)
+        page.keyboard.press("Enter")
+        try:
+            page.wait_for_selector("#lk-result:not([hidden])", timeout=8000)
+            break
+        except PlaywrightTimeout:
+            page.wait_for_timeout(300)
+    assert page.is_visible("#lk-result"), "a real scan after the garbage found nothing"
     assert not violations(page), violations(page)
     page.context.close()
 
