@@ -31,10 +31,10 @@ from sqlalchemy.engine import Connection
 from onestop.reports import queries
 from onestop.reports.periods import Period
 from onestop.reports.queries import Filters
-from onestop.reports.rollup import NONE, Block, LocalClock, collect, local_bounds
+from onestop.reports.rollup import NONE, Block, collect, local_bounds
 from onestop.units.models import Unit
 
-__all__ = ["DIMENSIONS", "NOT_RATED", "SATISFIED", "LocalClock", "build", "local_bounds",
+__all__ = ["DIMENSIONS", "NOT_RATED", "SATISFIED", "build", "local_bounds",
            "percentile", "ticket_figures"]
 
 SATISFIED = ("very_satisfied", "satisfied")

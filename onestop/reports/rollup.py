@@ -211,13 +211,11 @@ def collect(conn: Connection, unit: Unit, period: Period) -> Block:
     """The facts of ``period`` as one block: the stored days' blocks, the other days (today,
     usually) built from the events (one run of queries per stretch of days not summarised)."""
     params = {"unit": unit.id, "d0": period.start, "d1": period.end, "v": VERSION}
-    stored = set(conn.execute(_STORED_DAYS, params).scalars())
-    parts: list[DayBlock] = []
+    parts = [decode(day, facts, bytes(blob))
+             for day, facts, blob in conn.execute(_STORED_BLOCKS, params).all()]
+    stored = {part.day for part in parts}
     for run in _runs(d for d in period.dates() if d not in stored):
         parts.extend(day_blocks(from_events(conn, unit, run)))
-    if stored:
-        parts.extend(decode(day, facts, bytes(blob))
-                     for day, facts, blob in conn.execute(_STORED_BLOCKS, params).all())
     return Block.join(parts)
 
 
@@ -419,7 +417,6 @@ def settled_days(conn: Connection, unit: Unit, today: dt.date, *, rebuild: bool 
 class Settled:
     days: int = 0
     cells: int = 0
-    skipped_open: int = 0
 
 
 def settle(engine: Engine, unit_id: int, today: dt.date, *, rebuild: bool = False,
